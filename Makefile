@@ -1,0 +1,61 @@
+# modelrollout: the commands a newcomer and CI use. See README.md.
+SHELL := /bin/bash
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test unit test-sanitize e2e demo cluster-up cluster-down bench \
+        bench-smoke format tidy clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Unit and integration tests (ctest), then the end-to-end scenarios when they exist.
+unit: build
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 300
+
+test: unit
+	@if [ -x e2e/run.sh ]; then $(MAKE) --no-print-directory e2e; fi
+
+# The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-sanitize: deps
+	@cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMR_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) --timeout 600 -L unit
+
+cluster-up: build
+	@./e2e/cluster/up.sh
+
+cluster-down:
+	@./e2e/cluster/down.sh
+
+e2e: build
+	@./e2e/run.sh
+
+demo: build
+	@./e2e/demo.sh $(SCENARIO)
+
+bench: build
+	@./bench/run.sh
+
+bench-smoke: build
+	@./bench/run.sh --smoke
+
+format:
+	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+tidy: build
+	@git ls-files 'src/*.cpp' 'controller/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

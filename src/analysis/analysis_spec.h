@@ -1,0 +1,61 @@
+// AnalysisSpec: the `spec.analysis` block of a ModelRollout, already parsed and defaulted
+// (parsing and validation live in src/rollout/modelrollout_parse; this header is shared so the
+// analysis module does not depend on the rollout module). Units are explicit in field names.
+// Thread-safety: plain value types.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mr::analysis {
+
+enum class NoDataPolicy { kInconclusive, kFail };
+enum class InconclusiveLimitPolicy { kPause, kRollback };
+
+struct SecretKeyRef {
+  std::string name;  // Secret in the ModelRollout's namespace
+  std::string key;
+};
+
+struct PrometheusSpec {
+  std::string address = "http://prometheus.monitoring:9090";
+  std::chrono::milliseconds timeout{10000};
+  std::optional<SecretKeyRef> bearer_token;  // spec.analysis.prometheus.bearerTokenSecretRef
+  std::optional<SecretKeyRef> ca_cert;       // spec.analysis.prometheus.caSecretRef (PEM)
+  bool insecure_skip_tls_verify = false;
+};
+
+// A built-in check. `query` overrides the default query; empty = default.
+struct ThresholdMetric {
+  bool enabled = true;
+  double max = 0;
+  std::string query;
+};
+
+struct CustomMetric {
+  std::string name;
+  std::string query;
+  std::optional<double> min;
+  std::optional<double> max;
+};
+
+struct AnalysisSpec {
+  PrometheusSpec prometheus;
+  std::chrono::milliseconds interval{60000};
+  std::chrono::milliseconds window{300000};
+  int failure_limit = 1;
+  int min_sample_size = 500;
+  NoDataPolicy on_no_data = NoDataPolicy::kInconclusive;
+  int inconclusive_limit = 10;
+  InconclusiveLimitPolicy on_inconclusive_limit = InconclusiveLimitPolicy::kPause;
+
+  ThresholdMetric error_rate{true, 0.001, ""};        // fraction of 5xx
+  ThresholdMetric latency_p99_ms{true, 100, ""};      // milliseconds
+  ThresholdMetric drift{true, 0.2, ""};               // PSI; a query override returns PSI
+  ThresholdMetric mae_degradation{true, 0.1, ""};     // canary MAE / stable MAE - 1
+  std::vector<CustomMetric> custom;
+};
+
+}  // namespace mr::analysis
