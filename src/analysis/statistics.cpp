@@ -1,0 +1,117 @@
+#include "analysis/statistics.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+
+namespace mr::analysis {
+
+WilsonInterval wilsonInterval(double k, double n, double z) {
+  k = std::clamp(k, 0.0, n);
+  const double p = k / n;
+  const double z2 = z * z;
+  const double denom = 1 + z2 / n;
+  const double centre = (p + z2 / (2 * n)) / denom;
+  const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom;
+  return {p, std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+Result<double> parseLe(std::string_view text) {
+  if (text == "+Inf" || text == "Inf" || text == "inf" || text == "+inf") {
+    return std::numeric_limits<double>::infinity();
+  }
+  double v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || std::isnan(v)) {
+    return invalidArgument("bucket bound le=\"" + std::string(text) + "\" is not a number");
+  }
+  return v;
+}
+
+namespace {
+
+// Cumulative count at each distinct le (duplicates summed), ascending.
+std::map<double, double> cumulativeByLe(const std::vector<CumulativeBucket>& buckets) {
+  std::map<double, double> out;
+  for (const auto& b : buckets) out[b.le] += b.count;
+  return out;
+}
+
+}  // namespace
+
+std::vector<double> binCounts(std::vector<CumulativeBucket> buckets,
+                              const std::vector<double>& bounds) {
+  const auto cumulative = cumulativeByLe(buckets);
+  std::vector<double> bins;
+  bins.reserve(bounds.size());
+  double previous = 0;
+  for (double bound : bounds) {
+    auto it = cumulative.find(bound);
+    const double c = it == cumulative.end() ? previous : it->second;
+    bins.push_back(std::max(0.0, c - previous));
+    previous = std::max(previous, c);
+  }
+  return bins;
+}
+
+Result<PsiResult> populationStabilityIndex(const std::vector<CumulativeBucket>& expected,
+                                           const std::vector<CumulativeBucket>& actual,
+                                           double smoothing) {
+  const auto e = cumulativeByLe(expected);
+  const auto a = cumulativeByLe(actual);
+  const double inf = std::numeric_limits<double>::infinity();
+  if (!e.count(inf)) return invalidArgument("stable histogram has no +Inf bucket");
+  if (!a.count(inf)) return invalidArgument("canary histogram has no +Inf bucket");
+  std::vector<double> bounds;
+  for (const auto& [le, count] : e) {
+    if (a.count(le)) bounds.push_back(le);
+  }
+  if (bounds.size() < 2) {
+    return invalidArgument("canary and stable histograms share no bucket bound besides +Inf");
+  }
+  const auto eb = binCounts(expected, bounds);
+  const auto ab = binCounts(actual, bounds);
+  PsiResult r;
+  r.bins = bounds.size();
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    r.expected_total += eb[i];
+    r.actual_total += ab[i];
+  }
+  if (r.expected_total <= 0) return invalidArgument("stable histogram is empty");
+  if (r.actual_total <= 0) return invalidArgument("canary histogram is empty");
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    double pe = eb[i] / r.expected_total;
+    double pa = ab[i] / r.actual_total;
+    if (pe == 0) pe = smoothing;
+    if (pa == 0) pa = smoothing;
+    r.psi += (pa - pe) * std::log(pa / pe);
+  }
+  return r;
+}
+
+MaeDegradation maeDegradation(double canary_sum, double canary_count, double stable_sum,
+                              double stable_count) {
+  MaeDegradation r;
+  r.canary_mae = canary_sum / canary_count;
+  r.stable_mae = stable_sum / stable_count;
+  if (r.stable_mae == 0) {
+    if (r.canary_mae == 0) r.value = 0.0;
+    return r;
+  }
+  r.value = r.canary_mae / r.stable_mae - 1;
+  return r;
+}
+
+std::string formatNumber(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+}  // namespace mr::analysis

@@ -1,0 +1,19 @@
+#include "analysis/verdict.h"
+
+namespace mr::analysis {
+
+const char* verdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kPass:
+      return "Pass";
+    case Verdict::kInconclusive:
+      return "Inconclusive";
+    case Verdict::kError:
+      return "Error";
+    case Verdict::kFail:
+      return "Fail";
+  }
+  return "Unknown";
+}
+
+}  // namespace mr::analysis
