@@ -1,0 +1,30 @@
+// GatewayApiRouter: splits traffic through a user-owned Gateway API HTTPRoute
+// (gateway.networking.k8s.io/v1). In every rule whose backendRefs name our stable or canary
+// Service it writes weights stable=100-w, canary=w, adding the missing one of the two (copied
+// from its sibling, so port and other fields match). Other rules and other backendRefs are the
+// user's and stay untouched. backendRefs is an atomic list, so changes are a PUT with the
+// resourceVersion read (object_update.h).
+// Thread-safety: see TrafficRouter.
+#pragma once
+
+#include "traffic/traffic_router.h"
+
+namespace mr::traffic {
+
+class GatewayApiRouter final : public TrafficRouter {
+ public:
+  // REQUIRES: `api` outlives this router.
+  GatewayApiRouter(k8s::ApiClient& api, RouterTarget target, std::string http_route);
+
+  Status setWeight(int canary_percent) override;
+  Result<std::optional<int>> readWeight() override;
+  Status verify() override;
+  std::string describe() const override;
+
+ private:
+  k8s::ApiClient& api_;
+  RouterTarget target_;
+  std::string http_route_;
+};
+
+}  // namespace mr::traffic

@@ -1,0 +1,33 @@
+// Read-modify-write of a whole object with optimistic concurrency, shared by the routers that
+// edit atomic lists (HTTPRoute backendRefs, VirtualService route[]): a merge patch would replace
+// the whole list and silently drop a concurrent edit, so we PUT the object with the
+// resourceVersion we read and, on 409, re-read and re-apply our change.
+// Thread-safety: stateless functions.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/status.h"
+#include "k8s/api_client.h"
+
+namespace mr::traffic {
+
+// Edits `object` in place. Returns true when it changed something (false = nothing to write),
+// or an error that aborts the update.
+using ObjectMutation = std::function<Result<bool>(k8s::Json& object)>;
+
+inline constexpr int kMaxConflictRetries = 5;
+
+// GET, mutate, PUT; on Conflict repeats up to `max_attempts` times in total. A NotFound from
+// GET is returned as NotFound with a message naming the object. Returns ok without writing
+// when the mutation reports no change.
+Status updateWithRetry(k8s::ApiClient& api, const k8s::ResourceType& type, const std::string& ns,
+                       const std::string& name, const ObjectMutation& mutate,
+                       int max_attempts = kMaxConflictRetries);
+
+// GET that turns a 404 into NotFound("<Kind> <ns>/<name> not found").
+Result<k8s::Json> getObject(k8s::ApiClient& api, const k8s::ResourceType& type,
+                            const std::string& ns, const std::string& name);
+
+}  // namespace mr::traffic
