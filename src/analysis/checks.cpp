@@ -41,8 +41,10 @@ class CheckRunner {
     if (!prepare(m, override ? spec.query : default_queries::kServerErrors, n)) return m;
     auto v = number(m.query);
     if (!v) return error(m, v.status());
-    if (noData(m, *v, n.value)) return m;
     // An override returns the fraction; the default returns the count of 5xx.
+    std::optional<double> rate;
+    if (*v && !std::isnan(**v) && n.value > 0) rate = override ? **v : **v / n.value;
+    if (noData(m, *v, n.value, rate)) return m;
     const double k = override ? **v * n.value : **v;
     const auto w = wilsonInterval(k, n.value);
     m.value = w.point;
@@ -226,9 +228,11 @@ class CheckRunner {
   }
 
   // Applies the no-data rules; true when m is final.
-  bool noData(MetricResult& m, const std::optional<double>& v, double n) {
+  // `shown` is the value recorded for visibility when the sample is too small.
+  bool noData(MetricResult& m, const std::optional<double>& v, double n,
+              std::optional<double> shown) {
     if (n < req_.spec.min_sample_size) {
-      if (v && !std::isnan(*v)) m.value = *v;
+      if (shown && std::isfinite(*shown)) m.value = shown;
       finish(m, noDataVerdict(),
              "sample size " + formatNumber(n) + " < minSampleSize " +
                  std::to_string(req_.spec.min_sample_size));
@@ -251,7 +255,7 @@ class CheckRunner {
     if (!prepare(m, text, n)) return m;
     auto v = number(m.query);
     if (!v) return error(m, v.status());
-    if (noData(m, *v, n.value)) return m;
+    if (noData(m, *v, n.value, *v)) return m;
     if (std::isfinite(**v)) m.value = **v;  // status JSON cannot hold +-Inf
     return compare(m, **v, min, max, what, unit);
   }

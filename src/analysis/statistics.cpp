@@ -16,7 +16,10 @@ WilsonInterval wilsonInterval(double k, double n, double z) {
   const double denom = 1 + z2 / n;
   const double centre = (p + z2 / (2 * n)) / denom;
   const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom;
-  return {p, std::max(0.0, centre - half), std::min(1.0, centre + half)};
+  // At k = 0 (k = n) the bound is exactly 0 (1); the subtraction would leave rounding dust.
+  const double lower = k == 0 ? 0.0 : std::max(0.0, centre - half);
+  const double upper = k == n ? 1.0 : std::min(1.0, centre + half);
+  return {p, lower, upper};
 }
 
 Result<double> parseLe(std::string_view text) {

@@ -1,0 +1,152 @@
+// Reference values: Wilson bounds for 81/263, 15/148, 0/20 and 1/29 are the published ones in
+// Newcombe (1998), "Two-sided confidence intervals for the single proportion", Stat. Med. 17,
+// Table I, method 3 (4 decimals). The others, and every PSI value, were computed with python3
+// from the textbook formulas (stdlib `math` only, script in docs/analysis.md), not by this code.
+#include "analysis/statistics.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace mr::analysis {
+namespace {
+
+const double kInf = std::numeric_limits<double>::infinity();
+
+TEST(WilsonTest, MatchesNewcombeTable) {
+  struct Case {
+    double k, n, lower, upper;
+  } cases[] = {{81, 263, 0.2553, 0.3662}, {15, 148, 0.0624, 0.1605}, {0, 20, 0.0, 0.1611},
+               {1, 29, 0.0061, 0.1718}};
+  for (const auto& c : cases) {
+    const auto w = wilsonInterval(c.k, c.n);
+    EXPECT_NEAR(w.lower, c.lower, 5e-5) << c.k << "/" << c.n;
+    EXPECT_NEAR(w.upper, c.upper, 5e-5) << c.k << "/" << c.n;
+    EXPECT_DOUBLE_EQ(w.point, c.k / c.n);
+  }
+}
+
+TEST(WilsonTest, MatchesPythonAtCanaryScale) {
+  auto w = wilsonInterval(20, 10000);
+  EXPECT_NEAR(w.lower, 0.0012951117, 1e-9);
+  EXPECT_NEAR(w.upper, 0.0030873507, 1e-9);
+  w = wilsonInterval(12, 10000);
+  EXPECT_NEAR(w.lower, 0.0006866043, 1e-9);
+  EXPECT_NEAR(w.upper, 0.0020964725, 1e-9);
+  w = wilsonInterval(0, 500);
+  EXPECT_EQ(w.lower, 0.0);
+  EXPECT_NEAR(w.upper, 0.0076243405, 1e-9);
+}
+
+TEST(WilsonTest, ClampsExtrapolatedCountsAboveN) {
+  const auto w = wilsonInterval(101, 100);
+  EXPECT_DOUBLE_EQ(w.point, 1.0);
+  EXPECT_LE(w.upper, 1.0);
+  EXPECT_GT(w.lower, 0.95);
+}
+
+TEST(ParseLeTest, NumbersAndInfinity) {
+  EXPECT_EQ(*parseLe("0.1"), 0.1);
+  EXPECT_EQ(*parseLe("1"), 1.0);
+  EXPECT_EQ(*parseLe("1.0"), 1.0);
+  EXPECT_EQ(*parseLe("1e-3"), 0.001);
+  EXPECT_EQ(*parseLe("+Inf"), kInf);
+  EXPECT_FALSE(parseLe("abc").isOk());
+  EXPECT_FALSE(parseLe("").isOk());
+  EXPECT_FALSE(parseLe("NaN").isOk());
+}
+
+std::vector<CumulativeBucket> cumulative(const std::vector<double>& les,
+                                         const std::vector<double>& per_bin) {
+  std::vector<CumulativeBucket> out;
+  double c = 0;
+  for (size_t i = 0; i < les.size(); ++i) {
+    c += per_bin[i];
+    out.push_back({les[i], c});
+  }
+  return out;
+}
+
+TEST(BinCountsTest, CumulativeToPerBinSumsDuplicatesAndClampsNegatives) {
+  // le "1" and "1.0" from two sources are one bound; 0.5 dips below 0.2 (noise) -> bin 0.
+  std::vector<CumulativeBucket> b = {{kInf, 12}, {0.2, 5}, {0.5, 4}, {1, 6}, {1.0, 2}};
+  const auto bins = binCounts(b, {0.2, 0.5, 1, kInf});
+  ASSERT_EQ(bins.size(), 4u);
+  EXPECT_EQ(bins[0], 5);
+  EXPECT_EQ(bins[1], 0);
+  EXPECT_EQ(bins[2], 3);  // 8 - 5
+  EXPECT_EQ(bins[3], 4);  // 12 - 8
+}
+
+TEST(PsiTest, IdenticalProportionsGiveZero) {
+  auto r = populationStabilityIndex(cumulative({0.25, 0.5, 0.75, kInf}, {10, 20, 30, 40}),
+                                    cumulative({0.25, 0.5, 0.75, kInf}, {1, 2, 3, 4}));
+  ASSERT_TRUE(r.isOk());
+  EXPECT_NEAR(r->psi, 0.0, 1e-12);
+  EXPECT_EQ(r->expected_total, 100);
+  EXPECT_EQ(r->actual_total, 10);
+}
+
+TEST(PsiTest, ReversedDistribution) {
+  auto r = populationStabilityIndex(cumulative({0.25, 0.5, 0.75, kInf}, {100, 200, 300, 400}),
+                                    cumulative({0.25, 0.5, 0.75, kInf}, {400, 300, 200, 100}));
+  ASSERT_TRUE(r.isOk());
+  EXPECT_NEAR(r->psi, 0.912869638294, 1e-9);
+}
+
+TEST(PsiTest, EmptyBinsSmoothedWithEvidentlyConstant) {
+  auto r = populationStabilityIndex(cumulative({0.25, 0.5, 0.75, kInf}, {50, 50, 0, 100}),
+                                    cumulative({0.25, 0.5, 0.75, kInf}, {0, 100, 50, 50}));
+  ASSERT_TRUE(r.isOk());
+  EXPECT_NEAR(r->psi, 4.257031786506, 1e-9);
+}
+
+TEST(PsiTest, MismatchedBucketsAlignOnSharedBounds) {
+  // Stable has 0.1..0.4; canary only 0.2 and 0.4: bins become (..0.2], (0.2..0.4], (0.4..+Inf].
+  auto stable = cumulative({0.1, 0.2, 0.3, 0.4, kInf}, {10, 20, 30, 40, 0});
+  auto canary = cumulative({0.2, 0.4, kInf}, {25, 25, 50});
+  auto r = populationStabilityIndex(stable, canary);
+  ASSERT_TRUE(r.isOk());
+  EXPECT_EQ(r->bins, 3u);
+  EXPECT_NEAR(r->psi, 4.730189691960, 1e-9);
+  // String forms that differ ("1" vs "1.0") still align once parsed.
+  auto a = populationStabilityIndex({{*parseLe("1"), 5}, {*parseLe("+Inf"), 10}},
+                                    {{*parseLe("1.0"), 5}, {*parseLe("+Inf"), 10}});
+  ASSERT_TRUE(a.isOk());
+  EXPECT_NEAR(a->psi, 0.0, 1e-12);
+}
+
+TEST(PsiTest, StructuralErrors) {
+  EXPECT_FALSE(populationStabilityIndex({{0.5, 1}}, {{0.5, 1}, {kInf, 2}}).isOk());
+  EXPECT_FALSE(populationStabilityIndex({{0.5, 1}, {kInf, 2}}, {{0.6, 1}, {kInf, 2}}).isOk());
+  EXPECT_FALSE(populationStabilityIndex({{0.5, 0}, {kInf, 0}}, {{0.5, 1}, {kInf, 2}}).isOk());
+  auto msg = populationStabilityIndex({{0.5, 1}, {kInf, 2}}, {{0.5, 0}, {kInf, 0}});
+  ASSERT_FALSE(msg.isOk());
+  EXPECT_NE(msg.status().message().find("canary"), std::string::npos);
+}
+
+TEST(MaeTest, RatioMinusOne) {
+  auto d = maeDegradation(30, 100, 50, 200);  // 0.3 vs 0.25
+  ASSERT_TRUE(d.value.has_value());
+  EXPECT_NEAR(*d.value, 0.2, 1e-12);
+  EXPECT_NEAR(d.canary_mae, 0.3, 1e-12);
+  EXPECT_NEAR(d.stable_mae, 0.25, 1e-12);
+  EXPECT_NEAR(*maeDegradation(20, 100, 50, 200).value, -0.2, 1e-12);  // better canary
+}
+
+TEST(MaeTest, ZeroStableMae) {
+  EXPECT_EQ(*maeDegradation(0, 10, 0, 10).value, 0.0);
+  EXPECT_FALSE(maeDegradation(1, 10, 0, 10).value.has_value());
+}
+
+TEST(FormatNumberTest, SpecialValues) {
+  EXPECT_EQ(formatNumber(0.001234567), "0.001235");
+  EXPECT_EQ(formatNumber(std::nan("")), "NaN");
+  EXPECT_EQ(formatNumber(kInf), "+Inf");
+  EXPECT_EQ(formatNumber(-kInf), "-Inf");
+  EXPECT_EQ(formatNumber(500), "500");
+}
+
+}  // namespace
+}  // namespace mr::analysis
