@@ -1,0 +1,133 @@
+#include "k8s/controller_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+namespace mr::k8s {
+
+std::optional<ObjectKey> ownerKeyOf(const Json& object, const ResourceType& primary) {
+  const Json meta = object.value("metadata", Json::object());
+  const std::string ns = meta.value("namespace", "");
+  if (auto labels = meta.find("labels"); labels != meta.end() && labels->is_object()) {
+    if (auto it = labels->find(kRolloutLabel); it != labels->end() && it->is_string()) {
+      return ObjectKey{ns, it->get<std::string>()};
+    }
+  }
+  if (auto refs = meta.find("ownerReferences"); refs != meta.end() && refs->is_array()) {
+    for (const Json& ref : *refs) {
+      if (ref.value("kind", "") == primary.kind &&
+          ref.value("apiVersion", "") == primary.apiVersion()) {
+        return ObjectKey{ns, ref.value("name", "")};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+ControllerRuntime::ControllerRuntime(ApiClient& client, const Clock& clock,
+                                     ControllerOptions options, ControllerHooks hooks)
+    : clock_(clock), options_(std::move(options)), hooks_(std::move(hooks)),
+      queue_(clock, options_.rate_limit) {
+  InformerOptions primary_options{options_.ns, "", options_.reflector};
+  informers_.push_back(
+      std::make_unique<Informer>(client, options_.primary, primary_options, clock));
+  const auto enqueue_self = [this](const ObjectPtr& o) { queue_.add(ObjectKey::of(*o).toString()); };
+  informers_.back()->addHandler(
+      {enqueue_self, [enqueue_self](const ObjectPtr&, const ObjectPtr& o) { enqueue_self(o); },
+       enqueue_self});
+
+  for (const ResourceType& type : options_.owned) {
+    InformerOptions owned_options{options_.ns, options_.owned_label_selector, options_.reflector};
+    informers_.push_back(std::make_unique<Informer>(client, type, owned_options, clock));
+    const ResourceType primary = options_.primary;
+    const auto enqueue_owner = [this, primary](const ObjectPtr& o) {
+      if (auto owner = ownerKeyOf(*o, primary)) queue_.add(owner->toString());
+    };
+    informers_.back()->addHandler(
+        {enqueue_owner,
+         [enqueue_owner](const ObjectPtr& old_object, const ObjectPtr& new_object) {
+           // A relabelled object concerns both its old and its new owner.
+           enqueue_owner(old_object);
+           enqueue_owner(new_object);
+         },
+         enqueue_owner});
+  }
+}
+
+ControllerRuntime::~ControllerRuntime() { stop(); }
+
+void ControllerRuntime::startInformers() {
+  for (auto& informer : informers_) informer->start();
+}
+
+void ControllerRuntime::startWorkers(Reconciler& reconciler) {
+  if (!workers_.empty()) return;
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this, &reconciler] { workerLoop(reconciler); });
+  }
+}
+
+bool ControllerRuntime::hasSynced() const {
+  for (const auto& informer : informers_) {
+    if (!informer->hasSynced()) return false;
+  }
+  return true;
+}
+
+Informer* ControllerRuntime::informer(const ResourceType& type) const {
+  for (const auto& informer : informers_) {
+    if (informer->type() == type) return informer.get();
+  }
+  return nullptr;
+}
+
+void ControllerRuntime::workerLoop(Reconciler& reconciler) {
+  // Reconciling against a partial cache would act on a world that is not there.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unique_lock lock(mu);
+  while (!stopping_ && !hasSynced()) clock_.waitUntil(cv, lock, clock_.steadyNow() + Millis(50));
+  lock.unlock();
+  while (auto key = queue_.get()) {
+    processKey(reconciler, *key);
+    queue_.done(*key);
+  }
+}
+
+void ControllerRuntime::processKey(Reconciler& reconciler, const std::string& key) {
+  const SteadyTime started = clock_.steadyNow();
+  ReconcileResult result;
+  try {
+    result = reconciler.reconcile(ObjectKey::parse(key));
+  } catch (const std::exception& e) {
+    // A reconciler must not throw; if one does, treat it as an error rather than dying.
+    result = ReconcileResult::failed(internalError(std::string("reconcile threw: ") + e.what()));
+  }
+  const double seconds =
+      std::chrono::duration<double>(clock_.steadyNow() - started).count();
+  std::string outcome;
+  if (!result.error.isOk()) {
+    outcome = "error";
+    spdlog::warn("reconcile {} failed (attempt {}): {}", key, queue_.numRequeues(key) + 1,
+                 result.error.toString());
+    queue_.addRateLimited(key);
+  } else if (result.requeue_after && result.requeue_after->count() > 0) {
+    outcome = "requeue_after";
+    queue_.forget(key);
+    queue_.addAfter(key, *result.requeue_after);
+  } else {
+    outcome = "success";
+    queue_.forget(key);
+  }
+  if (hooks_.on_reconcile) hooks_.on_reconcile(outcome, seconds);
+}
+
+void ControllerRuntime::stop() {
+  if (stopping_.exchange(true)) return;
+  queue_.shutDownWithDrain();
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  for (auto& informer : informers_) informer->stop();
+}
+
+}  // namespace mr::k8s

@@ -1,0 +1,219 @@
+#include "k8s/leader_election.h"
+
+#include <unistd.h>
+
+#include <random>
+#include <spdlog/spdlog.h>
+
+#include "common/time_format.h"
+
+namespace mr::k8s {
+
+std::string defaultLeaderIdentity() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  char suffix[17];
+  snprintf(suffix, sizeof suffix, "%08x%08x", rd(), rd());
+  return std::string(host) + "_" + suffix;
+}
+
+LeaderElector::LeaderElector(ApiClient& client, LeaderElectionConfig config, const Clock& clock,
+                             LeaderCallbacks callbacks)
+    : client_(client), config_(std::move(config)), clock_(clock),
+      callbacks_(std::move(callbacks)) {}
+
+Status LeaderElector::validate(const LeaderElectionConfig& c) {
+  if (c.lease_name.empty() || c.lease_namespace.empty()) {
+    return invalidArgument("leader election needs a lease name and namespace");
+  }
+  if (c.identity.empty()) return invalidArgument("leader election needs an identity");
+  if (c.lease_duration <= c.renew_deadline) {
+    return invalidArgument("lease duration must exceed the renew deadline");
+  }
+  if (c.renew_deadline.count() <= c.retry_period.count() * 12 / 10) {
+    return invalidArgument("renew deadline must exceed 1.2 x the retry period");
+  }
+  return Status::ok();
+}
+
+std::string LeaderElector::observedHolder() const {
+  std::lock_guard lock(observed_mu_);
+  if (!observed_) return "";
+  return (*observed_)["spec"].value("holderIdentity", "");
+}
+
+void LeaderElector::observe(const Json& lease) {
+  const Json spec = lease.value("spec", Json::object());
+  std::string new_holder;
+  {
+    std::lock_guard lock(observed_mu_);
+    const std::string old_holder = observed_ ? observed_spec_.value("holderIdentity", "") : "";
+    if (!observed_ || spec != observed_spec_) {
+      observed_spec_ = spec;
+      observed_time_ = clock_.steadyNow();
+      const std::string holder = spec.value("holderIdentity", "");
+      if (holder != old_holder) new_holder = holder;
+    }
+    observed_ = lease;
+  }
+  if (!new_holder.empty() && callbacks_.on_new_leader) callbacks_.on_new_leader(new_holder);
+}
+
+Json LeaderElector::buildLease(const Json* existing, bool takeover) const {
+  const std::string now = formatRfc3339Micro(clock_.now());
+  Json lease = existing ? *existing : Json{{"apiVersion", "coordination.k8s.io/v1"},
+                                           {"kind", "Lease"},
+                                           {"metadata",
+                                            {{"name", config_.lease_name},
+                                             {"namespace", config_.lease_namespace}}}};
+  Json& spec = lease["spec"];
+  if (!spec.is_object()) spec = Json::object();
+  const int transitions = spec.value("leaseTransitions", 0);
+  spec["holderIdentity"] = config_.identity;
+  spec["leaseDurationSeconds"] =
+      std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration).count();
+  spec["renewTime"] = now;
+  if (!existing || takeover) {
+    spec["acquireTime"] = now;
+    spec["leaseTransitions"] = existing ? transitions + 1 : 0;
+  }
+  return lease;
+}
+
+bool LeaderElector::tryAcquireOrRenew() {
+  const ResourceType& leases = resources::leases();
+  // Fast path: a leader with a still-valid lease renews straight from its cached copy.
+  if (isLeader()) {
+    std::optional<Json> cached;
+    {
+      std::lock_guard lock(observed_mu_);
+      if (observed_ && observed_time_ + config_.lease_duration > clock_.steadyNow()) {
+        cached = observed_;
+      }
+    }
+    if (cached) {
+      auto updated = client_.update(leases, buildLease(&*cached, false));
+      if (updated.isOk()) {
+        observe(*updated);
+        last_renew_ = clock_.steadyNow();
+        return true;
+      }
+      if (updated.status().code() == StatusCode::kConflict) {
+        spdlog::warn("leader election: lease {} was modified by someone else; leadership lost",
+                     config_.lease_name);
+        setLeader(false);
+        return false;
+      }
+      spdlog::warn("leader election: renew failed: {}", updated.status().toString());
+      return false;
+    }
+  }
+
+  auto current = client_.get(leases, config_.lease_namespace, config_.lease_name);
+  if (!current.isOk()) {
+    if (current.status().code() != StatusCode::kNotFound) {
+      spdlog::warn("leader election: get lease: {}", current.status().toString());
+      return false;
+    }
+    auto created = client_.create(leases, config_.lease_namespace, buildLease(nullptr, false));
+    if (!created.isOk()) {
+      spdlog::info("leader election: create lease: {}", created.status().toString());
+      return false;
+    }
+    observe(*created);
+    last_renew_ = clock_.steadyNow();
+    setLeader(true);
+    return true;
+  }
+  observe(*current);
+  const Json spec = current->value("spec", Json::object());
+  const std::string holder = spec.value("holderIdentity", "");
+  const bool mine = holder == config_.identity;
+  SteadyTime observed_time;
+  {
+    std::lock_guard lock(observed_mu_);
+    observed_time = observed_time_;
+  }
+  const auto duration = std::chrono::seconds(spec.value("leaseDurationSeconds", 0));
+  if (!holder.empty() && !mine && observed_time + duration > clock_.steadyNow()) {
+    if (isLeader()) setLeader(false);
+    return false;  // held by someone else and not expired by our clock
+  }
+  auto updated = client_.update(leases, buildLease(&*current, !mine));
+  if (!updated.isOk()) {
+    if (updated.status().code() == StatusCode::kConflict && isLeader()) setLeader(false);
+    spdlog::info("leader election: update lease: {}", updated.status().toString());
+    return false;
+  }
+  observe(*updated);
+  last_renew_ = clock_.steadyNow();
+  setLeader(true);
+  return true;
+}
+
+void LeaderElector::setLeader(bool leader) {
+  const bool was = leader_.exchange(leader);
+  if (was == leader) return;
+  if (leader) {
+    spdlog::info("leader election: {} became leader of {}/{}", config_.identity,
+                 config_.lease_namespace, config_.lease_name);
+    if (callbacks_.on_started_leading) callbacks_.on_started_leading();
+  } else {
+    spdlog::warn("leader election: {} stopped leading", config_.identity);
+    if (callbacks_.on_stopped_leading) callbacks_.on_stopped_leading();
+  }
+}
+
+bool LeaderElector::waitRetry() {
+  std::unique_lock lock(mu_);
+  const SteadyTime until = clock_.steadyNow() + config_.retry_period;
+  while (!stopped_ && clock_.steadyNow() < until) clock_.waitUntil(cv_, lock, until);
+  return !stopped_;
+}
+
+bool LeaderElector::run() {
+  while (!stopped_ && !tryAcquireOrRenew()) {
+    if (!waitRetry()) return true;
+  }
+  while (waitRetry()) {
+    if (tryAcquireOrRenew()) continue;
+    if (!isLeader() || clock_.steadyNow() - last_renew_ > config_.renew_deadline) {
+      setLeader(false);
+      return false;
+    }
+  }
+  if (Status s = release(); !s.isOk()) {
+    spdlog::warn("leader election: release failed: {}", s.toString());
+  }
+  return true;
+}
+
+void LeaderElector::stop() {
+  std::lock_guard lock(mu_);
+  stopped_ = true;
+  cv_.notify_all();
+}
+
+Status LeaderElector::release() {
+  if (!isLeader()) return Status::ok();
+  std::optional<Json> cached;
+  {
+    std::lock_guard lock(observed_mu_);
+    cached = observed_;
+  }
+  if (!cached) return Status::ok();
+  Json lease = *cached;
+  const std::string now = formatRfc3339Micro(clock_.now());
+  lease["spec"]["holderIdentity"] = "";
+  lease["spec"]["leaseDurationSeconds"] = 1;
+  lease["spec"]["renewTime"] = now;
+  lease["spec"]["acquireTime"] = now;
+  auto updated = client_.update(resources::leases(), lease);
+  setLeader(false);
+  if (!updated.isOk()) return updated.status().withContext("release lease");
+  observe(*updated);
+  return Status::ok();
+}
+
+}  // namespace mr::k8s

@@ -1,0 +1,90 @@
+// RestClient: the real ApiClient, speaking HTTP(S) to a Kubernetes API server via cpprestsdk.
+// TLS verification is on unless the config says insecure-skip-tls-verify; a CA in the config
+// replaces the system trust store (as client-go does); client certificates are loaded into
+// the TLS context. A bearer token is fetched from the config's TokenSource per request (it
+// may rotate); a 401 invalidates it. Non-2xx responses become mr::Status via api_status.h.
+// Watches stream the chunked body reading min(in_avail(), N) bytes at a time (never waiting
+// for a full buffer) and use a per-read idle timeout of timeoutSeconds + slack, so a silent
+// dead connection ends the watch with DeadlineExceeded.
+// Thread-safety: all ApiClient methods are safe from many threads; setRequestObserver must
+// be called before the first request.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "k8s/api_client.h"
+#include "k8s/kube_config.h"
+
+namespace web::http::client {
+class http_client;
+class http_client_config;
+}  // namespace web::http::client
+
+namespace mr::k8s {
+
+struct RestClientOptions {
+  Millis request_timeout{30000};
+  int watch_idle_slack_seconds = 10;
+  size_t watch_read_bytes = 16384;
+  std::string user_agent = "modelrollout-controller/0.1";
+};
+
+// Called once per request when its outcome is known. verb: get|list|watch|create|update|
+// patch|delete; code: the HTTP status, or 0 when no response arrived (transport failure).
+using RequestObserver = std::function<void(const std::string& verb, int code)>;
+
+class RestClient final : public ApiClient {
+ public:
+  // Validates the PEM material in `config` up front so a bad certificate fails at startup.
+  static Result<std::unique_ptr<RestClient>> create(ClusterConfig config,
+                                                    RestClientOptions options = {},
+                                                    const Clock& clock = RealClock::instance());
+  ~RestClient() override;
+
+  void setRequestObserver(RequestObserver observer) { observer_ = std::move(observer); }
+  const ClusterConfig& config() const { return config_; }
+
+  Result<Json> get(const ResourceType& type, const std::string& ns,
+                   const std::string& name) override;
+  Result<Json> list(const ResourceType& type, const std::string& ns,
+                    const ListOptions& options) override;
+  Result<Json> create(const ResourceType& type, const std::string& ns,
+                      const Json& object) override;
+  Result<Json> update(const ResourceType& type, const Json& object) override;
+  Result<Json> updateStatus(const ResourceType& type, const Json& object) override;
+  Result<Json> patch(const ResourceType& type, const std::string& ns, const std::string& name,
+                     PatchType patch_type, const Json& patch,
+                     const std::string& subresource = "") override;
+  Status remove(const ResourceType& type, const std::string& ns,
+                const std::string& name) override;
+  Status watch(const ResourceType& type, const std::string& ns, const WatchOptions& options,
+               const std::function<void(const WatchEvent&)>& on_event,
+               const CancelToken& cancel) override;
+
+  // A raw request (path + query already encoded), for endpoints outside ApiClient.
+  Result<Json> request(const std::string& method, const std::string& path_and_query,
+                       const Json* body, const std::string& content_type,
+                       const std::string& verb);
+
+  // "/apis/apps/v1/namespaces/ns/deployments/name/status"; empty parts are omitted.
+  static std::string resourcePath(const ResourceType& type, const std::string& ns,
+                                  const std::string& name = "",
+                                  const std::string& subresource = "");
+
+ private:
+  RestClient(ClusterConfig config, RestClientOptions options, const Clock& clock);
+  std::unique_ptr<web::http::client::http_client_config> makeConfig(
+      std::chrono::seconds timeout) const;
+  Result<std::string> authorization();
+  void observe(const std::string& verb, int code) const;
+
+  ClusterConfig config_;
+  RestClientOptions options_;
+  const Clock& clock_;
+  RequestObserver observer_;
+  std::unique_ptr<web::http::client::http_client> client_;
+};
+
+}  // namespace mr::k8s
