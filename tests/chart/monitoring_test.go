@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -111,5 +112,35 @@ func TestPrometheusRuleAlertsAndPromtoolAcceptsIt(t *testing.T) {
 	os.WriteFile(file, data, 0o644)
 	if out, err := exec.Command(promtool, "check", "rules", file).CombinedOutput(); err != nil {
 		t.Errorf("promtool check rules: %v\n%s\n%s", err, out, data)
+	}
+}
+
+// The plain Prometheus of e2e/kind uses the PodMonitor's relabeling; promtool must accept it.
+func TestKindPrometheusConfigIsValid(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Log("promtool not on PATH; config not checked")
+		return
+	}
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "e2e/kind/prometheus.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := find(parseDocs(t, string(data)), "ConfigMap", "prometheus")
+	cfg := str(get(cm, "data", "prometheus.yml"))
+	if !strings.Contains(cfg, "__meta_kubernetes_pod_label_modelrollout_io_role") {
+		t.Fatalf("kind Prometheus config lacks the role relabeling:\n%s", cfg)
+	}
+	// Debian's Prometheus is built without Kubernetes service discovery, so its promtool rejects
+	// kubernetes_sd_configs; swap in a static target and check everything else (relabel rules).
+	sd := regexp.MustCompile(`kubernetes_sd_configs: .*`)
+	if len(sd.FindAllString(cfg, -1)) != 2 {
+		t.Fatalf("expected two kubernetes_sd_configs jobs:\n%s", cfg)
+	}
+	cfg = sd.ReplaceAllString(cfg, `static_configs: [{targets: ["127.0.0.1:9"]}]`)
+	file := filepath.Join(t.TempDir(), "prometheus.yml")
+	os.WriteFile(file, []byte(cfg), 0o644)
+	if out, err := exec.Command(promtool, "check", "config", "--syntax-only", file).CombinedOutput(); err != nil {
+		t.Errorf("promtool check config: %v\n%s", err, out)
 	}
 }
