@@ -56,11 +56,13 @@ runtime_pkgs="$(echo "$final" | grep '^RUN ' | grep -o 'install -y --no-install-
 [ -n "$runtime_pkgs" ] || fail "no runtime packages found in the final stage"
 for p in $(grep -o '[a-z0-9.+-]*-dev\b' <<<"$runtime_pkgs"); do fail "final stage installs a -dev package: $p"; done
 
-if ! apt-cache show libc6 >/dev/null 2>&1; then
+# One apt-cache call for all packages (each call parses the whole package lists).
+known="$(apt-cache show --no-all-versions libc6 $runtime_pkgs 2>/dev/null | sed -n 's/^Package: //p')"
+if ! grep -qx libc6 <<<"$known"; then
   echo "skip package checks: apt-cache has no package lists here"
 else
   for p in $runtime_pkgs; do
-    apt-cache show "$p" >/dev/null 2>&1 && ok "package $p exists" || fail "package $p is not in Debian's lists"
+    grep -qx -- "$p" <<<"$known" && ok "package $p exists" || fail "package $p is not in Debian's lists"
   done
   bin="${MR_CONTROLLER_BIN:-$(ls "$root"/build*/controller/modelrollout-controller 2>/dev/null | head -1)}"
   if [ -z "$bin" ]; then

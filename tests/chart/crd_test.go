@@ -19,10 +19,10 @@ func TestChartCRDIsIdenticalToRepoCRD(t *testing.T) {
 	}
 	chart, err := os.ReadFile(filepath.Join(root, "charts/modelrollout/crds", crdFile))
 	if err != nil {
-		t.Fatalf("chart CRD: %v (copy crds/%s into charts/modelrollout/crds/)", err, crdFile)
+		t.Fatalf("chart CRD: %v (run charts/sync-crds.sh)", err)
 	}
 	if !bytes.Equal(repo, chart) {
-		t.Errorf("charts/modelrollout/crds/%s differs from crds/%s; copy it again", crdFile, crdFile)
+		t.Errorf("charts/modelrollout/crds/%s differs from crds/%s; run charts/sync-crds.sh", crdFile, crdFile)
 	}
 	entries, _ := os.ReadDir(filepath.Join(root, "charts/modelrollout/crds"))
 	if len(entries) != 1 {

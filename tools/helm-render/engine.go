@@ -5,6 +5,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -64,10 +65,10 @@ func fromJSON(s string) map[string]interface{} {
 
 func required(msg string, v interface{}) (interface{}, error) {
 	if v == nil {
-		return v, fmt.Errorf(msg)
+		return v, errors.New(msg)
 	}
 	if s, ok := v.(string); ok && s == "" {
-		return v, fmt.Errorf(msg)
+		return v, errors.New(msg)
 	}
 	return v, nil
 }
