@@ -1,0 +1,142 @@
+// RolloutPlanner: the rollout state machine as one pure function,
+//   plan(PlanInput) -> Plan{actions, new status, requeue_after}.
+// It performs no I/O and reads no clock: the reconciler gathers the observed world, calls
+// plan(), applies the actions and writes the status. docs/lifecycle.md has the state diagram
+// and the transition table; planner_transitions.cpp implements one function per transition.
+//
+// Contract for the caller (the reconciler):
+//  - Apply `actions` in order. Stop at the first failed action (RecordEvent failures may be
+//    ignored), do not write the new status, and retry later: the plan is re-derived from the
+//    stored status and the world, so a retry neither repeats nor skips a step.
+//  - SetWeight is applied through the TrafficRouter and read back; a read-back different from
+//    the request counts as a failure. After a successful SetWeight the caller may store the
+//    read-back value in plan.status.canary_weight (replica ratio reports an effective weight).
+//  - Write plan.status (status subresource) only if it differs from the stored one.
+//  - RemoveAnnotation actions come last and must be applied only after the status write
+//    succeeded: an annotation is the user's intent until its effect is recorded in status.
+//  - Ensure* means: create when missing (managed_resources.h build*), else send the owned-field
+//    merge patch (deploymentPatch/servicePatch) when non-empty.
+//  - StartAnalysis: submit an analysis::AnalysisRequest for {step, canary revision}; pass the
+//    result back as PlanInput.latest_analysis (and analysis_in_flight=false) when it arrives.
+// Crash safety: a step's weight (and canary capacity) is raised only when the *stored* status
+// already says that step, so a crash between actions and the status write never leaves more
+// canary traffic than the stored step allows.
+// Thread-safety: pure function.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "analysis/verdict.h"
+#include "rollout/modelrollout_parse.h"
+#include "rollout/modelrollout_types.h"
+
+namespace mr::rollout {
+
+struct ObservedDeployment {
+  bool exists = false;
+  std::string revision;  // spec.template.metadata.labels[modelrollout.io/revision]
+  int replicas = 0;      // spec.replicas
+  std::int64_t generation = 0;
+  std::int64_t observed_generation = 0;  // status.observedGeneration
+  int ready_replicas = 0;
+  int available_replicas = 0;
+  int updated_replicas = 0;
+};
+
+struct ObservedWorld {
+  ObservedDeployment stable;
+  ObservedDeployment canary;
+  bool stable_service = false;
+  bool canary_service = false;
+  bool root_service = false;
+  // The HTTPRoute / VirtualService named in spec.trafficRouting (ignored for replica ratio).
+  bool route_exists = true;
+  std::optional<int> route_weight;  // canary weight read back; nullopt = unknown
+  bool deleting = false;            // the ModelRollout has a deletionTimestamp
+};
+
+struct PlanInput {
+  SpecParseResult spec;  // parsed spec, or the list of field errors
+  std::int64_t generation = 0;
+  std::map<std::string, std::string> annotations;
+  RolloutStatus status;  // as stored
+  ObservedWorld world;
+  std::optional<analysis::AnalysisResult> latest_analysis;  // newest result for this object
+  bool analysis_in_flight = false;
+  SystemTime now;
+};
+
+// Actions. Templates are spec.template as written; builders add the managed labels.
+struct EnsureStable {
+  Json pod_template;
+  int replicas = 0;
+  std::string revision;
+  bool operator==(const EnsureStable&) const = default;
+};
+struct EnsureCanary {
+  Json pod_template;
+  int replicas = 0;
+  std::string revision;
+  bool operator==(const EnsureCanary&) const = default;
+};
+struct ScaleCanary {  // only when the canary Deployment exists
+  int replicas = 0;
+  bool operator==(const ScaleCanary&) const = default;
+};
+struct SetWeight {  // canary percent; 0 = all traffic to stable
+  int percent = 0;
+  bool operator==(const SetWeight&) const = default;
+};
+struct EnsureServices {  // `<name>-stable`, `<name>-canary`, root `<name>`
+  std::string stable_revision;  // selector revision; empty = select the role only
+  std::string canary_revision;  // idem
+  bool operator==(const EnsureServices&) const = default;
+};
+struct StartAnalysis {
+  int step = 0;
+  std::string stable_revision;
+  std::string canary_revision;
+  bool operator==(const StartAnalysis&) const = default;
+};
+struct RemoveAnnotation {
+  std::string key;
+  bool operator==(const RemoveAnnotation&) const = default;
+};
+struct RecordEvent {
+  std::string type;  // "Normal" | "Warning"
+  std::string reason;  // CamelCase
+  std::string message;
+  bool operator==(const RecordEvent&) const = default;
+};
+
+using Action = std::variant<EnsureStable, EnsureCanary, ScaleCanary, SetWeight, EnsureServices,
+                            StartAnalysis, RemoveAnnotation, RecordEvent>;
+
+struct Plan {
+  std::vector<Action> actions;
+  RolloutStatus status;
+  // When to reconcile again at the latest (hold end, next analysis due, or a poll while
+  // waiting for Deployments); nullopt = only on watch events.
+  std::optional<std::chrono::milliseconds> requeue_after;
+};
+
+Plan plan(const PlanInput& input);
+
+// Tunables of the waits that have no spec field (documented in docs/lifecycle.md).
+inline constexpr std::chrono::milliseconds kNextPassDelay{1000};     // after a step advance
+inline constexpr std::chrono::milliseconds kAvailabilityPoll{10000}; // waiting for pods
+inline constexpr std::chrono::milliseconds kDegradedPoll{30000};     // route/stable missing
+inline constexpr std::chrono::milliseconds kErrorRetryBase{10000};   // analysis Error backoff
+
+// Canary replicas for a weight: ceil(replicas * weight / 100), at least 1 when replicas > 0.
+int canaryReplicasFor(int replicas, int weight);
+
+// For a human: "Action{...}" (used in test failure messages and logs).
+std::string describe(const Action& action);
+
+}  // namespace mr::rollout

@@ -1,0 +1,89 @@
+// Internals shared by the planner's translation units (planner.cpp: entry and bookkeeping,
+// planner_transitions.cpp: one function per state/transition, planner_analysis.cpp: consuming
+// verdicts and scheduling checks). Not part of the public API.
+// Thread-safety: a PlanContext lives on one thread for one plan() call.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rollout/planner.h"
+
+namespace mr::rollout::detail {
+
+using Millis = std::chrono::milliseconds;
+
+// What the stored status and the spec say is going on, before any transition this pass.
+enum class State {
+  kFirstDeploy,     // no stable revision known
+  kSteady,          // template == stable, no canary
+  kRolledBackHold,  // template == the rolled-back revision: wait for a change or retry
+  kNewTemplate,     // template differs from stable, no canary yet
+  kCanary,          // a canary at status.currentStep (Progressing or Paused)
+  kPromoting,       // stable is taking the canary's template
+};
+
+struct PlanContext {
+  PlanContext(const PlanInput& input, const ModelRolloutSpec& spec);
+
+  const PlanInput& in;
+  const ModelRolloutSpec& spec;
+  std::string hash;      // revision of spec.template
+  SystemTime now;        // truncated to seconds: what status stores
+  Plan out;
+  std::vector<std::string> annotations_to_remove;
+
+  RolloutStatus& st() { return out.status; }
+  const RolloutStatus& st() const { return out.status; }
+  const ObservedWorld& world() const { return in.world; }
+  bool hasAnnotation(const char* key) const { return in.annotations.count(key) > 0; }
+  std::string annotation(const char* key) const;
+
+  template <typename T>
+  void act(T a) {
+    out.actions.emplace_back(std::in_place_type<T>, std::move(a));
+  }
+  void event(const char* type, const std::string& reason, const std::string& message);
+  // A transition: phase/message set, a history entry and an Event (Warning for RolledBack and
+  // Degraded, Normal otherwise).
+  void transition(Phase to, const std::string& reason, const std::string& message);
+  void acknowledge(const char* key) { annotations_to_remove.push_back(key); }
+  void requeueIn(Millis d);  // keeps the earliest
+  void requeueAt(SystemTime t);
+
+  bool routed() const { return spec.traffic_routing.kind != RouterKind::kReplicaRatio; }
+  std::string routeDescription() const;  // "HTTPRoute fraud-scorer"
+  int stepCount() const { return static_cast<int>(spec.steps.size()); }
+  // Weight the router must carry now; SetWeight (and RouteDrift) when it does not.
+  void ensureWeight(int desired);
+  bool canaryAvailable(int replicas) const;
+  bool stableAvailableAt(const std::string& revision) const;
+  void ensureServices(const std::string& stable_rev, const std::string& canary_rev);
+  void noteRecreated();  // Event when managed objects the status says exist are gone
+
+  SystemTime real_now;  // un-truncated, for requeue arithmetic
+};
+
+State deriveState(const PlanContext& c);
+
+// Transition functions (planner_transitions.cpp).
+void planFirstDeploy(PlanContext& c);
+void planSteady(PlanContext& c, State s);  // kSteady or kRolledBackHold
+void planNewTemplate(PlanContext& c);
+void planCanary(PlanContext& c);
+void planPromoting(PlanContext& c);
+void rollback(PlanContext& c, const std::string& reason, const std::string& message);
+void startCanary(PlanContext& c, const std::string& reason, const std::string& message);
+void startPromotion(PlanContext& c, const std::string& reason, const std::string& message);
+
+// Analysis (planner_analysis.cpp).
+// Folds latest_analysis into the counters if it is new and for this step and revision.
+// Returns true when a result was consumed.
+bool consumeAnalysis(PlanContext& c);
+// The latest consumed check for the current step and canary passed (or there is no analysis).
+bool currentStepPassed(const PlanContext& c);
+// StartAnalysis if a check is due; requeue at the next due time otherwise.
+void scheduleAnalysis(PlanContext& c);
+std::string metricSummary(const LastAnalysis& a);  // "errorRate=0.004 (<= 0.001) Fail, ..."
+
+}  // namespace mr::rollout::detail

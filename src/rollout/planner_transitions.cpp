@@ -1,0 +1,369 @@
+// One function per state and transition of the rollout state machine (docs/lifecycle.md).
+#include "common/duration.h"
+#include "common/time_format.h"
+#include "rollout/planner_internal.h"
+
+namespace mr::rollout::detail {
+namespace {
+
+std::string stepLabel(const PlanContext& c, int step) {
+  return std::to_string(step + 1) + "/" + std::to_string(c.stepCount());
+}
+
+void resetCounters(RolloutStatus& s) {
+  s.consecutive_failures = 0;
+  s.consecutive_inconclusive = 0;
+  s.consecutive_errors = 0;
+}
+
+// Transition only when the phase changes; otherwise just refresh the message.
+void settle(PlanContext& c, Phase to, const std::string& reason, const std::string& message) {
+  if (c.st().phase != to) {
+    c.transition(to, reason, message);
+  } else {
+    c.st().message = message;
+  }
+}
+
+// The stable Deployment is gone while spec.template holds another revision: its template cannot
+// be rebuilt, so nothing is guessed. The user reverts the template or promotes.
+void stableMissing(PlanContext& c) {
+  const std::string message =
+      "stable Deployment (revision " + c.st().stable_revision +
+      ") is missing and its template is no longer in spec; set spec.template back to it, or "
+      "promote the current template with " + kAnnotationPromote + "=full";
+  if (c.in.status.phase != Phase::kDegraded || c.in.status.message != message) {
+    c.transition(Phase::kDegraded, "StableMissing", message);
+  }
+  c.ensureServices(c.st().stable_revision, c.st().canary_revision);
+  c.requeueIn(kDegradedPoll);
+}
+
+void advance(PlanContext& c) {
+  auto& s = c.st();
+  const int k = s.current_step;
+  const std::string why = "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
+                          (c.spec.analysis ? " and the last check passed" : "");
+  if (k + 1 >= c.stepCount()) {
+    startPromotion(c, "AllStepsPassed",
+                   "step " + stepLabel(c, k) + " passed (" + why + "); promoting revision " +
+                       s.canary_revision);
+    return;
+  }
+  s.current_step = k + 1;
+  s.step_started_at.reset();
+  resetCounters(s);
+  c.transition(Phase::kProgressing, "StepAdvanced",
+               "step " + stepLabel(c, k) + " passed (" + why + "); advancing to step " +
+                   stepLabel(c, k + 1) + " (weight " +
+                   std::to_string(c.spec.steps[k + 1].weight) + "%)");
+  // The new weight is applied next pass, once the stored status says this step.
+  c.requeueIn(kNextPassDelay);
+}
+
+// Pause bookkeeping: the hold clock stops while paused. Returns whether the canary is paused.
+bool updatePause(PlanContext& c) {
+  auto& s = c.st();
+  const bool paused = c.spec.paused || s.analysis_paused;
+  if (!paused && s.paused_at) {
+    if (s.step_started_at) *s.step_started_at += c.now - *s.paused_at;
+    s.paused_at.reset();
+  } else if (paused && !s.paused_at) {
+    s.paused_at = c.now;
+  }
+  const int k = s.current_step;
+  if (paused) {
+    const std::string why = s.analysis_paused
+        ? std::to_string(s.consecutive_inconclusive) +
+              " consecutive non-passing checks reached inconclusiveLimit " +
+              std::to_string(c.spec.analysis->inconclusive_limit) + "; set " +
+              kAnnotationRetry + " to resume"
+        : std::string("spec.paused is true");
+    settle(c, Phase::kPaused, s.analysis_paused ? "InconclusiveLimit" : "Paused",
+           "paused at step " + stepLabel(c, k) + " (canary weight " +
+               std::to_string(s.canary_weight) + "%): " + why);
+  } else {
+    settle(c, Phase::kProgressing, c.in.status.phase == Phase::kPaused ? "Resumed" : "Recovered",
+           "resumed at step " + stepLabel(c, k) + " (canary weight " +
+               std::to_string(s.canary_weight) + "%)");
+  }
+  return paused;
+}
+
+// promote annotation inside a canary. Returns true when the promotion started.
+bool handlePromote(PlanContext& c) {
+  if (!c.hasAnnotation(kAnnotationPromote)) return false;
+  const std::string value = c.annotation(kAnnotationPromote);
+  const int k = c.st().current_step;
+  if (value == "full") {
+    c.acknowledge(kAnnotationPromote);
+    startPromotion(c, "PromotedFull",
+                   std::string(kAnnotationPromote) + "=full at step " + stepLabel(c, k) +
+                       ": remaining steps and analysis skipped");
+    return true;
+  }
+  if (value != "true" && !value.empty()) {
+    c.acknowledge(kAnnotationPromote);
+    c.event("Warning", "PromoteIgnored",
+            std::string(kAnnotationPromote) + "=\"" + value + "\" ignored: use true or full");
+    return false;
+  }
+  if (c.spec.analysis && !currentStepPassed(c)) return false;  // kept until a check passes
+  c.acknowledge(kAnnotationPromote);
+  startPromotion(c, "PromoteRequested",
+                 std::string(kAnnotationPromote) + "=true at step " + stepLabel(c, k) +
+                     (c.spec.analysis ? " after a passing check" : "") +
+                     ": remaining steps skipped");
+  return true;
+}
+
+}  // namespace
+
+void planFirstDeploy(PlanContext& c) {
+  auto& s = c.st();
+  s.stable_revision = c.hash;
+  s.canary_revision.clear();
+  s.current_step = 0;
+  s.step_started_at.reset();
+  resetCounters(s);
+  c.act(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
+  c.ensureServices(c.hash, "");
+  c.ensureWeight(0);
+  c.transition(Phase::kHealthy, "Deployed",
+               "revision " + c.hash + " deployed as stable with " +
+                   std::to_string(c.spec.replicas) + " replicas (first deploy, no canary)");
+}
+
+void planSteady(PlanContext& c, State state) {
+  auto& s = c.st();
+  if (state == State::kSteady) {
+    c.noteRecreated();
+    c.act(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
+  } else if (!c.world().stable.exists) {
+    stableMissing(c);
+    return;
+  }
+  c.ensureServices(s.stable_revision, "");
+  c.ensureWeight(0);
+  if (c.world().canary.exists && c.world().canary.replicas > 0) c.act(ScaleCanary{0});
+  s.step_started_at.reset();
+  s.paused_at.reset();
+  s.analysis_paused = false;
+  if (!s.rolled_back_revision.empty()) {
+    // Sticky until the next rollout or a retry; the message still says why.
+    if (c.in.status.phase != Phase::kRolledBack) {
+      c.transition(Phase::kRolledBack, "RolledBack",
+                   "revision " + s.rolled_back_revision + " was rolled back; stable is " +
+                       s.stable_revision);
+    }
+    return;
+  }
+  settle(c, Phase::kHealthy, "Recovered",
+         "revision " + s.stable_revision + " is stable (" + std::to_string(c.spec.replicas) +
+             " replicas)");
+}
+
+void planNewTemplate(PlanContext& c) {
+  auto& s = c.st();
+  if (!c.world().stable.exists) {
+    stableMissing(c);
+    return;
+  }
+  if (c.spec.paused) {
+    c.ensureServices(s.stable_revision, "");
+    c.ensureWeight(0);
+    settle(c, Phase::kPaused, "Paused",
+           "revision " + c.hash + " is waiting: spec.paused is true (stable " +
+               s.stable_revision + ")");
+    return;
+  }
+  const bool retry = c.in.status.rolled_back_revision == c.hash;
+  startCanary(c, retry ? "RetryStarted" : "CanaryStarted",
+              (retry ? "retrying rolled-back revision " : "new revision ") + c.hash +
+                  " starts as canary at step " + stepLabel(c, 0) + " (weight " +
+                  std::to_string(c.spec.steps[0].weight) + "%, " +
+                  std::to_string(canaryReplicasFor(c.spec.replicas, c.spec.steps[0].weight)) +
+                  " replicas); stable " + s.stable_revision);
+}
+
+void startCanary(PlanContext& c, const std::string& reason, const std::string& message) {
+  auto& s = c.st();
+  s.canary_revision = c.hash;
+  s.rolled_back_revision.clear();
+  s.current_step = 0;
+  s.step_started_at.reset();
+  s.paused_at.reset();
+  s.analysis_paused = false;
+  resetCounters(s);
+  // On a restart the old canary's pods are replaced: take its traffic away first.
+  c.ensureWeight(0);
+  c.act(EnsureCanary{c.spec.pod_template,
+                     canaryReplicasFor(c.spec.replicas, c.spec.steps[0].weight), c.hash});
+  c.ensureServices(s.stable_revision, c.hash);
+  c.transition(Phase::kProgressing, reason, message);
+  c.requeueIn(kAvailabilityPoll);
+}
+
+void startPromotion(PlanContext& c, const std::string& reason, const std::string& message) {
+  auto& s = c.st();
+  // The stable Deployment gets the new template in the next pass, once status says Promoting:
+  // a crash before this status is stored must not leave stable changed under a canary.
+  s.current_step = c.stepCount();
+  s.step_started_at.reset();
+  s.paused_at.reset();
+  s.analysis_paused = false;
+  c.transition(Phase::kPromoting, reason, message);
+  c.requeueIn(kNextPassDelay);
+}
+
+void rollback(PlanContext& c, const std::string& reason, const std::string& message) {
+  auto& s = c.st();
+  if (!s.canary_revision.empty()) s.rolled_back_revision = s.canary_revision;
+  s.canary_revision.clear();
+  s.step_started_at.reset();
+  s.paused_at.reset();
+  s.analysis_paused = false;
+  // Order matters: all traffic to stable first, then the canary goes away.
+  c.ensureWeight(0);
+  if (c.world().canary.exists) c.act(ScaleCanary{0});
+  c.ensureServices(s.stable_revision, "");
+  c.transition(Phase::kRolledBack, reason, message);
+}
+
+void planCanary(PlanContext& c) {
+  auto& s = c.st();
+  const int k = s.current_step;
+  if (c.hash != s.canary_revision) {
+    if (c.hash == s.stable_revision) {
+      rollback(c, "TemplateReverted",
+               "spec.template reverted to stable revision " + s.stable_revision +
+                   " at step " + stepLabel(c, k) + "; canary " + s.canary_revision +
+                   " rolled back");
+    } else if (!c.world().stable.exists) {
+      stableMissing(c);
+    } else {
+      startCanary(c, "CanaryRestarted",
+                  "newer revision " + c.hash + " replaces canary " + s.canary_revision +
+                      " at step " + stepLabel(c, k) + "; restarting at step " + stepLabel(c, 0));
+    }
+    return;
+  }
+  if (!c.world().stable.exists) {
+    stableMissing(c);
+    return;
+  }
+  c.noteRecreated();
+  consumeAnalysis(c);
+  if (c.spec.analysis) {
+    const auto& a = *c.spec.analysis;
+    if (s.consecutive_failures >= a.failure_limit) {
+      rollback(c, "AnalysisFailed",
+               std::to_string(s.consecutive_failures) + " consecutive failed check(s) at step " +
+                   stepLabel(c, k) + " (failureLimit " + std::to_string(a.failure_limit) +
+                   "): " + metricSummary(*s.last_analysis));
+      return;
+    }
+    if (s.consecutive_inconclusive >= a.inconclusive_limit && !s.analysis_paused) {
+      if (a.on_inconclusive_limit == analysis::InconclusiveLimitPolicy::kRollback) {
+        rollback(c, "InconclusiveLimit",
+                 std::to_string(s.consecutive_inconclusive) +
+                     " consecutive non-passing checks at step " + stepLabel(c, k) +
+                     " (inconclusiveLimit " + std::to_string(a.inconclusive_limit) +
+                     ", onInconclusiveLimit Rollback): " + metricSummary(*s.last_analysis));
+        return;
+      }
+      s.analysis_paused = true;
+    }
+  }
+  if (handlePromote(c)) return;
+  const bool paused = updatePause(c);
+
+  const Step& step = c.spec.steps[k];
+  const int replicas = canaryReplicasFor(c.spec.replicas, step.weight);
+  c.act(EnsureCanary{c.spec.pod_template, replicas, c.hash});
+  c.ensureServices(s.stable_revision, c.hash);
+
+  if (!s.step_started_at) {
+    const int previous = k > 0 ? c.spec.steps[k - 1].weight : 0;
+    if (paused || !c.canaryAvailable(replicas)) {
+      c.ensureWeight(previous);
+      if (!paused) {
+        s.message = "step " + stepLabel(c, k) + ": waiting for the canary, " +
+                    std::to_string(c.world().canary.available_replicas) + "/" +
+                    std::to_string(replicas) + " available";
+        c.requeueIn(kAvailabilityPoll);
+      }
+      return;
+    }
+    c.ensureWeight(step.weight);
+    s.step_started_at = c.now;
+    c.event("Normal", "StepStarted",
+            "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
+                "% with " + std::to_string(replicas) + " canary replicas, hold " +
+                formatDuration(step.hold));
+  } else {
+    c.ensureWeight(step.weight);
+  }
+  const SystemTime hold_end = *s.step_started_at + step.hold;
+  const bool hold_done = !paused && c.real_now >= hold_end;
+  if (hold_done && (!c.spec.analysis || currentStepPassed(c))) {
+    advance(c);
+    return;
+  }
+  scheduleAnalysis(c);
+  if (paused) return;
+  if (!hold_done) {
+    c.requeueAt(hold_end);
+    s.message = "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
+                "%, hold until " + formatRfc3339(hold_end);
+  } else {
+    s.message = "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
+                "%, hold elapsed; waiting for a passing check";
+  }
+}
+
+void planPromoting(PlanContext& c) {
+  auto& s = c.st();
+  if (c.hash == s.stable_revision) {
+    // The old template is back in spec, so the stable Deployment can be restored.
+    c.act(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
+    rollback(c, "TemplateReverted",
+             "spec.template reverted to stable revision " + s.stable_revision +
+                 " during promotion of " + s.canary_revision);
+    return;
+  }
+  const bool newest = c.hash == s.canary_revision;
+  if (!newest && c.world().stable.revision != s.canary_revision) {
+    // A newer template arrived before stable took the canary's: that template is gone.
+    startCanary(c, "CanaryRestarted",
+                "newer revision " + c.hash + " replaces " + s.canary_revision +
+                    " before its promotion began; restarting at step " + stepLabel(c, 0));
+    return;
+  }
+  if (newest) c.act(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
+  c.ensureServices("", s.canary_revision);
+  const auto& stable = c.world().stable;
+  if (!c.stableAvailableAt(s.canary_revision)) {
+    c.ensureWeight(c.in.status.canary_weight);
+    s.message = "promoting " + s.canary_revision + ": stable " +
+                std::to_string(stable.updated_replicas) + "/" + std::to_string(c.spec.replicas) +
+                " updated, " + std::to_string(stable.available_replicas) + "/" +
+                std::to_string(c.spec.replicas) + " available";
+    c.requeueIn(kAvailabilityPoll);
+    return;
+  }
+  c.ensureWeight(0);
+  if (c.world().canary.exists) c.act(ScaleCanary{0});
+  const std::string promoted = s.canary_revision;
+  s.stable_revision = promoted;
+  s.canary_revision.clear();
+  s.step_started_at.reset();
+  resetCounters(s);
+  c.transition(Phase::kHealthy, "Promoted",
+               "revision " + promoted + " promoted: stable runs it with " +
+                   std::to_string(stable.available_replicas) + "/" +
+                   std::to_string(c.spec.replicas) + " available; canary scaled to 0");
+  if (!newest) c.requeueIn(kNextPassDelay);  // the newer template starts next pass
+}
+
+}  // namespace mr::rollout::detail

@@ -1,0 +1,152 @@
+#include "rollout/status_json.h"
+
+#include "common/time_format.h"
+
+namespace mr::rollout {
+namespace {
+
+Json metricToJson(const MetricStatus& m) {
+  Json j = {{"name", m.name}, {"threshold", m.threshold}, {"verdict", m.verdict},
+            {"query", m.query}, {"message", m.message}};
+  if (m.value) j["value"] = *m.value;
+  if (m.sample_size) j["sampleSize"] = *m.sample_size;
+  return j;
+}
+
+std::string str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::int64_t integer(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+}
+
+std::optional<double> number(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::optional<SystemTime> time(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  auto t = parseRfc3339(it->get<std::string>());
+  if (!t.isOk()) return std::nullopt;
+  return *t;
+}
+
+}  // namespace
+
+Json statusToJson(const RolloutStatus& s) {
+  Json j = Json::object();
+  if (s.phase) j["phase"] = phaseName(*s.phase);
+  j["message"] = s.message;
+  j["observedGeneration"] = s.observed_generation;
+  j["stableRevision"] = s.stable_revision;
+  j["canaryRevision"] = s.canary_revision;
+  j["currentStep"] = s.current_step;
+  j["canaryWeight"] = s.canary_weight;
+  if (s.step_started_at) j["stepStartedAt"] = formatRfc3339(*s.step_started_at);
+  j["consecutiveFailures"] = s.consecutive_failures;
+  j["consecutiveInconclusive"] = s.consecutive_inconclusive;
+  j["consecutiveErrors"] = s.consecutive_errors;
+  if (s.last_analysis) {
+    const auto& a = *s.last_analysis;
+    Json metrics = Json::array();
+    for (const auto& m : a.metrics) metrics.push_back(metricToJson(m));
+    j["lastAnalysis"] = {{"time", formatRfc3339(a.time)}, {"step", a.step},
+                         {"revision", a.revision}, {"verdict", a.verdict},
+                         {"message", a.message}, {"metrics", metrics}};
+  }
+  Json conditions = Json::array();
+  for (const auto& c : s.conditions) {
+    conditions.push_back({{"type", c.type}, {"status", c.status}, {"reason", c.reason},
+                          {"message", c.message},
+                          {"lastTransitionTime", formatRfc3339(c.last_transition_time)},
+                          {"observedGeneration", c.observed_generation}});
+  }
+  j["conditions"] = conditions;
+  Json history = Json::array();
+  for (const auto& h : s.history) {
+    history.push_back({{"time", formatRfc3339(h.time)}, {"from", h.from}, {"to", h.to},
+                       {"reason", h.reason}, {"message", h.message}});
+  }
+  j["history"] = history;
+  if (!s.rolled_back_revision.empty()) j["rolledBackRevision"] = s.rolled_back_revision;
+  if (s.paused_at) j["pausedAt"] = formatRfc3339(*s.paused_at);
+  if (s.analysis_paused) j["analysisPaused"] = true;
+  return j;
+}
+
+RolloutStatus statusFromJson(const Json& j) {
+  RolloutStatus s;
+  if (!j.is_object()) return s;
+  s.phase = phaseFromName(str(j, "phase"));
+  s.message = str(j, "message");
+  s.observed_generation = integer(j, "observedGeneration");
+  s.stable_revision = str(j, "stableRevision");
+  s.canary_revision = str(j, "canaryRevision");
+  s.current_step = static_cast<int>(integer(j, "currentStep"));
+  s.canary_weight = static_cast<int>(integer(j, "canaryWeight"));
+  s.step_started_at = time(j, "stepStartedAt");
+  s.consecutive_failures = static_cast<int>(integer(j, "consecutiveFailures"));
+  s.consecutive_inconclusive = static_cast<int>(integer(j, "consecutiveInconclusive"));
+  s.consecutive_errors = static_cast<int>(integer(j, "consecutiveErrors"));
+  if (auto la = j.find("lastAnalysis"); la != j.end() && la->is_object()) {
+    LastAnalysis a;
+    a.time = time(*la, "time").value_or(SystemTime{});
+    a.step = static_cast<int>(integer(*la, "step"));
+    a.revision = str(*la, "revision");
+    a.verdict = str(*la, "verdict");
+    a.message = str(*la, "message");
+    if (auto ms = la->find("metrics"); ms != la->end() && ms->is_array()) {
+      for (const auto& m : *ms) {
+        if (!m.is_object()) continue;
+        a.metrics.push_back({str(m, "name"), number(m, "value"), str(m, "threshold"),
+                             number(m, "sampleSize"), str(m, "verdict"), str(m, "query"),
+                             str(m, "message")});
+      }
+    }
+    s.last_analysis = std::move(a);
+  }
+  if (auto cs = j.find("conditions"); cs != j.end() && cs->is_array()) {
+    for (const auto& c : *cs) {
+      if (!c.is_object() || str(c, "type").empty()) continue;
+      s.conditions.push_back({str(c, "type"), str(c, "status"), str(c, "reason"),
+                              str(c, "message"),
+                              time(c, "lastTransitionTime").value_or(SystemTime{}),
+                              integer(c, "observedGeneration")});
+    }
+  }
+  if (auto hs = j.find("history"); hs != j.end() && hs->is_array()) {
+    for (const auto& h : *hs) {
+      if (!h.is_object()) continue;
+      s.history.push_back({time(h, "time").value_or(SystemTime{}), str(h, "from"), str(h, "to"),
+                           str(h, "reason"), str(h, "message")});
+    }
+  }
+  s.rolled_back_revision = str(j, "rolledBackRevision");
+  s.paused_at = time(j, "pausedAt");
+  if (auto ap = j.find("analysisPaused"); ap != j.end() && ap->is_boolean()) {
+    s.analysis_paused = ap->get<bool>();
+  }
+  return s;
+}
+
+LastAnalysis lastAnalysisFrom(const analysis::AnalysisResult& r) {
+  LastAnalysis a;
+  a.time = r.time;
+  a.step = r.step;
+  a.revision = r.canary_revision;
+  a.verdict = verdictWireName(r.verdict);
+  a.message = r.message;
+  for (const auto& m : r.metrics) {
+    a.metrics.push_back({m.name, m.value, m.threshold, m.sample_size, verdictWireName(m.verdict),
+                         m.query, m.message});
+  }
+  return a;
+}
+
+}  // namespace mr::rollout
