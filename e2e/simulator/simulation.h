@@ -1,0 +1,96 @@
+// Simulation: one step of the simulated cluster, with no I/O. Each tick takes a snapshot of
+// Deployments, ModelRollouts, HTTPRoutes and VirtualServices and
+//   1. feeds changed Deployments to the KubeletModel and returns the status writes needed
+//      (a write is repeated only when the observed status still differs after a grace period);
+//   2. for each ModelRollout, reads the live split (traffic_split.h), draws this tick's share
+//      of `rate` requests per second, splits them between `<name>-stable` and `<name>-canary`
+//      and records what each ready version answered in the MetricsStore. Requests routed to a
+//      Deployment with no ready replica count as code 503; to a missing Deployment, dropped.
+// Behaviour and the revision label come from the ready pods' template (so during a rolling
+// update the old version keeps serving until the new one is ready).
+// Thread-safety: not thread-safe; one simulation loop owns it (the store is thread-safe).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "e2e/simulator/distributions.h"
+#include "e2e/simulator/kubelet_model.h"
+#include "e2e/simulator/metrics_store.h"
+#include "e2e/simulator/request_sampler.h"
+#include "e2e/simulator/traffic_split.h"
+
+namespace mr::sim {
+
+using ObjectPtr = std::shared_ptr<const Json>;
+
+struct ClusterSnapshot {
+  std::vector<ObjectPtr> deployments;
+  std::vector<ObjectPtr> rollouts;
+  std::vector<ObjectPtr> http_routes;
+  std::vector<ObjectPtr> virtual_services;
+};
+
+struct SimulationOptions {
+  double rate = 100.0;  // requests per second per ModelRollout
+  std::chrono::milliseconds ready_delay{1000};
+  std::chrono::milliseconds rewrite_after{2000};  // re-send a status the watch has not echoed
+  uint64_t seed = 1;
+};
+
+struct StatusWrite {
+  std::string ns;
+  std::string name;
+  Json status;  // the full Deployment status
+};
+
+class Simulation {
+ public:
+  Simulation(SimulationOptions options, MetricsStore& metrics);
+
+  std::vector<StatusWrite> tick(const ClusterSnapshot& snapshot, SteadyTime now,
+                                SystemTime wall_now, std::chrono::nanoseconds dt);
+  // Records a successful write so it is not repeated before the watch shows it.
+  void statusWritten(const StatusWrite& write, SteadyTime now);
+
+  const KubeletModel& kubelet() const { return kubelet_; }
+  // The split used for a rollout at the last tick (0/0 when no traffic flowed).
+  TrafficSplit lastSplit(const std::string& ns, const std::string& name) const;
+
+ private:
+  using Key = std::pair<std::string, std::string>;
+  struct Written {
+    Json status;
+    SteadyTime at;
+  };
+  struct RolloutState {
+    double carry = 0;  // fractional requests not yet sent
+    TrafficSplit split;
+    std::string warning;  // last routing problem logged, to log each once
+  };
+
+  std::vector<StatusWrite> syncDeployments(const ClusterSnapshot& snapshot, SteadyTime now,
+                                           SystemTime wall_now);
+  void serveRollout(const Json& rollout, const std::map<Key, ObjectPtr>& routes,
+                    const std::map<Key, ObjectPtr>& services, std::chrono::nanoseconds dt);
+  void serveRole(const std::string& ns, const std::string& rollout, const std::string& role,
+                 uint64_t n);
+  const CompiledBehavior& behaviorFor(const Json& pod_template);
+
+  SimulationOptions options_;
+  MetricsStore& metrics_;
+  KubeletModel kubelet_;
+  RequestSampler sampler_;
+  std::map<Key, ObjectPtr> seen_deployments_;  // pointer identity = unchanged object
+  std::map<Key, Written> written_;
+  std::map<Key, RolloutState> rollouts_;
+  std::map<std::string, CompiledBehavior> behaviors_;  // by template hash
+  std::set<std::string> bad_behaviors_;                // hashes already warned about
+};
+
+}  // namespace mr::sim
