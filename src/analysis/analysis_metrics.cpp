@@ -17,12 +17,12 @@ AnalysisMetrics::AnalysisMetrics(prometheus::Registry& registry)
                         .Register(registry)) {
   query_duration_ = &prometheus::BuildHistogram()
                          .Name("modelrollout_analysis_query_duration_seconds")
-                         .Help("Latency of Prometheus queries made by the analysis, retries "
-                               "included")
+                         .Help(
+                             "Latency of Prometheus queries made by the analysis, retries "
+                             "included")
                          .Register(registry)
                          .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-                                      30});
+                                      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
   pending_ = &prometheus::BuildGauge()
                   .Name("modelrollout_analysis_pending")
                   .Help("Analysis checks queued or running")
@@ -30,13 +30,14 @@ AnalysisMetrics::AnalysisMetrics(prometheus::Registry& registry)
                   .Add({});
 }
 
-void AnalysisMetrics::countCheck(Verdict v) { checks_.Add({{"verdict", verdictName(v)}}).Increment(); }
+void AnalysisMetrics::countCheck(Verdict v) {
+  checks_.Add({{"verdict", verdictName(v)}}).Increment();
+}
 
 void AnalysisMetrics::countMetric(const std::string& metric, Verdict v) {
   const bool builtin = metric == "errorRate" || metric == "latencyP99" || metric == "drift" ||
                        metric == "maeDegradation";
-  verdicts_.Add({{"metric", builtin ? metric : "custom"}, {"verdict", verdictName(v)}})
-      .Increment();
+  verdicts_.Add({{"metric", builtin ? metric : "custom"}, {"verdict", verdictName(v)}}).Increment();
 }
 
 void AnalysisMetrics::observeQuery(double seconds, const Status& status) {

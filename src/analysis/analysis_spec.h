@@ -51,10 +51,10 @@ struct AnalysisSpec {
   int inconclusive_limit = 10;
   InconclusiveLimitPolicy on_inconclusive_limit = InconclusiveLimitPolicy::kPause;
 
-  ThresholdMetric error_rate{true, 0.001, ""};        // fraction of 5xx
-  ThresholdMetric latency_p99_ms{true, 100, ""};      // milliseconds
-  ThresholdMetric drift{true, 0.2, ""};               // PSI; a query override returns PSI
-  ThresholdMetric mae_degradation{true, 0.1, ""};     // canary MAE / stable MAE - 1
+  ThresholdMetric error_rate{true, 0.001, ""};     // fraction of 5xx
+  ThresholdMetric latency_p99_ms{true, 100, ""};   // milliseconds
+  ThresholdMetric drift{true, 0.2, ""};            // PSI; a query override returns PSI
+  ThresholdMetric mae_degradation{true, 0.1, ""};  // canary MAE / stable MAE - 1
   std::vector<CustomMetric> custom;
 };
 

@@ -100,8 +100,8 @@ class CheckRunner {
                         std::to_string(req_.spec.min_sample_size));
     }
     m.value = psi->psi;
-    return compare(m, psi->psi, std::nullopt, spec.max,
-                   "PSI", " (" + std::to_string(psi->bins) + " bins)");
+    return compare(m, psi->psi, std::nullopt, spec.max, "PSI",
+                   " (" + std::to_string(psi->bins) + " bins)");
   }
 
   MetricResult maeDegradation(const SampleSize& n) {
@@ -132,9 +132,8 @@ class CheckRunner {
       return finish(m, noDataVerdict(), "no data: absolute-error sum missing for a role");
     }
     const auto d = analysis::maeDegradation(*sums->canary, cc, *sums->stable, sc);
-    const std::string maes =
-        " (canary MAE " + formatNumber(d.canary_mae) + ", stable MAE " +
-        formatNumber(d.stable_mae) + ")";
+    const std::string maes = " (canary MAE " + formatNumber(d.canary_mae) + ", stable MAE " +
+                             formatNumber(d.stable_mae) + ")";
     if (!d.value) {
       return finish(m, Verdict::kFail, "stable MAE is 0 and canary MAE is not" + maes);
     }
@@ -164,22 +163,38 @@ class CheckRunner {
   }
 
   Result<std::string> render(std::string_view text, const std::string& role) {
-    TemplateVars v{req_.namespace_name, req_.rollout, role,
+    TemplateVars v{req_.namespace_name,
+                   req_.rollout,
+                   role,
                    role == "canary" ? req_.canary_revision : req_.stable_revision,
-                   req_.stable_revision, req_.canary_revision, req_.spec.window};
+                   req_.stable_revision,
+                   req_.canary_revision,
+                   req_.spec.window};
     auto r = renderQuery(text, v);
     if (!r) return r.status().withContext("configuration error");
     return r;
   }
 
-  Result<std::optional<double>> number(const std::string& promql) {
+  // After a transport failure (no HTTP status: unreachable, TLS, timeout) the rest of the
+  // check fails fast with the same error, so a dead Prometheus costs one timeout per check,
+  // not one per query.
+  Result<QueryResult> query(const std::string& promql) {
+    if (!transport_failure_.isOk()) return transport_failure_;
     auto r = api_.query(promql);
+    if (!r.isOk() && r.status().httpCode() == 0 && r.status().isRetryable()) {
+      transport_failure_ = r.status();
+    }
+    return r;
+  }
+
+  Result<std::optional<double>> number(const std::string& promql) {
+    auto r = query(promql);
     if (!r) return r.status();
     return singleValue(*r);
   }
 
   Result<std::vector<CumulativeBucket>> buckets(const std::string& promql) {
-    auto r = api_.query(promql);
+    auto r = query(promql);
     if (!r) return r.status();
     if (r->type != ResultType::kVector) {
       return invalidArgument(std::string("bucket query returned a ") + resultTypeName(r->type));
@@ -196,7 +211,7 @@ class CheckRunner {
   }
 
   Result<RoleValues> byRole(const std::string& promql) {
-    auto r = api_.query(promql);
+    auto r = query(promql);
     if (!r) return r.status();
     if (r->type != ResultType::kVector) {
       return invalidArgument(std::string("query returned a ") + resultTypeName(r->type));
@@ -286,6 +301,7 @@ class CheckRunner {
 
   const AnalysisRequest& req_;
   PrometheusApi& api_;
+  Status transport_failure_;
 };
 
 }  // namespace
@@ -302,8 +318,7 @@ std::string summarize(const std::vector<MetricResult>& metrics) {
   return w->name + ": " + w->message + " (" + verdictName(w->verdict) + ")";
 }
 
-AnalysisResult runAnalysis(const AnalysisRequest& request, PrometheusApi& api,
-                           const Clock& clock) {
+AnalysisResult runAnalysis(const AnalysisRequest& request, PrometheusApi& api, const Clock& clock) {
   CheckRunner runner(request, api);
   const SampleSize n = runner.canaryRequests();
   AnalysisResult result;
@@ -312,9 +327,11 @@ AnalysisResult runAnalysis(const AnalysisRequest& request, PrometheusApi& api,
   if (s.latency_p99_ms.enabled) result.metrics.push_back(runner.latencyP99(n));
   if (s.drift.enabled) result.metrics.push_back(runner.drift(n));
   if (s.mae_degradation.enabled) result.metrics.push_back(runner.maeDegradation(n));
-  for (const auto& c : s.custom) result.metrics.push_back(runner.custom(c, n));
+  for (const auto& c : s.custom)
+    result.metrics.push_back(runner.custom(c, n));
   result.verdict = Verdict::kPass;
-  for (const auto& m : result.metrics) result.verdict = worst(result.verdict, m.verdict);
+  for (const auto& m : result.metrics)
+    result.verdict = worst(result.verdict, m.verdict);
   result.message = summarize(result.metrics);
   result.time = clock.now();
   result.canary_revision = request.canary_revision;

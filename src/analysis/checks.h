@@ -19,8 +19,7 @@
 
 namespace mr::analysis {
 
-AnalysisResult runAnalysis(const AnalysisRequest& request, PrometheusApi& api,
-                           const Clock& clock);
+AnalysisResult runAnalysis(const AnalysisRequest& request, PrometheusApi& api, const Clock& clock);
 
 // One-line summary of a result's worst metric, e.g. "errorRate: error rate 0.02 ... (Fail)".
 std::string summarize(const std::vector<MetricResult>& metrics);

@@ -16,8 +16,7 @@ inline constexpr const char* kRequests =
 // 5xx responses of one role; "or vector(0)" because a revision that never failed has no 5xx
 // series at all (the request count above guards against a missing metric).
 inline constexpr const char* kServerErrors =
-    "sum(increase(model_requests_total{" MR_SELECTOR
-    ",code=~\"5..\"}[{{window}}])) or vector(0)";
+    "sum(increase(model_requests_total{" MR_SELECTOR ",code=~\"5..\"}[{{window}}])) or vector(0)";
 inline constexpr const char* kLatencyP99Ms =
     "histogram_quantile(0.99, sum by (le) (rate(model_request_duration_seconds_bucket{" MR_SELECTOR
     "}[{{window}}]))) * 1000";

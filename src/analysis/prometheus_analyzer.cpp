@@ -29,10 +29,13 @@ PrometheusAnalyzer::PrometheusAnalyzer(PrometheusAnalyzerOptions options)
   }
   const int n = std::max(1, options_.threads);
   options_.per_address_limit = std::max(1, options_.per_address_limit);
-  for (int i = 0; i < n; ++i) workers_.emplace_back([this] { workerLoop(); });
+  for (int i = 0; i < n; ++i)
+    workers_.emplace_back([this] { workerLoop(); });
 }
 
-PrometheusAnalyzer::~PrometheusAnalyzer() { shutdown(); }
+PrometheusAnalyzer::~PrometheusAnalyzer() {
+  shutdown();
+}
 
 AnalysisResult PrometheusAnalyzer::immediateError(const AnalysisRequest& request,
                                                   const std::string& message) const {
@@ -45,8 +48,7 @@ AnalysisResult PrometheusAnalyzer::immediateError(const AnalysisRequest& request
   return r;
 }
 
-void PrometheusAnalyzer::submit(AnalysisRequest request,
-                                std::function<void(AnalysisResult)> done) {
+void PrometheusAnalyzer::submit(AnalysisRequest request, std::function<void(AnalysisResult)> done) {
   std::string refused;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -72,8 +74,7 @@ void PrometheusAnalyzer::workerLoop() {
   while (true) {
     auto runnable = queue_.end();
     for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-      if (running_by_address_[it->request.spec.prometheus.address] <
-          options_.per_address_limit) {
+      if (running_by_address_[it->request.spec.prometheus.address] < options_.per_address_limit) {
         runnable = it;
         break;
       }
@@ -104,13 +105,14 @@ AnalysisResult PrometheusAnalyzer::run(const AnalysisRequest& request) {
     InstrumentedPrometheusApi instrumented(*api, *metrics_, clock_);
     result = runAnalysis(request, instrumented, clock_);
     metrics_->countCheck(result.verdict);
-    for (const auto& m : result.metrics) metrics_->countMetric(m.name, m.verdict);
+    for (const auto& m : result.metrics)
+      metrics_->countMetric(m.name, m.verdict);
   } else {
     result = runAnalysis(request, *api, clock_);
   }
   spdlog::debug("analysis {}/{} step {} revision {}: {} ({})", request.namespace_name,
-                request.rollout, request.step, request.canary_revision,
-                verdictName(result.verdict), result.message);
+                request.rollout, request.step, request.canary_revision, verdictName(result.verdict),
+                result.message);
   return result;
 }
 

@@ -33,9 +33,9 @@ struct PrometheusAnalyzerOptions {
   int threads = 2;
   int per_address_limit = 2;
   size_t max_queued = 1000;
-  const Clock* clock = nullptr;                  // null = RealClock::instance()
-  prometheus::Registry* registry = nullptr;      // null = no controller metrics
-  PrometheusApiFactory api_factory;              // empty = PrometheusClient over HTTP(S)
+  const Clock* clock = nullptr;              // null = RealClock::instance()
+  prometheus::Registry* registry = nullptr;  // null = no controller metrics
+  PrometheusApiFactory api_factory;          // empty = PrometheusClient over HTTP(S)
 };
 
 // The client configuration a request implies (address, timeout, token, CA, TLS verification).
@@ -67,9 +67,9 @@ class PrometheusAnalyzer final : public Analyzer {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> queue_;                      // guarded by mu_
+  std::deque<Job> queue_;                          // guarded by mu_
   std::map<std::string, int> running_by_address_;  // guarded by mu_
-  bool stopping_ = false;                      // guarded by mu_
+  bool stopping_ = false;                          // guarded by mu_
   std::vector<std::thread> workers_;
 };
 

@@ -1,9 +1,9 @@
 #include "analysis/prometheus_client.h"
 
-#include <boost/asio/ssl.hpp>
 #include <cpprest/http_client.h>
 #include <cpprest/uri_builder.h>
 
+#include <boost/asio/ssl.hpp>
 #include <system_error>
 
 namespace mr::analysis {
@@ -18,8 +18,9 @@ PrometheusClient::PrometheusClient(PrometheusClientConfig config, const Clock& c
 
 namespace {
 
-std::string formSeconds(std::chrono::milliseconds d) {
-  return std::to_string(d.count() / 1000) + "." + std::to_string(d.count() % 1000 / 100) + "s";
+// Prometheus' duration syntax has no fractions ("1.9s" is a 400), so send milliseconds.
+std::string promDuration(std::chrono::milliseconds d) {
+  return std::to_string(d.count()) + "ms";
 }
 
 }  // namespace
@@ -42,7 +43,7 @@ Result<QueryResult> PrometheusClient::attempt(const std::string& promql,
     http::client::http_client client(config_.address, cfg);
     web::uri_builder path("/api/v1/query");
     http::http_request req(config_.use_post ? http::methods::POST : http::methods::GET);
-    const std::string server_timeout = formSeconds(budget);
+    const std::string server_timeout = promDuration(budget);
     if (config_.use_post) {
       req.set_request_uri(path.to_uri());
       req.set_body("query=" + web::uri::encode_data_string(promql) +

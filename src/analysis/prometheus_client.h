@@ -17,15 +17,14 @@
 namespace mr::analysis {
 
 struct PrometheusClientConfig {
-  std::string address;  // "http://host:9090" or "https://host/prefix"
+  std::string address;                       // "http://host:9090" or "https://host/prefix"
   std::chrono::milliseconds timeout{10000};  // whole query() including retries
   std::string bearer_token;                  // sent as "Authorization: Bearer ..." if not empty
   std::string ca_pem;                        // extra trusted CA(s), PEM; empty = system roots
   bool insecure_skip_tls_verify = false;
   bool use_post = true;  // POST form keeps long queries out of URLs and access logs
   int max_attempts = 3;
-  BackoffPolicy backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(2000), 2.0,
-                        0.2};
+  BackoffPolicy backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(2000), 2.0, 0.2};
 };
 
 class PrometheusClient final : public PrometheusApi {

@@ -124,8 +124,7 @@ Result<QueryResult> parseResponse(int http_status, const std::string& body) {
   if (doc.is_discarded() || !doc.is_object()) {
     if (ok_http) return invalidArgument("response is not JSON: " + truncate(body));
     return Status(codeForHttp(http_status),
-                  "Prometheus returned HTTP " + std::to_string(http_status) + ": " +
-                      truncate(body),
+                  "Prometheus returned HTTP " + std::to_string(http_status) + ": " + truncate(body),
                   http_status, "");
   }
   const std::string status = doc.value("status", "");

@@ -40,7 +40,8 @@ namespace {
 // Cumulative count at each distinct le (duplicates summed), ascending.
 std::map<double, double> cumulativeByLe(const std::vector<CumulativeBucket>& buckets) {
   std::map<double, double> out;
-  for (const auto& b : buckets) out[b.le] += b.count;
+  for (const auto& b : buckets)
+    out[b.le] += b.count;
   return out;
 }
 

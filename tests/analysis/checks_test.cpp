@@ -121,6 +121,30 @@ TEST_F(ChecksTest, PrometheusErrorIsErrorWithMessage) {
   EXPECT_EQ(result_.verdict, Verdict::kError);
 }
 
+TEST_F(ChecksTest, TransportFailureFailsTheRestOfTheCheckFast) {
+  AnalysisRequest r = request("errorRate");
+  r.spec.latency_p99_ms.enabled = r.spec.drift.enabled = r.spec.mae_degradation.enabled = true;
+  api_.on({}, Status(StatusCode::kUnavailable, "POST http://p:9090: connection refused"));
+  const auto result = runAnalysis(r, api_, clock_);
+  ASSERT_EQ(result.metrics.size(), 4u);
+  for (const auto& m : result.metrics) {
+    EXPECT_EQ(m.verdict, Verdict::kError) << m.name;
+    EXPECT_NE(m.message.find("connection refused"), std::string::npos) << m.message;
+  }
+  EXPECT_EQ(api_.queries().size(), 1u);
+}
+
+TEST_F(ChecksTest, HttpErrorsDoNotStopOtherQueries) {
+  AnalysisRequest r = request("errorRate");
+  r.spec.latency_p99_ms.enabled = true;
+  api_.on(kSampleSize, number(10000));
+  api_.on(kErrors, Status(StatusCode::kUnavailable, "HTTP 503", 503, "unavailable"));
+  api_.on({"histogram_quantile"}, number(20));
+  const auto result = runAnalysis(r, api_, clock_);
+  EXPECT_EQ(result.metrics[0].verdict, Verdict::kError);
+  EXPECT_EQ(result.metrics[1].verdict, Verdict::kPass);
+}
+
 TEST_F(ChecksTest, LatencyVerdictTable) {
   struct Case {
     std::optional<double> value;
@@ -128,7 +152,7 @@ TEST_F(ChecksTest, LatencyVerdictTable) {
   } cases[] = {{50, Verdict::kPass},
                {100, Verdict::kPass},
                {150, Verdict::kFail},
-               {kNaN, Verdict::kInconclusive},  // histogram_quantile over no observations
+               {kNaN, Verdict::kInconclusive},          // histogram_quantile over no observations
                {std::nullopt, Verdict::kInconclusive},  // empty result
                {std::numeric_limits<double>::infinity(), Verdict::kFail}};
   for (const auto& c : cases) {
@@ -211,11 +235,11 @@ TEST_F(ChecksTest, MaeVerdictTable) {
     double canary_sum, canary_count, stable_sum, stable_count;
     Verdict verdict;
   } cases[] = {
-      {300, 1000, 250, 1000, Verdict::kFail},          // 0.3 / 0.25 - 1 = 0.2 > 0.1
-      {260, 1000, 500, 2000, Verdict::kPass},          // 0.26 / 0.25 - 1 = 0.04
-      {30, 100, 250, 1000, Verdict::kInconclusive},    // canary labels below minSampleSize
-      {300, 1000, 25, 100, Verdict::kInconclusive},    // stable labels below minSampleSize
-      {300, 1000, 0, 1000, Verdict::kFail},            // stable MAE 0, canary not
+      {300, 1000, 250, 1000, Verdict::kFail},        // 0.3 / 0.25 - 1 = 0.2 > 0.1
+      {260, 1000, 500, 2000, Verdict::kPass},        // 0.26 / 0.25 - 1 = 0.04
+      {30, 100, 250, 1000, Verdict::kInconclusive},  // canary labels below minSampleSize
+      {300, 1000, 25, 100, Verdict::kInconclusive},  // stable labels below minSampleSize
+      {300, 1000, 0, 1000, Verdict::kFail},          // stable MAE 0, canary not
   };
   for (const auto& c : cases) {
     FakePrometheusApi api;
@@ -242,7 +266,9 @@ TEST_F(ChecksTest, CustomMinAndMax) {
   struct Case {
     double value;
     Verdict verdict;
-  } cases[] = {{0.5, Verdict::kPass}, {0.95, Verdict::kFail}, {0.05, Verdict::kFail},
+  } cases[] = {{0.5, Verdict::kPass},
+               {0.95, Verdict::kFail},
+               {0.05, Verdict::kFail},
                {kNaN, Verdict::kInconclusive}};
   for (const auto& c : cases) {
     auto r = request("");
@@ -272,8 +298,8 @@ TEST_F(ChecksTest, AllDefaultsQueryBudgetAndWorstVerdict) {
   AnalysisRequest r = request("errorRate");
   r.spec.latency_p99_ms.enabled = r.spec.drift.enabled = r.spec.mae_degradation.enabled = true;
   api_.on(kSampleSize, number(10000));
-  api_.on(kErrors, number(5));                       // Pass
-  api_.on({"histogram_quantile"}, number(kNaN));      // Inconclusive
+  api_.on(kErrors, number(5));                    // Pass
+  api_.on({"histogram_quantile"}, number(kNaN));  // Inconclusive
   api_.on({"model_prediction_bucket", "role=\"canary\""}, predictionBuckets({400, 300, 200, 100}));
   api_.on({"model_prediction_bucket", "role=\"stable\""}, predictionBuckets({100, 200, 300, 400}));
   api_.on({"model_absolute_error_sum"}, Status(StatusCode::kInvalidArgument, "bad_data: x"));

@@ -51,11 +51,14 @@ inline QueryResult number(double v) {
   r.samples.push_back({{}, v});
   return r;
 }
-inline QueryResult empty() { return QueryResult{}; }
+inline QueryResult empty() {
+  return QueryResult{};
+}
 inline QueryResult byLabel(const std::string& label,
                            const std::vector<std::pair<std::string, double>>& values) {
   QueryResult r;
-  for (const auto& [k, v] : values) r.samples.push_back({{{label, k}}, v});
+  for (const auto& [k, v] : values)
+    r.samples.push_back({{{label, k}}, v});
   return r;
 }
 // Cumulative prediction buckets from per-bin counts over le 0.1..1.0,+Inf (11 bins).

@@ -88,8 +88,9 @@ TEST(PrometheusAnalyzerTest, DeliversResultOnWorkerThreadWithMetrics) {
   EXPECT_EQ(res.canary_revision, "c");
   analyzer.shutdown();
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
-  EXPECT_NE(text.find("modelrollout_analysis_verdicts_total{metric=\"latencyP99\",verdict=\"Fail\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("modelrollout_analysis_verdicts_total{metric=\"latencyP99\",verdict=\"Fail\"} 1"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("modelrollout_analysis_checks_total{verdict=\"Fail\"} 1"), std::string::npos);
   EXPECT_NE(text.find("modelrollout_analysis_query_duration_seconds_count 2"), std::string::npos);
@@ -136,7 +137,8 @@ TEST(PrometheusAnalyzerTest, FullQueueAndShutdownAnswerWithError) {
   auto analyzer = std::make_unique<PrometheusAnalyzer>(o);
   std::promise<AnalysisResult> first, second, third;
   analyzer->submit(requestFor("http://a", "1"), [&](AnalysisResult r) { first.set_value(r); });
-  while (active.load() == 0) std::this_thread::yield();  // first is running, queue empty
+  while (active.load() == 0)
+    std::this_thread::yield();  // first is running, queue empty
   analyzer->submit(requestFor("http://a", "2"), [&](AnalysisResult r) { second.set_value(r); });
   analyzer->submit(requestFor("http://a", "3"), [&](AnalysisResult r) { third.set_value(r); });
   auto t = third.get_future();

@@ -43,8 +43,8 @@ TEST(PrometheusClientTest, PostsFormWithBearerToken) {
   EXPECT_EQ(reqs[0].target, "/api/v1/query");
   EXPECT_EQ(reqs[0].headers.at("authorization"), "Bearer s3cret");
   EXPECT_EQ(reqs[0].headers.at("content-type"), "application/x-www-form-urlencoded");
-  EXPECT_EQ(reqs[0].body.rfind("query=sum%28rate%28x%7Ba%3D%22b%20c%22%7D%5B5m%5D%29%29&timeout=", 0),
-            0u)
+  EXPECT_EQ(
+      reqs[0].body.rfind("query=sum%28rate%28x%7Ba%3D%22b%20c%22%7D%5B5m%5D%29%29&timeout=", 0), 0u)
       << reqs[0].body;
 }
 
@@ -63,9 +63,11 @@ TEST(PrometheusClientTest, GetPutsQueryInUrlAndSendsNoTokenWhenEmpty) {
 TEST(PrometheusClientTest, BadQueryAndExecutionErrorsAreNotRetried) {
   for (int code : {400, 422}) {
     FakeHttpServer server([code](const HttpRequest&) {
-      return HttpReply{code, code == 400
-                                 ? R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"})"
-                                 : R"({"status":"error","errorType":"execution","error":"many-to-many matching not allowed"})"};
+      return HttpReply{
+          code,
+          code == 400
+              ? R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"})"
+              : R"({"status":"error","errorType":"execution","error":"many-to-many matching not allowed"})"};
     });
     PrometheusClient client(configFor(server), RealClock::instance());
     auto r = client.query("sum(");
@@ -81,8 +83,10 @@ TEST(PrometheusClientTest, BadQueryAndExecutionErrorsAreNotRetried) {
 TEST(PrometheusClientTest, RetriesOn503ThenSucceeds) {
   std::atomic<int> calls{0};
   FakeHttpServer server([&](const HttpRequest&) {
-    return ++calls == 1 ? HttpReply{503, R"({"status":"error","errorType":"unavailable","error":"overloaded"})"}
-                        : HttpReply{200, kOneSample};
+    return ++calls == 1
+               ? HttpReply{503,
+                           R"({"status":"error","errorType":"unavailable","error":"overloaded"})"}
+               : HttpReply{200, kOneSample};
   });
   PrometheusClient client(configFor(server), RealClock::instance());
   auto r = client.query("up");
@@ -92,7 +96,9 @@ TEST(PrometheusClientTest, RetriesOn503ThenSucceeds) {
 
 TEST(PrometheusClientTest, Persistent503IsUnavailableAfterBoundedAttempts) {
   FakeHttpServer server([](const HttpRequest&) {
-    return HttpReply{503, R"({"status":"error","errorType":"timeout","error":"query timed out in query execution"})"};
+    return HttpReply{
+        503,
+        R"({"status":"error","errorType":"timeout","error":"query timed out in query execution"})"};
   });
   PrometheusClient client(configFor(server), RealClock::instance());
   auto r = client.query("up");
@@ -104,7 +110,9 @@ TEST(PrometheusClientTest, Persistent503IsUnavailableAfterBoundedAttempts) {
 }
 
 TEST(PrometheusClientTest, SlowServerTimesOutWithinTheOverallTimeout) {
-  FakeHttpServer server([](const HttpRequest&) { return HttpReply{200, kOneSample, "application/json", 3000}; });
+  FakeHttpServer server([](const HttpRequest&) {
+    return HttpReply{200, kOneSample, "application/json", 3000};
+  });
   auto c = configFor(server);
   c.timeout = 600ms;
   PrometheusClient client(c, RealClock::instance());

@@ -50,8 +50,8 @@ TEST(QueryResultTest, String) {
 }
 
 TEST(QueryResultTest, EmptyVectorIsNoValue) {
-  auto r = parseQueryResponse(
-      200, R"({"status":"success","data":{"resultType":"vector","result":[]}})");
+  auto r =
+      parseQueryResponse(200, R"({"status":"success","data":{"resultType":"vector","result":[]}})");
   ASSERT_TRUE(r.isOk());
   auto v = singleValue(*r);
   ASSERT_TRUE(v.isOk());
@@ -59,13 +59,13 @@ TEST(QueryResultTest, EmptyVectorIsNoValue) {
 }
 
 TEST(QueryResultTest, SpecialFloats) {
-  for (const auto& [text, check] :
-       std::vector<std::pair<std::string, std::function<bool(double)>>>{
+  for (const auto& [text, check] : std::vector<std::pair<std::string, std::function<bool(double)>>>{
            {"NaN", [](double v) { return std::isnan(v); }},
            {"+Inf", [](double v) { return std::isinf(v) && v > 0; }},
            {"-Inf", [](double v) { return std::isinf(v) && v < 0; }}}) {
     auto r = parseQueryResponse(200, R"({"status":"success","data":{"resultType":"vector",
-      "result":[{"metric":{},"value":[1,")" + text + R"("]}]}})");
+      "result":[{"metric":{},"value":[1,")" +
+                                         text + R"("]}]}})");
     ASSERT_TRUE(r.isOk()) << text;
     EXPECT_TRUE(check(**singleValue(*r))) << text;
   }
@@ -81,7 +81,9 @@ TEST(QueryResultTest, WarningsKeptAndMissingWarningsTolerated) {
 }
 
 TEST(QueryResultTest, ErrorEnvelopes) {
-  auto bad = parseQueryResponse(400, R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:15: parse error: unexpected"})");
+  auto bad = parseQueryResponse(
+      400,
+      R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:15: parse error: unexpected"})");
   ASSERT_FALSE(bad.isOk());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(bad.status().httpCode(), 400);
@@ -90,15 +92,20 @@ TEST(QueryResultTest, ErrorEnvelopes) {
   EXPECT_NE(bad.status().message().find("400"), std::string::npos);
   EXPECT_FALSE(bad.status().isRetryable());
 
-  auto exec = parseQueryResponse(422, R"({"status":"error","errorType":"execution","error":"many-to-many matching not allowed"})");
+  auto exec = parseQueryResponse(
+      422,
+      R"({"status":"error","errorType":"execution","error":"many-to-many matching not allowed"})");
   EXPECT_EQ(exec.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(exec.status().message().find("many-to-many"), std::string::npos);
 
-  auto timeout = parseQueryResponse(503, R"({"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"})");
+  auto timeout = parseQueryResponse(
+      503,
+      R"({"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"})");
   EXPECT_EQ(timeout.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(timeout.status().isRetryable());
 
-  auto internal = parseQueryResponse(500, R"({"status":"error","errorType":"internal","error":"boom"})");
+  auto internal =
+      parseQueryResponse(500, R"({"status":"error","errorType":"internal","error":"boom"})");
   EXPECT_EQ(internal.status().code(), StatusCode::kInternal);
 }
 
@@ -114,10 +121,18 @@ TEST(QueryResultTest, NonJsonBodies) {
 
 TEST(QueryResultTest, MalformedSuccessBodies) {
   EXPECT_FALSE(parseQueryResponse(200, R"({"status":"success"})").isOk());
-  EXPECT_FALSE(parseQueryResponse(200, R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,2]}]}})").isOk());
-  EXPECT_FALSE(parseQueryResponse(200, R"({"status":"success","data":{"resultType":"histogram","result":[]}})").isOk());
+  EXPECT_FALSE(
+      parseQueryResponse(
+          200,
+          R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,2]}]}})")
+          .isOk());
+  EXPECT_FALSE(parseQueryResponse(
+                   200, R"({"status":"success","data":{"resultType":"histogram","result":[]}})")
+                   .isOk());
   EXPECT_FALSE(parseQueryResponse(200, R"({"status":7,"data":{}})").isOk());
-  EXPECT_FALSE(parseQueryResponse(200, R"({"status":"success","data":{"resultType":"scalar","result":"x"}})").isOk());
+  EXPECT_FALSE(
+      parseQueryResponse(200, R"({"status":"success","data":{"resultType":"scalar","result":"x"}})")
+          .isOk());
 }
 
 }  // namespace

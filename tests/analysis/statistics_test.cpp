@@ -17,7 +17,9 @@ const double kInf = std::numeric_limits<double>::infinity();
 TEST(WilsonTest, MatchesNewcombeTable) {
   struct Case {
     double k, n, lower, upper;
-  } cases[] = {{81, 263, 0.2553, 0.3662}, {15, 148, 0.0624, 0.1605}, {0, 20, 0.0, 0.1611},
+  } cases[] = {{81, 263, 0.2553, 0.3662},
+               {15, 148, 0.0624, 0.1605},
+               {0, 20, 0.0, 0.1611},
                {1, 29, 0.0061, 0.1718}};
   for (const auto& c : cases) {
     const auto w = wilsonInterval(c.k, c.n);

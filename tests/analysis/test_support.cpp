@@ -63,12 +63,12 @@ namespace {
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   pid_t pid = -1;
   if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) pid = -1;
@@ -177,7 +177,8 @@ void FakeHttpServer::handle(int fd) {
     std::transform(name.begin(), name.end(), name.begin(), ::tolower);
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
-    while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+    while (!value.empty() && (value.back() == '\r' || value.back() == ' '))
+      value.pop_back();
     req.headers[name] = value;
   }
   req.body = data.substr(header_end + 4, content_length);
@@ -190,12 +191,13 @@ void FakeHttpServer::handle(int fd) {
     std::unique_lock<std::mutex> lock(mu_);
     const auto& clock = RealClock::instance();
     const auto deadline = clock.steadyNow() + Millis(reply.delay_ms);
-    while (!stop_ && clock.steadyNow() < deadline) clock.waitUntil(cv_, lock, deadline);
+    while (!stop_ && clock.steadyNow() < deadline)
+      clock.waitUntil(cv_, lock, deadline);
   }
-  std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " X\r\nContent-Type: " +
-                    reply.content_type + "\r\nContent-Length: " +
-                    std::to_string(reply.body.size()) + "\r\nConnection: close\r\n\r\n" +
-                    reply.body;
+  std::string out = "HTTP/1.1 " + std::to_string(reply.status) +
+                    " X\r\nContent-Type: " + reply.content_type +
+                    "\r\nContent-Length: " + std::to_string(reply.body.size()) +
+                    "\r\nConnection: close\r\n\r\n" + reply.body;
   size_t off = 0;
   while (off < out.size()) {
     const ssize_t n = send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
