@@ -253,6 +253,13 @@ void planCanary(PlanContext& c) {
     return;
   }
   c.noteRecreated();
+  if (c.routed() && !c.world().route_exists) {
+    // Keep what runs; the route guard in plan() reports Degraded. Nothing advances.
+    c.act(EnsureCanary{c.spec.pod_template,
+                       canaryReplicasFor(c.spec.replicas, c.spec.steps[k].weight), c.hash});
+    c.ensureServices(s.stable_revision, c.hash);
+    return;
+  }
   consumeAnalysis(c);
   if (c.spec.analysis) {
     const auto& a = *c.spec.analysis;

@@ -1,0 +1,157 @@
+// Test harness for the planner: a spec (as JSON), a stored status, and a simulated world that
+// applies a plan's actions the way the reconciler and kubelet would (Deployments become
+// available at once unless `pods_ready` is false). Used by the transition table tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "rollout/planner.h"
+#include "rollout/template_hash.h"
+
+namespace mr::rollout::testing {
+
+using namespace std::chrono_literals;
+
+inline SystemTime t0() { return SystemTime(std::chrono::seconds(1'800'000'000)); }
+
+inline Json baseSpec() {
+  return Json::parse(R"({
+    "replicas": 4,
+    "selector": {"matchLabels": {"app": "m"}},
+    "template": {"metadata": {"labels": {"app": "m"}},
+                 "spec": {"containers": [{"name": "s", "image": "m:1"}]}},
+    "trafficRouting": {"gatewayAPI": {"httpRoute": "m"}},
+    "steps": [{"weight": 1, "hold": "1h"}, {"weight": 10, "hold": "2h"}, {"weight": 100}]
+  })");
+}
+
+inline Json withImage(Json spec, const std::string& image) {
+  spec["template"]["spec"]["containers"][0]["image"] = image;
+  return spec;
+}
+
+inline std::string revisionOf(const Json& spec) { return podTemplateHash(spec["template"]); }
+
+template <typename T>
+std::vector<T> actionsOf(const Plan& p) {
+  std::vector<T> out;
+  for (const auto& a : p.actions) {
+    if (auto* v = std::get_if<T>(&a)) out.push_back(*v);
+  }
+  return out;
+}
+
+inline std::vector<std::string> eventReasons(const Plan& p) {
+  std::vector<std::string> out;
+  for (const auto& e : actionsOf<RecordEvent>(p)) out.push_back(e.reason);
+  return out;
+}
+
+inline bool hasEvent(const Plan& p, const std::string& reason) {
+  auto r = eventReasons(p);
+  return std::find(r.begin(), r.end(), reason) != r.end();
+}
+
+inline std::string dump(const Plan& p) {
+  std::string out;
+  for (const auto& a : p.actions) out += "  " + describe(a) + "\n";
+  return out;
+}
+
+// Index of the first action of type T, or -1.
+template <typename T>
+int indexOf(const Plan& p) {
+  for (size_t i = 0; i < p.actions.size(); ++i) {
+    if (std::holds_alternative<T>(p.actions[i])) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+struct Harness {
+  Json spec = baseSpec();
+  RolloutStatus status;
+  ObservedWorld world;
+  std::map<std::string, std::string> annotations;
+  std::optional<analysis::AnalysisResult> analysis;
+  bool in_flight = false;
+  SystemTime now = t0();
+  std::int64_t generation = 1;
+  bool pods_ready = true;
+  Plan last;
+
+  Harness() { world.route_weight = 0; }
+
+  PlanInput input() const {
+    return PlanInput{parseSpec(spec), generation, annotations, status, world, analysis, in_flight, now};
+  }
+  Plan run() {
+    last = plan(input());
+    return last;
+  }
+
+  void applyDeployment(ObservedDeployment& d, const std::string& revision, int replicas) {
+    d.exists = true;
+    if (d.revision != revision || d.replicas != replicas) ++d.generation;
+    d.revision = revision;
+    d.replicas = replicas;
+    settle(d);
+  }
+  void settle(ObservedDeployment& d) {
+    if (!pods_ready) return;
+    d.observed_generation = d.generation;
+    d.ready_replicas = d.available_replicas = d.updated_replicas = d.replicas;
+  }
+  // Applies like the reconciler: actions in order, then status, then annotation removals.
+  void apply(const Plan& p) {
+    for (const auto& a : p.actions) {
+      if (auto* s = std::get_if<EnsureStable>(&a)) applyDeployment(world.stable, s->revision, s->replicas);
+      if (auto* c = std::get_if<EnsureCanary>(&a)) applyDeployment(world.canary, c->revision, c->replicas);
+      if (auto* sc = std::get_if<ScaleCanary>(&a)) {
+        if (world.canary.exists) applyDeployment(world.canary, world.canary.revision, sc->replicas);
+      }
+      if (auto* w = std::get_if<SetWeight>(&a)) {
+        if (world.route_exists) world.route_weight = w->percent;
+      }
+      if (std::holds_alternative<EnsureServices>(a)) {
+        world.stable_service = world.canary_service = world.root_service = true;
+      }
+      if (std::holds_alternative<StartAnalysis>(a)) in_flight = true;
+    }
+    status = p.status;
+    for (const auto& r : actionsOf<RemoveAnnotation>(p)) annotations.erase(r.key);
+  }
+  Plan step() {
+    Plan p = run();
+    apply(p);
+    return p;
+  }
+  // Delivers an analysis result for the current step and canary, finished at `now`.
+  void deliver(analysis::Verdict v, const std::string& message = "") {
+    analysis::AnalysisResult r;
+    r.verdict = v;
+    r.time = now;
+    r.step = status.current_step;
+    r.canary_revision = status.canary_revision;
+    r.message = message.empty() ? std::string("verdict ") + verdictWireName(v) : message;
+    analysis::MetricResult m;
+    m.name = "errorRate";
+    m.verdict = v;
+    if (v != analysis::Verdict::kError) m.value = v == analysis::Verdict::kFail ? 0.004 : 0.0005;
+    m.threshold = "<= 0.001";
+    m.sample_size = 1200;
+    r.metrics.push_back(m);
+    analysis = r;
+    in_flight = false;
+  }
+  // Deploys the base spec as stable and returns with a Healthy status.
+  void deployStable() {
+    step();
+    step();
+  }
+};
+
+}  // namespace mr::rollout::testing
