@@ -1,0 +1,167 @@
+#include "plugin/plugin_commands.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <sstream>
+#include <thread>
+
+#include "common/fake_clock.h"
+#include "tests/plugin/sample_rollout.h"
+#include "tests/traffic/fake_api_client.h"
+
+namespace mr::plugin {
+namespace {
+
+using k8s::Json;
+using mr::testing::FakeApiClient;
+
+const k8s::ResourceType& rollouts() {
+  return k8s::resources::modelRollouts();
+}
+
+class PluginCommandsTest : public ::testing::Test {
+ protected:
+  PluginCommandsTest() {
+    api_.setStatusSubresource(rollouts());
+    api_.seed(rollouts(), plugin::testing::sampleRollout());
+  }
+  int run(std::vector<std::string> argv) {
+    out_.str("");
+    err_.str("");
+    auto args = parseArgs(argv);
+    EXPECT_TRUE(args.isOk()) << args.status().toString();
+    PluginCommands commands(api_, clock_, out_, err_);
+    return commands.run(*args, args->ns.empty() ? "ml" : args->ns);
+  }
+  Json stored() { return *api_.object(rollouts(), "ml", "fraud-scorer"); }
+
+  FakeApiClient api_;
+  FakeClock clock_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(PluginCommandsTest, PromoteAbortRetryAreAnnotationsByMergePatch) {
+  const Json status_before = stored()["status"];
+  EXPECT_EQ(run({"promote", "fraud-scorer"}), exit_code::kOk);
+  EXPECT_EQ(stored()["metadata"]["annotations"]["modelrollout.io/promote"], "true");
+  EXPECT_EQ(out_.str(),
+            "modelrollout.modelrollout.io/fraud-scorer promotion requested "
+            "(modelrollout.io/promote=true)\n");
+  EXPECT_EQ(run({"promote", "fraud-scorer", "--full"}), exit_code::kOk);
+  EXPECT_EQ(stored()["metadata"]["annotations"]["modelrollout.io/promote"], "full");
+  EXPECT_EQ(run({"abort", "fraud-scorer"}), exit_code::kOk);
+  EXPECT_EQ(stored()["metadata"]["annotations"]["modelrollout.io/abort"], "true");
+  EXPECT_EQ(run({"retry", "fraud-scorer"}), exit_code::kOk);
+  EXPECT_EQ(stored()["metadata"]["annotations"]["modelrollout.io/retry"], "true");
+  for (const auto& request : api_.requests()) {
+    if (request.verb == "get") continue;
+    EXPECT_EQ(request.verb, "patch");
+    EXPECT_EQ(request.patch_type, k8s::PatchType::kMerge);
+    EXPECT_EQ(request.subresource, "");
+    EXPECT_FALSE(request.body.contains("status"));
+  }
+  EXPECT_EQ(stored()["status"], status_before);
+}
+
+TEST_F(PluginCommandsTest, PauseAndResumeSetSpecPaused) {
+  EXPECT_EQ(run({"pause", "fraud-scorer"}), exit_code::kOk);
+  EXPECT_EQ(stored()["spec"]["paused"], true);
+  EXPECT_EQ(out_.str(), "modelrollout.modelrollout.io/fraud-scorer paused\n");
+  EXPECT_EQ(run({"resume", "fraud-scorer"}), exit_code::kOk);
+  EXPECT_EQ(stored()["spec"]["paused"], false);
+  EXPECT_EQ(stored()["spec"]["replicas"], 4);  // the rest of spec untouched
+}
+
+TEST_F(PluginCommandsTest, MissingObjectIsAnError) {
+  EXPECT_EQ(run({"abort", "nope"}), exit_code::kError);
+  EXPECT_EQ(err_.str(), "error: modelrollouts.modelrollout.io \"nope\" not found\n");
+  EXPECT_EQ(run({"status", "nope"}), exit_code::kError);
+}
+
+TEST_F(PluginCommandsTest, ListAndStatusRender) {
+  EXPECT_EQ(run({"list"}), exit_code::kOk);
+  EXPECT_NE(out_.str().find("fraud-scorer   Progressing   2/4    10%"), std::string::npos);
+  api_.seed(k8s::resources::coreEvents(),
+            Json::parse(R"({"metadata": {"name": "e1", "namespace": "ml"},
+                            "involvedObject": {"kind": "ModelRollout", "name": "fraud-scorer"},
+                            "type": "Warning", "reason": "RouteDrift", "message": "put back"})"));
+  api_.seed(k8s::resources::coreEvents(),
+            Json::parse(R"({"metadata": {"name": "e2", "namespace": "ml"},
+                            "involvedObject": {"kind": "ModelRollout", "name": "other"},
+                            "type": "Normal", "reason": "Unrelated", "message": "x"})"));
+  EXPECT_EQ(run({"status", "fraud-scorer"}), exit_code::kOk);
+  EXPECT_NE(out_.str().find("Weight:      [##..................] 10%"), std::string::npos);
+  EXPECT_NE(out_.str().find("RouteDrift"), std::string::npos);
+  EXPECT_EQ(out_.str().find("Unrelated"), std::string::npos);
+}
+
+TEST_F(PluginCommandsTest, ListErrorsAreReported) {
+  api_.injectError("list", Status(StatusCode::kPermissionDenied, "forbidden", 403, "Forbidden"));
+  EXPECT_EQ(run({"list"}), exit_code::kError);
+  EXPECT_EQ(err_.str(), "error: forbidden\n");
+}
+
+// Sets the status as the controller would, through the status subresource.
+void setPhase(FakeApiClient& api, const std::string& phase) {
+  Json object = *api.object(rollouts(), "ml", "fraud-scorer");
+  object["status"]["phase"] = phase;
+  ASSERT_TRUE(api.updateStatus(rollouts(), object).isOk());
+}
+
+TEST_F(PluginCommandsTest, WatchRerendersOnChangeAndExitsWithThePhase) {
+  for (const auto& [phase, code] :
+       std::vector<std::pair<std::string, int>>{{"Healthy", exit_code::kOk},
+                                                {"RolledBack", exit_code::kRolledBack},
+                                                {"Degraded", exit_code::kDegraded}}) {
+    setPhase(api_, "Progressing");
+    std::atomic<int> result{-1};
+    const int gets_before = api_.count("get");
+    std::thread watcher([&] { result = run({"status", "fraud-scorer", "--watch"}); });
+    // Let it poll a few unchanged rounds, then change the phase.
+    while (api_.count("get") < gets_before + 3)
+      clock_.advance(std::chrono::milliseconds(100));
+    setPhase(api_, phase);
+    while (result == -1)
+      clock_.advance(std::chrono::milliseconds(100));
+    watcher.join();
+    EXPECT_EQ(result, code) << phase;
+    const std::string out = out_.str();
+    EXPECT_NE(out.find("Phase:       Progressing\n"), std::string::npos);
+    EXPECT_NE(out.find("Phase:       " + phase + "\n"), std::string::npos);
+    // Printed once per change, not once per poll.
+    size_t renders = 0;
+    for (size_t at = out.find("Name:"); at != std::string::npos; at = out.find("Name:", at + 1)) {
+      ++renders;
+    }
+    EXPECT_EQ(renders, 2u) << phase;
+  }
+}
+
+TEST_F(PluginCommandsTest, WatchTimesOut) {
+  std::atomic<int> result{-1};
+  std::thread watcher([&] {
+    result = run({"status", "fraud-scorer", "--watch", "--timeout", "5s"});
+  });
+  while (result == -1)
+    clock_.advance(std::chrono::milliseconds(200));
+  watcher.join();
+  EXPECT_EQ(result, exit_code::kTimeout);
+  EXPECT_NE(err_.str().find("timed out"), std::string::npos);
+}
+
+TEST_F(PluginCommandsTest, WatchSurvivesTransientErrors) {
+  api_.injectError("get", unavailable("connection refused"), 2, "modelrollouts");
+  setPhase(api_, "Healthy");
+  std::atomic<int> result{-1};
+  std::thread watcher([&] { result = run({"status", "fraud-scorer", "-w"}); });
+  while (result == -1)
+    clock_.advance(std::chrono::milliseconds(200));
+  watcher.join();
+  EXPECT_EQ(result, exit_code::kOk);
+  EXPECT_NE(err_.str().find("connection refused (retrying)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mr::plugin
