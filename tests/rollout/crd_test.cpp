@@ -1,0 +1,190 @@
+// The CRD YAML against the C++ types: names, printer columns, structural schema, defaults equal
+// to the parser's defaults, status JSON valid against the status schema, and every example
+// valid against the schema and accepted by parseSpec.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "rollout/modelrollout_parse.h"
+#include "rollout/status_json.h"
+#include "tests/rollout/yaml_json.h"
+
+namespace mr::rollout::testing {
+namespace {
+
+using nlohmann::json;
+const std::string kSource = MR_SOURCE_DIR;
+
+json loadCrd() {
+  auto docs = loadYamlFile(kSource + "/crds/modelrollout.io_modelrollouts.yaml");
+  EXPECT_EQ(docs.size(), 1u);
+  return docs.at(0);
+}
+
+const json& version(const json& crd) { return crd["spec"]["versions"][0]; }
+const json& schema(const json& crd) { return version(crd)["schema"]["openAPIV3Schema"]; }
+
+void checkStructural(const json& node, const std::string& path, std::vector<std::string>& errs) {
+  const bool typed = node.contains("type") || node.value("x-kubernetes-int-or-string", false);
+  if (!typed) errs.push_back(path + ": no type");
+  if (!node.contains("description") && path.find("[]") == std::string::npos &&
+      path != "root.metadata") {
+    errs.push_back(path + ": no description");
+  }
+  for (const char* forbidden : {"allOf", "anyOf", "oneOf", "not"}) {
+    if (node.contains(forbidden)) errs.push_back(path + ": uses " + forbidden);
+  }
+  const json props = node.value("properties", json::object());
+  for (auto& [k, v] : props.items()) {
+    checkStructural(v, path + "." + k, errs);
+  }
+  if (node.contains("items")) checkStructural(node["items"], path + "[]", errs);
+}
+
+TEST(Crd, NamesVersionAndSubresources) {
+  json crd = loadCrd();
+  EXPECT_EQ(crd["apiVersion"], "apiextensions.k8s.io/v1");
+  EXPECT_EQ(crd["metadata"]["name"], "modelrollouts.modelrollout.io");
+  EXPECT_EQ(crd["spec"]["names"]["kind"], kKind);
+  EXPECT_EQ(crd["spec"]["names"]["shortNames"], json({"mr", "mrs"}));
+  EXPECT_EQ(crd["spec"]["names"]["categories"], json({"all"}));
+  EXPECT_EQ(version(crd)["name"], "v1alpha1");
+  EXPECT_TRUE(version(crd)["served"].get<bool>());
+  EXPECT_TRUE(version(crd)["storage"].get<bool>());
+  EXPECT_TRUE(version(crd)["subresources"].contains("status"));
+}
+
+TEST(Crd, PrinterColumns) {
+  json crd = loadCrd();
+  std::vector<std::string> got;
+  for (const auto& c : version(crd)["additionalPrinterColumns"]) {
+    got.push_back(c["name"].get<std::string>() + "=" + c["jsonPath"].get<std::string>() + "/" +
+                  std::to_string(c.value("priority", 0)));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "Phase=.status.phase/0", "Weight=.status.canaryWeight/0",
+                     "Step=.status.currentStep/0", "Stable=.status.stableRevision/0",
+                     "Canary=.status.canaryRevision/0", "Age=.metadata.creationTimestamp/0",
+                     "Message=.status.message/1"}));
+}
+
+TEST(Crd, SchemaIsStructuralWithDescriptions) {
+  json crd = loadCrd();
+  std::vector<std::string> errs;
+  checkStructural(schema(crd), "root", errs);
+  EXPECT_TRUE(errs.empty()) << ::testing::PrintToString(errs);
+  const json& spec = schema(crd)["properties"]["spec"]["properties"];
+  EXPECT_TRUE(spec["template"]["x-kubernetes-preserve-unknown-fields"].get<bool>());
+  EXPECT_EQ(spec["steps"]["x-kubernetes-validations"].size(), 2u);
+  EXPECT_EQ(spec["trafficRouting"]["x-kubernetes-validations"].size(), 1u);
+  const json& conditions = schema(crd)["properties"]["status"]["properties"]["conditions"];
+  EXPECT_EQ(conditions["x-kubernetes-list-type"], "map");
+  EXPECT_EQ(conditions["x-kubernetes-list-map-keys"], json({"type"}));
+}
+
+TEST(Crd, DefaultsMatchTheParser) {
+  json crd = loadCrd();
+  json obj = {{"spec", {{"template", {{"spec", {{"containers", {{{"name", "s"}}}}}}}},
+                        {"analysis", json::object()}}}};
+  applyDefaults(schema(crd), obj);
+  const json& spec = obj["spec"];
+  EXPECT_EQ(spec["steps"], json::parse(R"([{"weight":1,"hold":"24h"},{"weight":10,"hold":"48h"},
+                                            {"weight":50,"hold":"72h"},{"weight":100}])"));
+  const json& m = spec["analysis"]["metrics"];
+  EXPECT_EQ(m["errorRate"]["max"], 0.001);
+  EXPECT_EQ(m["latencyP99"]["maxMs"], 100);
+  EXPECT_EQ(m["drift"]["max"], 0.2);
+  EXPECT_EQ(m["maeDegradation"]["max"], 0.1);
+  // The server-defaulted object and the bare one parse to the same spec.
+  auto defaulted = parseSpec(spec);
+  auto bare = parseSpec(json{{"template", spec["template"]}, {"analysis", json::object()}});
+  ASSERT_TRUE(defaulted.ok()) << defaulted.summary();
+  ASSERT_TRUE(bare.ok()) << bare.summary();
+  EXPECT_EQ(defaulted.spec->steps, bare.spec->steps);
+  EXPECT_EQ(defaulted.spec->steps, defaultSteps());
+  const auto& a = *defaulted.spec->analysis;
+  const analysis::AnalysisSpec ref;
+  EXPECT_EQ(a.prometheus.address, ref.prometheus.address);
+  EXPECT_EQ(a.prometheus.timeout, ref.prometheus.timeout);
+  EXPECT_EQ(a.interval, ref.interval);
+  EXPECT_EQ(a.window, ref.window);
+  EXPECT_EQ(a.failure_limit, ref.failure_limit);
+  EXPECT_EQ(a.min_sample_size, ref.min_sample_size);
+  EXPECT_EQ(a.inconclusive_limit, ref.inconclusive_limit);
+  EXPECT_EQ(a.on_no_data, ref.on_no_data);
+  EXPECT_EQ(a.on_inconclusive_limit, ref.on_inconclusive_limit);
+  EXPECT_EQ(a.error_rate.max, ref.error_rate.max);
+  EXPECT_EQ(a.latency_p99_ms.max, ref.latency_p99_ms.max);
+  EXPECT_EQ(a.drift.max, ref.drift.max);
+  EXPECT_EQ(a.mae_degradation.max, ref.mae_degradation.max);
+  EXPECT_EQ(spec["replicas"], 1);
+  EXPECT_EQ(spec["paused"], false);
+  std::vector<std::string> errs;
+  validateSchema(schema(crd)["properties"]["spec"], spec, "spec", errs);
+  EXPECT_TRUE(errs.empty()) << ::testing::PrintToString(errs);
+}
+
+TEST(Crd, StatusJsonIsValidAgainstStatusSchema) {
+  json crd = loadCrd();
+  RolloutStatus s;
+  s.phase = Phase::kProgressing;
+  s.stable_revision = "aaaaaaaaaa";
+  s.canary_revision = "bbbbbbbbbb";
+  s.step_started_at = SystemTime(std::chrono::seconds(1'800'000'000));
+  s.paused_at = s.step_started_at;
+  s.analysis_paused = true;
+  s.rolled_back_revision = "cccccccccc";
+  s.last_analysis = LastAnalysis{*s.step_started_at, 1, "bbbbbbbbbb", "Fail", "m",
+                                 {{"errorRate", 0.01, "<= 0.001", 900.0, "Fail", "q", "x"},
+                                  {"drift", std::nullopt, "<= 0.2", std::nullopt, "Error", "q", ""}}};
+  s.conditions.push_back({kCondAvailable, "True", "StableAvailable", "", *s.step_started_at, 3});
+  s.history.push_back({*s.step_started_at, "Healthy", "Progressing", "CanaryStarted", "m"});
+  const json j = statusToJson(s);
+  std::vector<std::string> errs;
+  validateSchema(schema(crd)["properties"]["status"], j, "status", errs);
+  EXPECT_TRUE(errs.empty()) << ::testing::PrintToString(errs) << j.dump();
+  EXPECT_EQ(statusFromJson(j), s) << "round trip";
+}
+
+TEST(Crd, EveryExampleIsValidAndParses) {
+  json crd = loadCrd();
+  int rollouts = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kSource + "/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    const std::string file = entry.path().filename().string();
+    std::map<std::string, json> routes;  // kind/name -> object
+    std::vector<json> mrs;
+    for (json doc : loadYamlFile(entry.path().string())) {
+      if (doc["kind"] == kKind) {
+        mrs.push_back(doc);
+      } else {
+        routes[doc["kind"].get<std::string>() + "/" + doc["metadata"]["name"].get<std::string>()] = doc;
+      }
+    }
+    for (json mr : mrs) {
+      ++rollouts;
+      EXPECT_EQ(mr["apiVersion"], kApiVersion) << file;
+      applyDefaults(schema(crd), mr);
+      std::vector<std::string> errs;
+      validateSchema(schema(crd), mr, "", errs);
+      EXPECT_TRUE(errs.empty()) << file << ": " << ::testing::PrintToString(errs);
+      auto parsed = parseSpec(mr["spec"]);
+      ASSERT_TRUE(parsed.ok()) << file << ": " << parsed.summary();
+      const std::string name = mr["metadata"]["name"];
+      const auto& tr = parsed.spec->traffic_routing;
+      std::string ref;
+      if (tr.kind == RouterKind::kGatewayApi) ref = "HTTPRoute/" + tr.http_route;
+      if (tr.kind == RouterKind::kIstio) ref = "VirtualService/" + tr.virtual_service;
+      if (!ref.empty()) {
+        ASSERT_TRUE(routes.count(ref)) << file << " must include the " << ref << " it references";
+        const std::string text = routes[ref].dump();
+        EXPECT_NE(text.find("\"" + name + "-stable\""), std::string::npos) << file;
+        EXPECT_NE(text.find("\"" + name + "-canary\""), std::string::npos) << file;
+      }
+    }
+  }
+  EXPECT_GE(rollouts, 5);
+}
+
+}  // namespace
+}  // namespace mr::rollout::testing
