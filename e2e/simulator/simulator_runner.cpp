@@ -1,0 +1,106 @@
+#include "e2e/simulator/simulator_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+
+namespace mr::sim {
+namespace {
+
+std::unique_ptr<k8s::Informer> makeInformer(k8s::ApiClient& client, const k8s::ResourceType& type,
+                                            const Clock& clock) {
+  k8s::InformerOptions options;
+  options.reflector.watch_timeout_seconds = 120;
+  // CRDs may be registered after the simulator starts: keep retrying quickly.
+  options.reflector.backoff = BackoffPolicy{Millis(200), Millis(2000), 2.0, 0.1};
+  return std::make_unique<k8s::Informer>(client, type, options, clock);
+}
+
+}  // namespace
+
+SimulatorRunner::SimulatorRunner(k8s::ApiClient& client, const Clock& clock, RunnerOptions options)
+    : client_(client),
+      clock_(clock),
+      options_(std::move(options)),
+      metrics_(std::make_shared<MetricsStore>()),
+      simulation_(options_.simulation, *metrics_) {}
+
+SimulatorRunner::~SimulatorRunner() {
+  for (auto* informer : {&deployments_, &rollouts_, &http_routes_, &virtual_services_}) {
+    if (*informer) (*informer)->stop();
+  }
+}
+
+Status SimulatorRunner::start() {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen);
+    exposer_->RegisterCollectable(metrics_);
+    const auto ports = exposer_->GetListeningPorts();
+    if (ports.empty()) return unavailable("metrics endpoint has no listening port");
+    metrics_port_ = ports.front();
+  } catch (const std::exception& e) {
+    return unavailable("cannot listen on " + options_.metrics_listen + ": " + e.what());
+  }
+  if (!options_.port_file.empty()) {
+    // Write then rename so a reader never sees a partial file.
+    const std::string tmp = options_.port_file + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << metrics_port_ << "\n";
+      if (!out) return internalError("cannot write " + tmp);
+    }
+    if (std::rename(tmp.c_str(), options_.port_file.c_str()) != 0) {
+      return internalError("cannot rename " + tmp + " to " + options_.port_file);
+    }
+  }
+  namespace res = k8s::resources;
+  deployments_ = makeInformer(client_, res::deployments(), clock_);
+  rollouts_ = makeInformer(client_, res::modelRollouts(), clock_);
+  http_routes_ = makeInformer(client_, res::httpRoutes(), clock_);
+  virtual_services_ = makeInformer(client_, res::virtualServices(), clock_);
+  for (auto* informer : {&deployments_, &rollouts_, &http_routes_, &virtual_services_}) {
+    (*informer)->start();
+  }
+  return Status::ok();
+}
+
+ClusterSnapshot SimulatorRunner::snapshot() const {
+  return {deployments_->list(), rollouts_->list(), http_routes_->list(), virtual_services_->list()};
+}
+
+void SimulatorRunner::writeStatuses(const std::vector<StatusWrite>& writes, SteadyTime now) {
+  for (const auto& w : writes) {
+    auto result = client_.patch(k8s::resources::deployments(), w.ns, w.name, k8s::PatchType::kMerge,
+                                {{"status", w.status}}, "status");
+    if (result.isOk()) {
+      simulation_.statusWritten(w, now);
+      spdlog::debug("deployment {}/{}: status ready={}/{} updated={}", w.ns, w.name,
+                    w.status.value("readyReplicas", 0), w.status.value("replicas", 0),
+                    w.status.value("updatedReplicas", 0));
+    } else if (result.status().code() != StatusCode::kNotFound) {
+      spdlog::warn("deployment {}/{}: status write failed: {}", w.ns, w.name,
+                   result.status().toString());
+    }
+  }
+}
+
+void SimulatorRunner::run() {
+  SteadyTime last = clock_.steadyNow();
+  while (!stop_.load()) {
+    const SteadyTime now = clock_.steadyNow();
+    // Real elapsed time keeps the request rate right even when a tick ran late.
+    const auto dt = std::min<std::chrono::nanoseconds>(now - last, std::chrono::seconds(5));
+    last = now;
+    if (deployments_->hasSynced()) {
+      writeStatuses(simulation_.tick(snapshot(), now, clock_.now(), dt), now);
+    }
+    const SteadyTime next = now + options_.tick;
+    const SteadyTime after = clock_.steadyNow();
+    if (after < next) clock_.sleepFor(std::chrono::duration_cast<Millis>(next - after));
+  }
+  for (auto* informer : {&deployments_, &rollouts_, &http_routes_, &virtual_services_}) {
+    (*informer)->stop();
+  }
+}
+
+}  // namespace mr::sim
