@@ -69,7 +69,13 @@ bool waitCancellable(pplx::task<T>& task, const CancelToken& cancel,
                      pplx::cancellation_token_source& cts, const Clock& clock) {
   if (task.is_done()) return true;
   auto completion = std::make_shared<Completion>();
-  task.then([completion](pplx::task<T>) {
+  task.then([completion](pplx::task<T> finished) {
+    // Observe a failure here: an abandoned (cancelled) task's unobserved exception would
+    // otherwise trap in pplx's destructor.
+    try {
+      finished.wait();
+    } catch (...) {
+    }
     std::lock_guard lock(completion->mu);
     completion->done = true;
     completion->cv.notify_all();
