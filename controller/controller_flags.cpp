@@ -1,0 +1,113 @@
+#include "controller/controller_flags.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+
+namespace mr::controller {
+namespace {
+
+Result<bool> parseBool(const std::string& v) {
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  return invalidArgument("expected true or false, got '" + v + "'");
+}
+
+}  // namespace
+
+Result<ControllerFlags> parseFlags(const std::vector<std::string>& args) {
+  ControllerFlags f;
+  using Setter = std::function<Status(const std::string&)>;
+  const auto text = [](std::string& field) -> Setter {
+    return [&field](const std::string& v) {
+      field = v;
+      return Status::ok();
+    };
+  };
+  std::map<std::string, Setter> values = {
+      {"kubeconfig", text(f.kubeconfig)},
+      {"context", text(f.context)},
+      {"namespace", text(f.ns)},
+      {"leader-election-namespace", text(f.leader_election_namespace)},
+      {"leader-election-id", text(f.leader_election_id)},
+      {"metrics-bind-address", text(f.metrics_bind_address)},
+      {"health-probe-bind-address", text(f.health_probe_bind_address)},
+      {"log-format",
+       [&](const std::string& v) {
+         if (v != "json" && v != "text") return invalidArgument("--log-format must be json or text");
+         f.log_format = v;
+         return Status::ok();
+       }},
+      {"log-level", text(f.log_level)},
+      {"workers",
+       [&](const std::string& v) {
+         try {
+           size_t used = 0;
+           f.workers = std::stoi(v, &used);
+           if (used != v.size() || f.workers < 1) throw std::invalid_argument(v);
+         } catch (const std::exception&) {
+           return invalidArgument("--workers must be a positive integer, got '" + v + "'");
+         }
+         return Status::ok();
+       }},
+  };
+  std::map<std::string, bool*> bools = {{"leader-elect", &f.leader_elect}, {"help", &f.help}};
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h") {
+      f.help = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) return invalidArgument("unexpected argument '" + arg + "'");
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (const size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (auto b = bools.find(name); b != bools.end()) {
+      if (!value) {
+        *b->second = true;
+        continue;
+      }
+      auto parsed = parseBool(*value);
+      if (!parsed.isOk()) return parsed.status().withContext("--" + name);
+      *b->second = *parsed;
+      continue;
+    }
+    auto setter = values.find(name);
+    if (setter == values.end()) return invalidArgument("unknown flag --" + name);
+    if (!value) {
+      if (i + 1 >= args.size()) return invalidArgument("flag --" + name + " needs a value");
+      value = args[++i];
+    }
+    if (Status s = setter->second(*value); !s.isOk()) return s;
+  }
+  return f;
+}
+
+std::string helpText(const std::string& program) {
+  return "Usage: " + program + " [flags]\n"
+         "Runs the ModelRollout controller: canary rollouts of ML model servers judged by "
+         "Prometheus.\n\n"
+         "Flags:\n"
+         "  --kubeconfig PATH                  kubeconfig file (default: $KUBECONFIG, in-cluster,\n"
+         "                                     then ~/.kube/config)\n"
+         "  --context NAME                     kubeconfig context (default: current-context)\n"
+         "  --namespace NS                     watch only this namespace (default: all)\n"
+         "  --workers N                        concurrent reconciles (default: 2)\n"
+         "  --leader-elect[=true|false]        use a Lease so only one replica is active\n"
+         "  --leader-election-namespace NS     namespace of the Lease (default: config namespace)\n"
+         "  --leader-election-id NAME          name of the Lease (default:\n"
+         "                                     modelrollout-controller-leader)\n"
+         "  --metrics-bind-address ADDR        /metrics address (default :8080; 0 disables)\n"
+         "  --health-probe-bind-address ADDR   /healthz and /readyz address (default :8081;\n"
+         "                                     0 disables)\n"
+         "  --log-format json|text             log format (default: json)\n"
+         "  --log-level LEVEL                  trace|debug|info|warn|error (default: info)\n"
+         "  --help                             show this help\n";
+}
+
+}  // namespace mr::controller

@@ -1,0 +1,31 @@
+// ControllerFlags: the controller's command line (see helpText()). Accepts `--flag=value` and
+// `--flag value`; boolean flags also accept a bare `--flag`. Unknown flags are errors.
+// Thread-safety: pure functions; the struct is a value.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace mr::controller {
+
+struct ControllerFlags {
+  std::string kubeconfig;
+  std::string context;
+  std::string ns;  // "" = all namespaces
+  int workers = 2;
+  bool leader_elect = false;
+  std::string leader_election_namespace;  // "" = the config's namespace
+  std::string leader_election_id = "modelrollout-controller-leader";
+  std::string metrics_bind_address = ":8080";       // "0" disables
+  std::string health_probe_bind_address = ":8081";  // "0" disables
+  std::string log_format = "json";
+  std::string log_level = "info";
+  bool help = false;
+};
+
+Result<ControllerFlags> parseFlags(const std::vector<std::string>& args);
+std::string helpText(const std::string& program);
+
+}  // namespace mr::controller
