@@ -22,7 +22,9 @@ struct Describer {
   std::string operator()(const StartAnalysis& a) const {
     return "StartAnalysis{step=" + std::to_string(a.step) + ", canary=" + a.canary_revision + "}";
   }
-  std::string operator()(const RemoveAnnotation& a) const { return "RemoveAnnotation{" + a.key + "}"; }
+  std::string operator()(const RemoveAnnotation& a) const {
+    return "RemoveAnnotation{" + a.key + "}";
+  }
   std::string operator()(const RecordEvent& a) const {
     return "RecordEvent{" + a.type + ", " + a.reason + ", " + a.message + "}";
   }
@@ -30,6 +32,8 @@ struct Describer {
 
 }  // namespace
 
-std::string describe(const Action& action) { return std::visit(Describer{}, action); }
+std::string describe(const Action& action) {
+  return std::visit(Describer{}, action);
+}
 
 }  // namespace mr::rollout

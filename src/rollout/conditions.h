@@ -13,8 +13,8 @@ namespace mr::rollout {
 
 // Inserts or updates the condition of `type`. Returns true if anything changed.
 bool setCondition(std::vector<Condition>& conditions, const std::string& type,
-                  const std::string& status, const std::string& reason,
-                  const std::string& message, std::int64_t observed_generation, SystemTime now);
+                  const std::string& status, const std::string& reason, const std::string& message,
+                  std::int64_t observed_generation, SystemTime now);
 
 // nullptr when absent.
 const Condition* findCondition(const std::vector<Condition>& conditions, const std::string& type);

@@ -5,7 +5,8 @@
 namespace mr::rollout {
 namespace {
 
-Json ownedLabels(const std::string& rollout, std::optional<Role> role, const std::string& revision) {
+Json ownedLabels(const std::string& rollout, std::optional<Role> role,
+                 const std::string& revision) {
   Json labels = {{kLabelRollout, rollout}};
   if (role) labels[kLabelRole] = roleName(*role);
   if (!revision.empty()) labels[kLabelRevision] = revision;
@@ -26,7 +27,9 @@ Json baseObject(const char* api_version, const char* kind, const std::string& na
 Json servicePorts(const ModelRolloutSpec& spec) {
   Json target = spec.service.target_port_name.empty() ? Json(spec.service.target_port)
                                                       : Json(spec.service.target_port_name);
-  return Json::array({{{"name", "http"}, {"port", spec.service.port}, {"targetPort", target},
+  return Json::array({{{"name", "http"},
+                       {"port", spec.service.port},
+                       {"targetPort", target},
                        {"protocol", "TCP"}}});
 }
 
@@ -68,7 +71,9 @@ std::optional<Json> nonEmpty(Json patch) {
 
 }  // namespace
 
-const char* roleName(Role role) { return role == Role::kStable ? "stable" : "canary"; }
+const char* roleName(Role role) {
+  return role == Role::kStable ? "stable" : "canary";
+}
 
 std::string deploymentName(const std::string& rollout, Role role) {
   return rollout + "-" + roleName(role);
@@ -76,11 +81,13 @@ std::string deploymentName(const std::string& rollout, Role role) {
 std::string serviceName(const std::string& rollout, Role role) {
   return rollout + "-" + roleName(role);
 }
-std::string rootServiceName(const std::string& rollout) { return rollout; }
+std::string rootServiceName(const std::string& rollout) {
+  return rollout;
+}
 
 Json ownerReference(const Owner& owner) {
-  return {{"apiVersion", kApiVersion}, {"kind", kKind},         {"name", owner.name},
-          {"uid", owner.uid},          {"controller", true},    {"blockOwnerDeletion", true}};
+  return {{"apiVersion", kApiVersion}, {"kind", kKind},      {"name", owner.name},
+          {"uid", owner.uid},          {"controller", true}, {"blockOwnerDeletion", true}};
 }
 
 Json buildDeployment(const Owner& owner, const ModelRolloutSpec& spec, Role role,
@@ -91,7 +98,8 @@ Json buildDeployment(const Owner& owner, const ModelRolloutSpec& spec, Role role
   selector["matchLabels"][kLabelRollout] = owner.name;
   selector["matchLabels"][kLabelRole] = roleName(role);
   Json tmpl = pod_template;
-  for (auto& [k, v] : ownedLabels(owner.name, role, revision).items()) {
+  const Json labels = ownedLabels(owner.name, role, revision);
+  for (auto& [k, v] : labels.items()) {
     tmpl["metadata"]["labels"][k] = v;
   }
   obj["spec"] = {{"replicas", replicas}, {"selector", selector}, {"template", tmpl}};
@@ -151,6 +159,8 @@ std::optional<Json> servicePatch(const Json& live, const Json& desired) {
   return nonEmpty(std::move(patch));
 }
 
-Json scalePatch(int replicas) { return {{"spec", {{"replicas", replicas}}}}; }
+Json scalePatch(int replicas) {
+  return {{"spec", {{"replicas", replicas}}}};
+}
 
 }  // namespace mr::rollout

@@ -28,7 +28,8 @@ Json applyMergePatch(Json target, const Json& patch) {
     if (it->is_null()) {
       target.erase(it.key());
     } else {
-      target[it.key()] = applyMergePatch(target.contains(it.key()) ? target[it.key()] : Json(), *it);
+      target[it.key()] =
+          applyMergePatch(target.contains(it.key()) ? target[it.key()] : Json(), *it);
     }
   }
   return target;

@@ -181,7 +181,8 @@ void parseService(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
       r.fail("spec.service.targetPort", "a named port must have 1 to 15 characters");
     }
   } else {
-    out.service.target_port = r.integer(*svc, "targetPort", "spec.service.targetPort", 8080, 1, 65535);
+    out.service.target_port =
+        r.integer(*svc, "targetPort", "spec.service.targetPort", 8080, 1, 65535);
   }
 }
 
@@ -296,8 +297,8 @@ void parseMetrics(FieldReader& r, const Json& a, analysis::AnalysisSpec& out) {
     analysis::CustomMetric m;
     m.name = r.string(c, "name", path + ".name");
     if (m.name.empty() || m.name.size() > 63 || !std::regex_match(m.name, dnsLabel())) {
-      r.fail(path + ".name", "must be a DNS label (lowercase letters, digits, '-'), got \"" +
-                                 m.name + "\"");
+      r.fail(path + ".name",
+             "must be a DNS label (lowercase letters, digits, '-'), got \"" + m.name + "\"");
     } else if (!names.insert(m.name).second) {
       r.fail(path + ".name", "duplicate custom metric name \"" + m.name + "\"");
     }
@@ -315,15 +316,17 @@ void parsePrometheus(FieldReader& r, const Json& a, analysis::AnalysisSpec& out)
   const Json* p = r.object(a, "prometheus", "spec.analysis.prometheus");
   if (!p) return;
   const std::string path = "spec.analysis.prometheus";
-  r.unknownFields(*p, {"address", "timeout", "bearerTokenSecretRef", "caSecretRef",
-                       "insecureSkipTLSVerify"}, path);
+  r.unknownFields(
+      *p, {"address", "timeout", "bearerTokenSecretRef", "caSecretRef", "insecureSkipTLSVerify"},
+      path);
   out.prometheus.address = r.string(*p, "address", path + ".address", out.prometheus.address);
   static const std::regex url("^https?://[^\\s/]+(/\\S*)?$");
   if (!std::regex_match(out.prometheus.address, url)) {
-    r.fail(path + ".address", "must be an http:// or https:// URL, got \"" +
-                                  out.prometheus.address + "\"");
+    r.fail(path + ".address",
+           "must be an http:// or https:// URL, got \"" + out.prometheus.address + "\"");
   }
-  out.prometheus.timeout = r.duration(*p, "timeout", path + ".timeout", out.prometheus.timeout, true);
+  out.prometheus.timeout =
+      r.duration(*p, "timeout", path + ".timeout", out.prometheus.timeout, true);
   out.prometheus.insecure_skip_tls_verify =
       r.boolean(*p, "insecureSkipTLSVerify", path + ".insecureSkipTLSVerify", false);
   auto secretRef = [&](const char* key) -> std::optional<analysis::SecretKeyRef> {
@@ -343,8 +346,10 @@ void parseAnalysis(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
   const Json* a = r.object(spec, "analysis", "spec.analysis");
   if (!a) return;
   const std::string path = "spec.analysis";
-  r.unknownFields(*a, {"prometheus", "interval", "window", "failureLimit", "minSampleSize",
-                       "onNoData", "inconclusiveLimit", "onInconclusiveLimit", "metrics"}, path);
+  r.unknownFields(*a,
+                  {"prometheus", "interval", "window", "failureLimit", "minSampleSize", "onNoData",
+                   "inconclusiveLimit", "onInconclusiveLimit", "metrics"},
+                  path);
   analysis::AnalysisSpec as;
   parsePrometheus(r, *a, as);
   as.interval = r.duration(*a, "interval", path + ".interval", as.interval, true);
@@ -352,12 +357,18 @@ void parseAnalysis(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
   as.failure_limit = r.integer(*a, "failureLimit", path + ".failureLimit", 1, 1, 100);
   as.min_sample_size = r.integer(*a, "minSampleSize", path + ".minSampleSize", 500, 0, 1000000000);
   const std::string no_data = r.string(*a, "onNoData", path + ".onNoData", "Inconclusive");
-  if (no_data == "Fail") as.on_no_data = analysis::NoDataPolicy::kFail;
-  else if (no_data != "Inconclusive") r.fail(path + ".onNoData", "must be Inconclusive or Fail, got \"" + no_data + "\"");
-  as.inconclusive_limit = r.integer(*a, "inconclusiveLimit", path + ".inconclusiveLimit", 10, 1, 1000);
-  const std::string policy = r.string(*a, "onInconclusiveLimit", path + ".onInconclusiveLimit", "Pause");
-  if (policy == "Rollback") as.on_inconclusive_limit = analysis::InconclusiveLimitPolicy::kRollback;
-  else if (policy != "Pause") r.fail(path + ".onInconclusiveLimit", "must be Pause or Rollback, got \"" + policy + "\"");
+  if (no_data == "Fail")
+    as.on_no_data = analysis::NoDataPolicy::kFail;
+  else if (no_data != "Inconclusive")
+    r.fail(path + ".onNoData", "must be Inconclusive or Fail, got \"" + no_data + "\"");
+  as.inconclusive_limit =
+      r.integer(*a, "inconclusiveLimit", path + ".inconclusiveLimit", 10, 1, 1000);
+  const std::string policy =
+      r.string(*a, "onInconclusiveLimit", path + ".onInconclusiveLimit", "Pause");
+  if (policy == "Rollback")
+    as.on_inconclusive_limit = analysis::InconclusiveLimitPolicy::kRollback;
+  else if (policy != "Pause")
+    r.fail(path + ".onInconclusiveLimit", "must be Pause or Rollback, got \"" + policy + "\"");
   parseMetrics(r, *a, as);
   out.analysis = std::move(as);
 }
@@ -385,8 +396,10 @@ SpecParseResult parseSpec(const Json& spec) {
     r.fail("spec", "must be an object");
     return result;
   }
-  r.unknownFields(spec, {"replicas", "selector", "template", "service", "trafficRouting", "steps",
-                         "analysis", "paused"}, "spec");
+  r.unknownFields(spec,
+                  {"replicas", "selector", "template", "service", "trafficRouting", "steps",
+                   "analysis", "paused"},
+                  "spec");
   ModelRolloutSpec out;
   out.replicas = r.integer(spec, "replicas", "spec.replicas", 1, 0, 10000);
   parseTemplate(r, spec, out);

@@ -4,12 +4,18 @@ namespace mr::rollout {
 
 const char* phaseName(Phase p) {
   switch (p) {
-    case Phase::kHealthy: return "Healthy";
-    case Phase::kProgressing: return "Progressing";
-    case Phase::kPaused: return "Paused";
-    case Phase::kPromoting: return "Promoting";
-    case Phase::kRolledBack: return "RolledBack";
-    case Phase::kDegraded: return "Degraded";
+    case Phase::kHealthy:
+      return "Healthy";
+    case Phase::kProgressing:
+      return "Progressing";
+    case Phase::kPaused:
+      return "Paused";
+    case Phase::kPromoting:
+      return "Promoting";
+    case Phase::kRolledBack:
+      return "RolledBack";
+    case Phase::kDegraded:
+      return "Degraded";
   }
   return "Degraded";
 }
@@ -24,10 +30,14 @@ std::optional<Phase> phaseFromName(const std::string& name) {
 
 const char* verdictWireName(analysis::Verdict v) {
   switch (v) {
-    case analysis::Verdict::kPass: return "Pass";
-    case analysis::Verdict::kInconclusive: return "Inconclusive";
-    case analysis::Verdict::kError: return "Error";
-    case analysis::Verdict::kFail: return "Fail";
+    case analysis::Verdict::kPass:
+      return "Pass";
+    case analysis::Verdict::kInconclusive:
+      return "Inconclusive";
+    case analysis::Verdict::kError:
+      return "Error";
+    case analysis::Verdict::kFail:
+      return "Fail";
   }
   return "Error";
 }

@@ -6,11 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "analysis/analysis_spec.h"
 #include "analysis/verdict.h"
@@ -37,8 +36,8 @@ inline constexpr const char* kAnnotationRetry = "modelrollout.io/retry";
 inline constexpr std::size_t kMaxHistory = 20;
 
 struct Step {
-  int weight = 100;                        // canary traffic percent, 1..100
-  std::chrono::milliseconds hold{0};       // how long the step lasts at least
+  int weight = 100;                   // canary traffic percent, 1..100
+  std::chrono::milliseconds hold{0};  // how long the step lasts at least
   bool operator==(const Step&) const = default;
 };
 
@@ -64,7 +63,7 @@ struct ModelRolloutSpec {
   Json pod_template;               // spec.template (PodTemplateSpec), kept as written
   ServiceSpec service;
   TrafficRouting traffic_routing;
-  std::vector<Step> steps;         // never empty after parsing (defaults applied)
+  std::vector<Step> steps;                         // never empty after parsing (defaults applied)
   std::optional<analysis::AnalysisSpec> analysis;  // absent = time-based canary
   bool paused = false;
 };
@@ -138,7 +137,7 @@ struct RolloutStatus {
   std::string canary_revision;  // empty when no canary is running
   // 0-based index into spec.steps; equal to steps.size() while promoting (as Argo Rollouts).
   int current_step = 0;
-  int canary_weight = 0;  // as read back from the router
+  int canary_weight = 0;                      // as read back from the router
   std::optional<SystemTime> step_started_at;  // absent until the step's weight is set
   int consecutive_failures = 0;
   int consecutive_inconclusive = 0;  // consecutive non-passing checks (Inconclusive or Error)
@@ -147,9 +146,9 @@ struct RolloutStatus {
   std::vector<Condition> conditions;
   std::vector<HistoryEntry> history;  // oldest first, at most kMaxHistory
   // Additions to the DESIGN.md status (docs/lifecycle.md says why):
-  std::string rolled_back_revision;   // not retried while the template still hashes to it
+  std::string rolled_back_revision;     // not retried while the template still hashes to it
   std::optional<SystemTime> paused_at;  // hold time stops while paused
-  bool analysis_paused = false;       // paused by onInconclusiveLimit: Pause; lifted by retry
+  bool analysis_paused = false;         // paused by onInconclusiveLimit: Pause; lifted by retry
   bool operator==(const RolloutStatus&) const = default;
 };
 

@@ -10,8 +10,11 @@ namespace mr::rollout {
 namespace detail {
 
 PlanContext::PlanContext(const PlanInput& input, const ModelRolloutSpec& s)
-    : in(input), spec(s), hash(podTemplateHash(s.pod_template)),
-      now(std::chrono::floor<std::chrono::seconds>(input.now)), real_now(input.now) {
+    : in(input),
+      spec(s),
+      hash(podTemplateHash(s.pod_template)),
+      now(std::chrono::floor<std::chrono::seconds>(input.now)),
+      real_now(input.now) {
   out.status = input.status;
 }
 
@@ -98,7 +101,8 @@ void PlanContext::noteRecreated() {
   if (!world().root_service) missing.push_back("root Service");
   if (missing.empty()) return;
   std::string list;
-  for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+  for (const auto& m : missing)
+    list += (list.empty() ? "" : ", ") + m;
   event("Warning", "ManagedObjectRecreated", "recreating missing " + list);
 }
 
@@ -134,8 +138,8 @@ Plan planInvalidSpec(const PlanInput& in) {
   setCondition(s.conditions, kCondInvalidSpec, "True", "InvalidSpec", message, in.generation, now);
   s.observed_generation = in.generation;
   if (s.phase != Phase::kDegraded || changed) {
-    appendHistory(s.history, {now, s.phase ? phaseName(*s.phase) : "", "Degraded", "InvalidSpec",
-                              message});
+    appendHistory(s.history,
+                  {now, s.phase ? phaseName(*s.phase) : "", "Degraded", "InvalidSpec", message});
     p.actions.push_back(RecordEvent{"Warning", "InvalidSpec", message});
   }
   s.phase = Phase::kDegraded;
@@ -157,17 +161,15 @@ bool handleAbort(PlanContext& c, State state) {
     }
     rollback(c, "Aborted",
              "aborted by annotation " + std::string(kAnnotationAbort) + " at step " +
-                 std::to_string(c.st().current_step + 1) + "/" +
-                 std::to_string(c.stepCount()) + " (canary weight " +
-                 std::to_string(c.in.status.canary_weight) + "%)");
+                 std::to_string(c.st().current_step + 1) + "/" + std::to_string(c.stepCount()) +
+                 " (canary weight " + std::to_string(c.in.status.canary_weight) + "%)");
     return true;
   }
   if (c.in.status.phase == Phase::kRolledBack) return false;  // already acted on
   c.event("Normal", "AbortIgnored",
-          state == State::kPromoting
-              ? "abort ignored: promotion of " + c.st().canary_revision +
-                    " is already replacing the stable version"
-              : "abort ignored: no rollout in progress");
+          state == State::kPromoting ? "abort ignored: promotion of " + c.st().canary_revision +
+                                           " is already replacing the stable version"
+                                     : "abort ignored: no rollout in progress");
   return false;
 }
 
@@ -207,7 +209,8 @@ void handleStrayPromote(PlanContext& c, State state) {
 // A missing route object: Degraded, weights untouched, everything else kept.
 void applyRouteGuard(PlanContext& c) {
   if (!c.routed() || c.world().route_exists) return;
-  std::erase_if(c.out.actions, [](const Action& a) { return std::holds_alternative<SetWeight>(a); });
+  std::erase_if(c.out.actions,
+                [](const Action& a) { return std::holds_alternative<SetWeight>(a); });
   c.st().canary_weight = c.in.status.canary_weight;
   const std::string message = c.routeDescription() + " not found; traffic cannot be shifted";
   if (c.in.status.phase != Phase::kDegraded || c.in.status.message != message) {
@@ -269,7 +272,8 @@ Plan plan(const PlanInput& in) {
   PlanContext c(in, *in.spec.spec);
   c.st().observed_generation = in.generation;
   // A status lost (e.g. restored from Git without status): adopt the live stable Deployment.
-  if (c.st().stable_revision.empty() && in.world.stable.exists && !in.world.stable.revision.empty()) {
+  if (c.st().stable_revision.empty() && in.world.stable.exists &&
+      !in.world.stable.revision.empty()) {
     c.st().stable_revision = in.world.stable.revision;
   }
   State state = deriveState(c);
@@ -280,17 +284,28 @@ Plan plan(const PlanInput& in) {
     state = handleRetry(c, state);
     handleStrayPromote(c, state);
     switch (state) {
-      case State::kFirstDeploy: planFirstDeploy(c); break;
+      case State::kFirstDeploy:
+        planFirstDeploy(c);
+        break;
       case State::kSteady:
-      case State::kRolledBackHold: planSteady(c, state); break;
-      case State::kNewTemplate: planNewTemplate(c); break;
-      case State::kCanary: planCanary(c); break;
-      case State::kPromoting: planPromoting(c); break;
+      case State::kRolledBackHold:
+        planSteady(c, state);
+        break;
+      case State::kNewTemplate:
+        planNewTemplate(c);
+        break;
+      case State::kCanary:
+        planCanary(c);
+        break;
+      case State::kPromoting:
+        planPromoting(c);
+        break;
     }
   }
   applyRouteGuard(c);
   finalizeConditions(c);
-  for (const auto& key : c.annotations_to_remove) c.act(RemoveAnnotation{key});
+  for (const auto& key : c.annotations_to_remove)
+    c.act(RemoveAnnotation{key});
   return std::move(c.out);
 }
 

@@ -92,7 +92,7 @@ struct SetWeight {  // canary percent; 0 = all traffic to stable
   int percent = 0;
   bool operator==(const SetWeight&) const = default;
 };
-struct EnsureServices {  // `<name>-stable`, `<name>-canary`, root `<name>`
+struct EnsureServices {         // `<name>-stable`, `<name>-canary`, root `<name>`
   std::string stable_revision;  // selector revision; empty = select the role only
   std::string canary_revision;  // idem
   bool operator==(const EnsureServices&) const = default;
@@ -108,7 +108,7 @@ struct RemoveAnnotation {
   bool operator==(const RemoveAnnotation&) const = default;
 };
 struct RecordEvent {
-  std::string type;  // "Normal" | "Warning"
+  std::string type;    // "Normal" | "Warning"
   std::string reason;  // CamelCase
   std::string message;
   bool operator==(const RecordEvent&) const = default;
@@ -128,10 +128,10 @@ struct Plan {
 Plan plan(const PlanInput& input);
 
 // Tunables of the waits that have no spec field (documented in docs/lifecycle.md).
-inline constexpr std::chrono::milliseconds kNextPassDelay{1000};     // after a step advance
-inline constexpr std::chrono::milliseconds kAvailabilityPoll{10000}; // waiting for pods
-inline constexpr std::chrono::milliseconds kDegradedPoll{30000};     // route/stable missing
-inline constexpr std::chrono::milliseconds kErrorRetryBase{10000};   // analysis Error backoff
+inline constexpr std::chrono::milliseconds kNextPassDelay{1000};      // after a step advance
+inline constexpr std::chrono::milliseconds kAvailabilityPoll{10000};  // waiting for pods
+inline constexpr std::chrono::milliseconds kDegradedPoll{30000};      // route/stable missing
+inline constexpr std::chrono::milliseconds kErrorRetryBase{10000};    // analysis Error backoff
 
 // Canary replicas for a weight: ceil(replicas * weight / 100), at least 1 when replicas > 0.
 int canaryReplicasFor(int replicas, int weight);

@@ -47,8 +47,8 @@ bool consumeAnalysis(PlanContext& c) {
       s.last_analysis->step == a.step && a.time <= s.last_analysis->time) {
     return false;  // already counted
   }
-  const std::string where = "check at step " + std::to_string(a.step + 1) + "/" +
-                            std::to_string(c.stepCount()) + ": ";
+  const std::string where =
+      "check at step " + std::to_string(a.step + 1) + "/" + std::to_string(c.stepCount()) + ": ";
   switch (r.verdict) {
     case analysis::Verdict::kPass:
       s.consecutive_failures = 0;
@@ -90,7 +90,8 @@ void scheduleAnalysis(PlanContext& c) {
     Millis wait = interval;
     if (s.last_analysis->verdict == "Error") {
       wait = kErrorRetryBase;
-      for (int i = 1; i < s.consecutive_errors && wait < interval; ++i) wait *= 2;
+      for (int i = 1; i < s.consecutive_errors && wait < interval; ++i)
+        wait *= 2;
       wait = std::min(wait, interval);
     }
     due = s.last_analysis->time + wait;

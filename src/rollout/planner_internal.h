@@ -28,8 +28,8 @@ struct PlanContext {
 
   const PlanInput& in;
   const ModelRolloutSpec& spec;
-  std::string hash;      // revision of spec.template
-  SystemTime now;        // truncated to seconds: what status stores
+  std::string hash;  // revision of spec.template
+  SystemTime now;    // truncated to seconds: what status stores
   Plan out;
   std::vector<std::string> annotations_to_remove;
 

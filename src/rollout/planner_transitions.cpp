@@ -31,7 +31,8 @@ void stableMissing(PlanContext& c) {
   const std::string message =
       "stable Deployment (revision " + c.st().stable_revision +
       ") is missing and its template is no longer in spec; set spec.template back to it, or "
-      "promote the current template with " + kAnnotationPromote + "=full";
+      "promote the current template with " +
+      kAnnotationPromote + "=full";
   if (c.in.status.phase != Phase::kDegraded || c.in.status.message != message) {
     c.transition(Phase::kDegraded, "StableMissing", message);
   }
@@ -55,8 +56,8 @@ void advance(PlanContext& c) {
   resetCounters(s);
   c.transition(Phase::kProgressing, "StepAdvanced",
                "step " + stepLabel(c, k) + " passed (" + why + "); advancing to step " +
-                   stepLabel(c, k + 1) + " (weight " +
-                   std::to_string(c.spec.steps[k + 1].weight) + "%)");
+                   stepLabel(c, k + 1) + " (weight " + std::to_string(c.spec.steps[k + 1].weight) +
+                   "%)");
   // The new weight is applied next pass, once the stored status says this step.
   c.requeueIn(kNextPassDelay);
 }
@@ -74,11 +75,11 @@ bool updatePause(PlanContext& c) {
   const int k = s.current_step;
   if (paused) {
     const std::string why = s.analysis_paused
-        ? std::to_string(s.consecutive_inconclusive) +
-              " consecutive non-passing checks reached inconclusiveLimit " +
-              std::to_string(c.spec.analysis->inconclusive_limit) + "; set " +
-              kAnnotationRetry + " to resume"
-        : std::string("spec.paused is true");
+                                ? std::to_string(s.consecutive_inconclusive) +
+                                      " consecutive non-passing checks reached inconclusiveLimit " +
+                                      std::to_string(c.spec.analysis->inconclusive_limit) +
+                                      "; set " + kAnnotationRetry + " to resume"
+                                : std::string("spec.paused is true");
     settle(c, Phase::kPaused, s.analysis_paused ? "InconclusiveLimit" : "Paused",
            "paused at step " + stepLabel(c, k) + " (canary weight " +
                std::to_string(s.canary_weight) + "%): " + why);
@@ -173,8 +174,8 @@ void planNewTemplate(PlanContext& c) {
     c.ensureServices(s.stable_revision, "");
     c.ensureWeight(0);
     settle(c, Phase::kPaused, "Paused",
-           "revision " + c.hash + " is waiting: spec.paused is true (stable " +
-               s.stable_revision + ")");
+           "revision " + c.hash + " is waiting: spec.paused is true (stable " + s.stable_revision +
+               ")");
     return;
   }
   const bool retry = c.in.status.rolled_back_revision == c.hash;
@@ -236,9 +237,8 @@ void planCanary(PlanContext& c) {
   if (c.hash != s.canary_revision) {
     if (c.hash == s.stable_revision) {
       rollback(c, "TemplateReverted",
-               "spec.template reverted to stable revision " + s.stable_revision +
-                   " at step " + stepLabel(c, k) + "; canary " + s.canary_revision +
-                   " rolled back");
+               "spec.template reverted to stable revision " + s.stable_revision + " at step " +
+                   stepLabel(c, k) + "; canary " + s.canary_revision + " rolled back");
     } else if (!c.world().stable.exists) {
       stableMissing(c);
     } else {

@@ -6,8 +6,11 @@ namespace mr::rollout {
 namespace {
 
 Json metricToJson(const MetricStatus& m) {
-  Json j = {{"name", m.name}, {"threshold", m.threshold}, {"verdict", m.verdict},
-            {"query", m.query}, {"message", m.message}};
+  Json j = {{"name", m.name},
+            {"threshold", m.threshold},
+            {"verdict", m.verdict},
+            {"query", m.query},
+            {"message", m.message}};
   if (m.value) j["value"] = *m.value;
   if (m.sample_size) j["sampleSize"] = *m.sample_size;
   return j;
@@ -55,14 +58,17 @@ Json statusToJson(const RolloutStatus& s) {
   if (s.last_analysis) {
     const auto& a = *s.last_analysis;
     Json metrics = Json::array();
-    for (const auto& m : a.metrics) metrics.push_back(metricToJson(m));
+    for (const auto& m : a.metrics)
+      metrics.push_back(metricToJson(m));
     j["lastAnalysis"] = {{"time", formatRfc3339(a.time)}, {"step", a.step},
-                         {"revision", a.revision}, {"verdict", a.verdict},
-                         {"message", a.message}, {"metrics", metrics}};
+                         {"revision", a.revision},        {"verdict", a.verdict},
+                         {"message", a.message},          {"metrics", metrics}};
   }
   Json conditions = Json::array();
   for (const auto& c : s.conditions) {
-    conditions.push_back({{"type", c.type}, {"status", c.status}, {"reason", c.reason},
+    conditions.push_back({{"type", c.type},
+                          {"status", c.status},
+                          {"reason", c.reason},
                           {"message", c.message},
                           {"lastTransitionTime", formatRfc3339(c.last_transition_time)},
                           {"observedGeneration", c.observed_generation}});
@@ -70,8 +76,11 @@ Json statusToJson(const RolloutStatus& s) {
   j["conditions"] = conditions;
   Json history = Json::array();
   for (const auto& h : s.history) {
-    history.push_back({{"time", formatRfc3339(h.time)}, {"from", h.from}, {"to", h.to},
-                       {"reason", h.reason}, {"message", h.message}});
+    history.push_back({{"time", formatRfc3339(h.time)},
+                       {"from", h.from},
+                       {"to", h.to},
+                       {"reason", h.reason},
+                       {"message", h.message}});
   }
   j["history"] = history;
   if (!s.rolled_back_revision.empty()) j["rolledBackRevision"] = s.rolled_back_revision;
@@ -114,8 +123,7 @@ RolloutStatus statusFromJson(const Json& j) {
   if (auto cs = j.find("conditions"); cs != j.end() && cs->is_array()) {
     for (const auto& c : *cs) {
       if (!c.is_object() || str(c, "type").empty()) continue;
-      s.conditions.push_back({str(c, "type"), str(c, "status"), str(c, "reason"),
-                              str(c, "message"),
+      s.conditions.push_back({str(c, "type"), str(c, "status"), str(c, "reason"), str(c, "message"),
                               time(c, "lastTransitionTime").value_or(SystemTime{}),
                               integer(c, "observedGeneration")});
     }

@@ -21,8 +21,12 @@ json loadCrd() {
   return docs.at(0);
 }
 
-const json& version(const json& crd) { return crd["spec"]["versions"][0]; }
-const json& schema(const json& crd) { return version(crd)["schema"]["openAPIV3Schema"]; }
+const json& version(const json& crd) {
+  return crd["spec"]["versions"][0];
+}
+const json& schema(const json& crd) {
+  return version(crd)["schema"]["openAPIV3Schema"];
+}
 
 void checkStructural(const json& node, const std::string& path, std::vector<std::string>& errs) {
   const bool typed = node.contains("type") || node.value("x-kubernetes-int-or-string", false);
@@ -84,8 +88,9 @@ TEST(Crd, SchemaIsStructuralWithDescriptions) {
 
 TEST(Crd, DefaultsMatchTheParser) {
   json crd = loadCrd();
-  json obj = {{"spec", {{"template", {{"spec", {{"containers", {{{"name", "s"}}}}}}}},
-                        {"analysis", json::object()}}}};
+  json obj = {{"spec",
+               {{"template", {{"spec", {{"containers", {{{"name", "s"}}}}}}}},
+                {"analysis", json::object()}}}};
   applyDefaults(schema(crd), obj);
   const json& spec = obj["spec"];
   EXPECT_EQ(spec["steps"], json::parse(R"([{"weight":1,"hold":"24h"},{"weight":10,"hold":"48h"},
@@ -134,9 +139,14 @@ TEST(Crd, StatusJsonIsValidAgainstStatusSchema) {
   s.paused_at = s.step_started_at;
   s.analysis_paused = true;
   s.rolled_back_revision = "cccccccccc";
-  s.last_analysis = LastAnalysis{*s.step_started_at, 1, "bbbbbbbbbb", "Fail", "m",
-                                 {{"errorRate", 0.01, "<= 0.001", 900.0, "Fail", "q", "x"},
-                                  {"drift", std::nullopt, "<= 0.2", std::nullopt, "Error", "q", ""}}};
+  s.last_analysis =
+      LastAnalysis{*s.step_started_at,
+                   1,
+                   "bbbbbbbbbb",
+                   "Fail",
+                   "m",
+                   {{"errorRate", 0.01, "<= 0.001", 900.0, "Fail", "q", "x"},
+                    {"drift", std::nullopt, "<= 0.2", std::nullopt, "Error", "q", ""}}};
   s.conditions.push_back({kCondAvailable, "True", "StableAvailable", "", *s.step_started_at, 3});
   s.history.push_back({*s.step_started_at, "Healthy", "Progressing", "CanaryStarted", "m"});
   const json j = statusToJson(s);
@@ -158,7 +168,8 @@ TEST(Crd, EveryExampleIsValidAndParses) {
       if (doc["kind"] == kKind) {
         mrs.push_back(doc);
       } else {
-        routes[doc["kind"].get<std::string>() + "/" + doc["metadata"]["name"].get<std::string>()] = doc;
+        routes[doc["kind"].get<std::string>() + "/" + doc["metadata"]["name"].get<std::string>()] =
+            doc;
       }
     }
     for (json mr : mrs) {

@@ -9,8 +9,7 @@ namespace {
 
 using analysis::Verdict;
 
-Harness analysed(int failure_limit = 1, int inconclusive_limit = 3,
-                 const char* policy = "Pause") {
+Harness analysed(int failure_limit = 1, int inconclusive_limit = 3, const char* policy = "Pause") {
   Harness h;
   h.spec["analysis"] = {{"interval", "1m"},
                         {"failureLimit", failure_limit},

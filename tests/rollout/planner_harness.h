@@ -16,7 +16,9 @@ namespace mr::rollout::testing {
 
 using namespace std::chrono_literals;
 
-inline SystemTime t0() { return SystemTime(std::chrono::seconds(1'800'000'000)); }
+inline SystemTime t0() {
+  return SystemTime(std::chrono::seconds(1'800'000'000));
+}
 
 inline Json baseSpec() {
   return Json::parse(R"({
@@ -34,7 +36,9 @@ inline Json withImage(Json spec, const std::string& image) {
   return spec;
 }
 
-inline std::string revisionOf(const Json& spec) { return podTemplateHash(spec["template"]); }
+inline std::string revisionOf(const Json& spec) {
+  return podTemplateHash(spec["template"]);
+}
 
 template <typename T>
 std::vector<T> actionsOf(const Plan& p) {
@@ -47,7 +51,8 @@ std::vector<T> actionsOf(const Plan& p) {
 
 inline std::vector<std::string> eventReasons(const Plan& p) {
   std::vector<std::string> out;
-  for (const auto& e : actionsOf<RecordEvent>(p)) out.push_back(e.reason);
+  for (const auto& e : actionsOf<RecordEvent>(p))
+    out.push_back(e.reason);
   return out;
 }
 
@@ -58,7 +63,8 @@ inline bool hasEvent(const Plan& p, const std::string& reason) {
 
 inline std::string dump(const Plan& p) {
   std::string out;
-  for (const auto& a : p.actions) out += "  " + describe(a) + "\n";
+  for (const auto& a : p.actions)
+    out += "  " + describe(a) + "\n";
   return out;
 }
 
@@ -86,7 +92,8 @@ struct Harness {
   Harness() { world.route_weight = 0; }
 
   PlanInput input() const {
-    return PlanInput{parseSpec(spec), generation, annotations, status, world, analysis, in_flight, now};
+    return PlanInput{parseSpec(spec), generation, annotations, status,
+                     world,           analysis,   in_flight,   now};
   }
   Plan run() {
     last = plan(input());
@@ -108,8 +115,10 @@ struct Harness {
   // Applies like the reconciler: actions in order, then status, then annotation removals.
   void apply(const Plan& p) {
     for (const auto& a : p.actions) {
-      if (auto* s = std::get_if<EnsureStable>(&a)) applyDeployment(world.stable, s->revision, s->replicas);
-      if (auto* c = std::get_if<EnsureCanary>(&a)) applyDeployment(world.canary, c->revision, c->replicas);
+      if (auto* s = std::get_if<EnsureStable>(&a))
+        applyDeployment(world.stable, s->revision, s->replicas);
+      if (auto* c = std::get_if<EnsureCanary>(&a))
+        applyDeployment(world.canary, c->revision, c->replicas);
       if (auto* sc = std::get_if<ScaleCanary>(&a)) {
         if (world.canary.exists) applyDeployment(world.canary, world.canary.revision, sc->replicas);
       }
@@ -122,7 +131,8 @@ struct Harness {
       if (std::holds_alternative<StartAnalysis>(a)) in_flight = true;
     }
     status = p.status;
-    for (const auto& r : actionsOf<RemoveAnnotation>(p)) annotations.erase(r.key);
+    for (const auto& r : actionsOf<RemoveAnnotation>(p))
+      annotations.erase(r.key);
   }
   Plan step() {
     Plan p = run();

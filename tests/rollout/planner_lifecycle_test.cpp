@@ -139,7 +139,8 @@ TEST(PlannerLifecycle, FullRolloutWalksWeightsInOrderThenPromotes) {
   bool saw_promoting = false;
   for (int pass = 0; pass < 30 && !(h.status.phase == Phase::kHealthy && saw_promoting); ++pass) {
     Plan p = h.step();
-    for (const auto& w : actionsOf<SetWeight>(p)) weights.push_back(w.percent);
+    for (const auto& w : actionsOf<SetWeight>(p))
+      weights.push_back(w.percent);
     if (p.status.phase == Phase::kPromoting) {
       saw_promoting = true;
       EXPECT_EQ(p.status.current_step, 3);
@@ -477,7 +478,7 @@ TEST(PlannerLifecycle, CrashAtAnyActionNeverExceedsStoredStepWeight) {
     h.spec = withImage(h.spec, "m:2");
     std::vector<int> weights;
     for (int pass = 0; pass < 60 && !(h.status.phase == Phase::kHealthy && pass > 0 &&
-                                       h.status.stable_revision == revisionOf(h.spec));
+                                      h.status.stable_revision == revisionOf(h.spec));
          ++pass) {
       Plan p = h.run();
       if (pass % 2 == 1) {  // crash: a prefix of the actions, no status write
@@ -492,9 +493,10 @@ TEST(PlannerLifecycle, CrashAtAnyActionNeverExceedsStoredStepWeight) {
         if (p.requeue_after) h.now += *p.requeue_after;
       }
       const auto steps = parseSpec(h.spec).spec->steps;
-      const int allowed = h.status.canary_revision.empty()
-                              ? 100
-                              : steps[std::min<size_t>(h.status.current_step, steps.size() - 1)].weight;
+      const int allowed =
+          h.status.canary_revision.empty()
+              ? 100
+              : steps[std::min<size_t>(h.status.current_step, steps.size() - 1)].weight;
       ASSERT_LE(h.world.route_weight.value_or(0), allowed)
           << "crash_at " << crash_at << " pass " << pass;
       if (weights.empty() || weights.back() != *h.world.route_weight) {

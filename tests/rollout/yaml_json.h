@@ -7,12 +7,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace mr::rollout::testing {
 
@@ -21,12 +20,14 @@ inline nlohmann::json yamlToJson(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       json out = json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = yamlToJson(kv.second);
+      for (const auto& kv : node)
+        out[kv.first.as<std::string>()] = yamlToJson(kv.second);
       return out;
     }
     case YAML::NodeType::Sequence: {
       json out = json::array();
-      for (const auto& item : node) out.push_back(yamlToJson(item));
+      for (const auto& item : node)
+        out.push_back(yamlToJson(item));
       return out;
     }
     case YAML::NodeType::Scalar: {
@@ -81,29 +82,38 @@ inline void validateSchema(const nlohmann::json& schema, const nlohmann::json& v
     }
   } else if (type == "array") {
     if (!value.is_array()) return fail("must be a list");
-    if (schema.contains("minItems") && value.size() < schema["minItems"].get<size_t>()) fail("too few items");
-    if (schema.contains("maxItems") && value.size() > schema["maxItems"].get<size_t>()) fail("too many items");
+    if (schema.contains("minItems") && value.size() < schema["minItems"].get<size_t>())
+      fail("too few items");
+    if (schema.contains("maxItems") && value.size() > schema["maxItems"].get<size_t>())
+      fail("too many items");
     for (size_t i = 0; i < value.size(); ++i) {
       validateSchema(schema["items"], value[i], path + "[" + std::to_string(i) + "]", errors);
     }
   } else if (type == "string") {
     if (!value.is_string()) return fail("must be a string");
     const std::string s = value.get<std::string>();
-    if (schema.contains("pattern") && !std::regex_search(s, std::regex(schema["pattern"].get<std::string>()))) {
+    if (schema.contains("pattern") &&
+        !std::regex_search(s, std::regex(schema["pattern"].get<std::string>()))) {
       fail("does not match pattern " + schema["pattern"].get<std::string>());
     }
-    if (schema.contains("minLength") && s.size() < schema["minLength"].get<size_t>()) fail("too short");
-    if (schema.contains("maxLength") && s.size() > schema["maxLength"].get<size_t>()) fail("too long");
+    if (schema.contains("minLength") && s.size() < schema["minLength"].get<size_t>())
+      fail("too short");
+    if (schema.contains("maxLength") && s.size() > schema["maxLength"].get<size_t>())
+      fail("too long");
   } else if (type == "integer" || type == "number") {
-    if (type == "integer" ? !value.is_number_integer() : !value.is_number()) return fail("must be a " + type);
-    if (schema.contains("minimum") && value.get<double>() < schema["minimum"].get<double>()) fail("below minimum");
-    if (schema.contains("maximum") && value.get<double>() > schema["maximum"].get<double>()) fail("above maximum");
+    if (type == "integer" ? !value.is_number_integer() : !value.is_number())
+      return fail("must be a " + type);
+    if (schema.contains("minimum") && value.get<double>() < schema["minimum"].get<double>())
+      fail("below minimum");
+    if (schema.contains("maximum") && value.get<double>() > schema["maximum"].get<double>())
+      fail("above maximum");
   } else if (type == "boolean") {
     if (!value.is_boolean()) fail("must be a boolean");
   }
   if (schema.contains("enum")) {
     bool found = false;
-    for (const auto& e : schema["enum"]) found = found || e == value;
+    for (const auto& e : schema["enum"])
+      found = found || e == value;
     if (!found) fail("not one of the enum values");
   }
 }
@@ -118,7 +128,8 @@ inline void applyDefaults(const nlohmann::json& schema, nlohmann::json& value) {
       if (value.contains(key)) applyDefaults(prop, value[key]);
     }
   } else if (schema.value("type", "") == "array" && value.is_array() && schema.contains("items")) {
-    for (auto& item : value) applyDefaults(schema["items"], item);
+    for (auto& item : value)
+      applyDefaults(schema["items"], item);
   }
 }
 
