@@ -129,7 +129,8 @@ Json KubeletModel::desiredStatus(const std::string& ns, const std::string& name,
               {"updatedReplicas", updated},
               {"readyReplicas", ready},
               {"availableReplicas", ready}};
-  if (target > ready) status["unavailableReplicas"] = target - ready;
+  // Always present: the status is written as a merge patch, which cannot drop an absent key.
+  status["unavailableReplicas"] = std::max(0, target - ready);
   const std::string rs = "ReplicaSet \"" + name + "-" + s.target_hash + "\"";
   const bool available = ready >= target;
   status["conditions"] = Json::array(

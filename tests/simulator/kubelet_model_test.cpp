@@ -52,7 +52,7 @@ TEST_F(KubeletModelTest, NewDeploymentBecomesAvailableAfterDelay) {
   model.advance(t0 + milliseconds(1000));
   s = status();
   EXPECT_EQ(countsOf(s), (Counts{3, 3, 3, 3}));
-  EXPECT_FALSE(s.contains("unavailableReplicas"));
+  EXPECT_EQ(s["unavailableReplicas"], 0);
   EXPECT_EQ(conditionReason(s, "Available"), "True/MinimumReplicasAvailable");
   EXPECT_EQ(conditionReason(s, "Progressing"), "True/NewReplicaSetAvailable");
   EXPECT_EQ(s["conditions"][0]["lastTransitionTime"], "2027-01-15T08:00:00Z");
