@@ -152,7 +152,7 @@ void planSteady(PlanContext& c, State state) {
   s.analysis_paused = false;
   if (!s.rolled_back_revision.empty()) {
     // Sticky until the next rollout or a retry; the message still says why.
-    if (c.in.status.phase != Phase::kRolledBack) {
+    if (c.st().phase != Phase::kRolledBack) {
       c.transition(Phase::kRolledBack, "RolledBack",
                    "revision " + s.rolled_back_revision + " was rolled back; stable is " +
                        s.stable_revision);

@@ -249,6 +249,24 @@ TEST(PlannerLifecycle, AbortPutsTrafficOnStableFirstAndRemembersRevision) {
   EXPECT_TRUE(eventReasons(p).empty());
 }
 
+TEST(PlannerLifecycle, AbortBeforeCanaryStartsRemembersRevisionOnce) {
+  Harness h;
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  h.spec["paused"] = true;
+  h.step();  // Paused, waiting
+  const size_t history = h.status.history.size();
+  h.annotations[kAnnotationAbort] = "";
+  Plan p = h.step();
+  EXPECT_EQ(p.status.phase, Phase::kRolledBack);
+  EXPECT_EQ(p.status.rolled_back_revision, revisionOf(h.spec));
+  EXPECT_EQ(p.status.history.size(), history + 1) << "one transition, one entry";
+  EXPECT_TRUE(actionsOf<EnsureCanary>(p).empty());
+  h.spec["paused"] = false;
+  p = h.step();
+  EXPECT_EQ(p.status.phase, Phase::kRolledBack) << "not started after unpausing";
+}
+
 TEST(PlannerLifecycle, RetryRerunsRolledBackRevision) {
   Harness h;
   startCanary(h);
