@@ -23,7 +23,15 @@ std::vector<std::pair<std::string, std::string>> warningHeaders(
   return h;
 }
 
-std::optional<ApiError> parseBody(const std::string& body, json& out) {
+std::optional<ApiError> parseBody(const HttpRequest& req, json& out) {
+  const std::string& body = req.body;
+  std::string ct = req.header("content-type");
+  if (ct.find("protobuf") != std::string::npos || ct.find("cbor") != std::string::npos) {
+    // Only JSON (and YAML) bodies are understood; client-go retries 415 with JSON.
+    return errUnsupportedMediaType(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json, application/yaml");
+  }
   out = json::parse(body, nullptr, false);
   if (out.is_discarded()) {
     Result<json> y = yamlToJson(body);
@@ -124,7 +132,7 @@ void ApiServer::doCreate(const HttpRequest& req, const RequestInfo& ri, Response
   if (!ri.subresource.empty())
     return sendError(w, errMethodNotAllowed("create is not supported on subresources"));
   json obj;
-  if (auto err = parseBody(req.body, obj)) return sendError(w, *err);
+  if (auto err = parseBody(req, obj)) return sendError(w, *err);
   if (auto err = checkTypeMeta(t, ri.version, obj)) return sendError(w, *err);
   json& md = obj["metadata"];
   std::string name = md.value("name", "");
@@ -247,7 +255,7 @@ Result<ObjPtr> ApiServer::writeObject(const RequestInfo& ri,
 
 void ApiServer::doUpdate(const HttpRequest& req, const RequestInfo& ri, ResponseWriter& w) {
   json obj;
-  if (auto err = parseBody(req.body, obj)) return sendError(w, *err);
+  if (auto err = parseBody(req, obj)) return sendError(w, *err);
   if (auto err = checkTypeMeta(*ri.type, ri.version, obj)) return sendError(w, *err);
   std::string body_name = obj["metadata"].value("name", "");
   if (body_name != ri.name) {

@@ -13,6 +13,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/clock.h"
+
 namespace mr::apiserver {
 namespace {
 
@@ -319,11 +321,15 @@ Status HttpServer::start(const std::string& listen) {
   return Status::ok();
 }
 
-void HttpServer::stop() {
+void HttpServer::stop(std::chrono::milliseconds drain) {
   if (stopping_.exchange(true)) return;
   if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
   if (accept_thread_.joinable()) accept_thread_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
+  const RealClock& clock = RealClock::instance();
+  SteadyTime deadline = clock.steadyNow() + drain;
+  while (active_ > 0 && clock.steadyNow() < deadline)
+    clock.sleepFor(Millis(10));
 }
 
 void HttpServer::acceptLoop() {
@@ -341,6 +347,11 @@ void HttpServer::acceptLoop() {
 }
 
 void HttpServer::serveConnection(int fd) {
+  ++active_;
+  struct Leave {
+    std::atomic<int>& n;
+    ~Leave() { --n; }
+  } leave{active_};
   SSL* ssl = nullptr;
   if (ssl_ctx_) {
     ssl = SSL_new(ssl_ctx_);

@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,7 +60,10 @@ class HttpServer {
   // Binds "host:port" (port 0 = ephemeral) and starts the accept thread.
   Status start(const std::string& listen);
   int port() const { return port_; }
-  void stop();
+  // Stops accepting; waits up to `drain` for open connections (watches end within ~1s of
+  // their client leaving) so the handler's owner can be destroyed safely afterwards.
+  void stop(std::chrono::milliseconds drain = std::chrono::milliseconds(5000));
+  int activeConnections() const { return active_; }
 
  private:
   void acceptLoop();
@@ -70,6 +74,7 @@ class HttpServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> active_{0};
   std::thread accept_thread_;
 };
 

@@ -164,7 +164,6 @@ int main(int argc, char** argv) {
   while (!g_stop)
     RealClock::instance().sleepFor(Millis(200));
   spdlog::info("shutting down");
-  server.stop();
   std::cout.flush();
   // Watch threads are detached and may be blocked; leave without running static destructors.
   std::_Exit(0);

@@ -134,7 +134,7 @@ bool ApiServer::handleOpenApi(const HttpRequest& req, ResponseWriter& w) {
   if (p == "/openapi/v2") {
     if (req.header("accept").find("protobuf") != std::string::npos) {
       // An empty protobuf message is a valid, empty OpenAPI v2 Document.
-      w.send(200, "application/com.github.proto-openapi.spec.v2@v1.0+protobuf", "");
+      w.send(200, "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", "");
     } else {
       sendJson(w, 200,
                {{"swagger", "2.0"},
