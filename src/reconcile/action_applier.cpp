@@ -1,0 +1,84 @@
+#include "reconcile/action_applier.h"
+
+namespace mr::reconcile {
+
+using nlohmann::json;
+using rollout::Role;
+
+Status ActionApplier::ensure(const k8s::ResourceType& type, const std::string& ns,
+                             const json& desired, const std::shared_ptr<const json>& live,
+                             PatchFn owned_patch) {
+  const std::string name = desired["metadata"]["name"].get<std::string>();
+  const std::string what = type.kind + " " + ns + "/" + name;
+  json current;
+  if (live) {
+    current = *live;
+  } else {
+    ++writes_;
+    auto created = api_.create(type, ns, desired);
+    if (created.isOk()) return Status::ok();
+    if (created.status().code() != StatusCode::kAlreadyExists) {
+      return created.status().withContext("creating " + what);
+    }
+    auto fetched = api_.get(type, ns, name);  // the cache was behind
+    if (!fetched.isOk()) return fetched.status().withContext("reading " + what);
+    current = std::move(fetched).value();
+  }
+  auto patch = owned_patch(current, desired);
+  if (!patch) return Status::ok();
+  ++writes_;
+  auto patched = api_.patch(type, ns, name, k8s::PatchType::kMerge, *patch);
+  if (patched.isOk()) return Status::ok();
+  if (patched.status().code() == StatusCode::kNotFound) {  // deleted since the cache saw it
+    ++writes_;
+    auto created = api_.create(type, ns, desired);
+    if (created.isOk()) return Status::ok();
+    return created.status().withContext("re-creating " + what);
+  }
+  return patched.status().withContext("patching " + what);
+}
+
+Status ActionApplier::apply(const ApplyContext& ctx, const rollout::EnsureStable& a) {
+  const json desired = rollout::buildDeployment(ctx.owner, *ctx.spec, Role::kStable, a.pod_template,
+                                                a.replicas, a.revision);
+  const std::string name = rollout::deploymentName(ctx.owner.name, Role::kStable);
+  return ensure(k8s::resources::deployments(), ctx.owner.namespace_name, desired,
+                ctx.deployments(name), &rollout::deploymentPatch);
+}
+
+Status ActionApplier::apply(const ApplyContext& ctx, const rollout::EnsureCanary& a) {
+  const json desired = rollout::buildDeployment(ctx.owner, *ctx.spec, Role::kCanary, a.pod_template,
+                                                a.replicas, a.revision);
+  const std::string name = rollout::deploymentName(ctx.owner.name, Role::kCanary);
+  return ensure(k8s::resources::deployments(), ctx.owner.namespace_name, desired,
+                ctx.deployments(name), &rollout::deploymentPatch);
+}
+
+Status ActionApplier::apply(const ApplyContext& ctx, const rollout::ScaleCanary& a) {
+  const std::string name = rollout::deploymentName(ctx.owner.name, Role::kCanary);
+  auto live = ctx.deployments(name);
+  if (live && live->contains("spec") && (*live)["spec"].value("replicas", 1) == a.replicas) {
+    return Status::ok();
+  }
+  ++writes_;
+  auto r = api_.patch(k8s::resources::deployments(), ctx.owner.namespace_name, name,
+                      k8s::PatchType::kMerge, rollout::scalePatch(a.replicas));
+  if (r.isOk() || r.status().code() == StatusCode::kNotFound) return Status::ok();
+  return r.status().withContext("scaling Deployment " + name);
+}
+
+Status ActionApplier::apply(const ApplyContext& ctx, const rollout::EnsureServices& a) {
+  const auto& ns = ctx.owner.namespace_name;
+  const auto& type = k8s::resources::services();
+  const json stable = rollout::buildService(ctx.owner, *ctx.spec, Role::kStable, a.stable_revision);
+  const json canary = rollout::buildService(ctx.owner, *ctx.spec, Role::kCanary, a.canary_revision);
+  const json root = rollout::buildRootService(ctx.owner, *ctx.spec);
+  for (const json* desired : {&stable, &canary, &root}) {
+    const std::string name = (*desired)["metadata"]["name"].get<std::string>();
+    Status s = ensure(type, ns, *desired, ctx.services(name), &rollout::servicePatch);
+    if (!s.isOk()) return s;
+  }
+  return Status::ok();
+}
+
+}  // namespace mr::reconcile

@@ -1,0 +1,248 @@
+#include "reconcile/modelrollout_reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "reconcile/analysis_request.h"
+#include "reconcile/observed_world.h"
+#include "rollout/status_json.h"
+#include "traffic/traffic_router.h"
+
+namespace mr::reconcile {
+
+using nlohmann::json;
+using rollout::Role;
+
+struct ModelRolloutReconciler::Pass {
+  k8s::ObjectKey key;
+  std::string key_string;
+  std::shared_ptr<const json> object;
+  rollout::ObjectMeta meta;
+  rollout::PlanInput input;
+  rollout::Plan plan;
+  std::unique_ptr<traffic::TrafficRouter> router;
+  ApplyContext apply_ctx;
+  std::vector<rollout::RecordEvent> events;
+  std::vector<std::string> annotations_to_remove;
+};
+
+namespace {
+
+traffic::TrafficRoutingConfig routingConfig(const rollout::TrafficRouting& r) {
+  traffic::TrafficRoutingConfig c;
+  switch (r.kind) {
+    case rollout::RouterKind::kReplicaRatio:
+      c.kind = traffic::TrafficRoutingConfig::Kind::kReplicaRatio;
+      break;
+    case rollout::RouterKind::kGatewayApi:
+      c.kind = traffic::TrafficRoutingConfig::Kind::kGatewayApi;
+      break;
+    case rollout::RouterKind::kIstio:
+      c.kind = traffic::TrafficRoutingConfig::Kind::kIstio;
+      break;
+  }
+  c.http_route = r.http_route;
+  c.virtual_service = r.virtual_service;
+  c.routes = r.routes;
+  return c;
+}
+
+analysis::AnalysisResult errorResult(const rollout::StartAnalysis& action, SystemTime now,
+                                     const std::string& message) {
+  analysis::AnalysisResult r;
+  r.verdict = analysis::Verdict::kError;
+  r.time = now;
+  r.canary_revision = action.canary_revision;
+  r.step = action.step;
+  r.message = message;
+  return r;
+}
+
+}  // namespace
+
+ModelRolloutReconciler::ModelRolloutReconciler(ReconcilerDeps deps)
+    : deps_(std::move(deps)), applier_(*deps_.api) {}
+
+k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key) {
+  Pass pass;
+  pass.key = key;
+  pass.key_string = key.toString();
+  pass.object = deps_.cache(k8s::resources::modelRollouts(), key.ns, key.name);
+  if (!pass.object) {
+    // Deleted: owner references let the garbage collector remove the managed objects.
+    tracker_.forget(pass.key_string);
+    if (deps_.metrics) deps_.metrics->setPhase(pass.key_string, "");
+    return k8s::ReconcileResult::done();
+  }
+  const json& obj = *pass.object;
+  pass.meta = rollout::parseObjectMeta(obj);
+  auto& in = pass.input;
+  in.spec = rollout::parseSpec(obj.contains("spec") ? obj["spec"] : json::object());
+  in.generation = pass.meta.generation;
+  in.annotations = pass.meta.annotations;
+  in.status = rollout::statusFromJson(obj.contains("status") ? obj["status"] : json::object());
+  in.now = deps_.clock->now();
+  auto& world = in.world;
+  world.deleting = pass.meta.deleting;
+  auto cached = [&](const k8s::ResourceType& type, const std::string& name) {
+    return deps_.cache(type, key.ns, name);
+  };
+  const auto stable_dep =
+      cached(k8s::resources::deployments(), rollout::deploymentName(key.name, Role::kStable));
+  const auto canary_dep =
+      cached(k8s::resources::deployments(), rollout::deploymentName(key.name, Role::kCanary));
+  world.stable = observeDeployment(stable_dep.get());
+  world.canary = observeDeployment(canary_dep.get());
+  const auto& svc = k8s::resources::services();
+  world.stable_service = cached(svc, rollout::serviceName(key.name, Role::kStable)) != nullptr;
+  world.canary_service = cached(svc, rollout::serviceName(key.name, Role::kCanary)) != nullptr;
+  world.root_service = cached(svc, rollout::rootServiceName(key.name)) != nullptr;
+
+  if (in.spec.ok() && !world.deleting) {
+    const auto& spec = *in.spec.spec;
+    pass.router = traffic::makeTrafficRouter(
+        *deps_.api, traffic::makeRouterTarget(key.ns, key.name, spec.service.port, spec.replicas),
+        routingConfig(spec.traffic_routing));
+    auto weight = pass.router->readWeight();
+    if (weight.isOk()) {
+      world.route_exists = true;
+      world.route_weight = *weight;
+    } else if (weight.status().code() == StatusCode::kNotFound) {
+      world.route_exists = false;
+    } else {
+      return k8s::ReconcileResult::failed(
+          weight.status().withContext("reading " + pass.router->describe()));
+    }
+    pass.apply_ctx.owner = {key.name, key.ns, pass.meta.uid};
+    pass.apply_ctx.spec = &spec;
+    pass.apply_ctx.deployments = [&](const std::string& n) {
+      return cached(k8s::resources::deployments(), n);
+    };
+    pass.apply_ctx.services = [&](const std::string& n) { return cached(svc, n); };
+  }
+  const auto snapshot = tracker_.snapshot(pass.key_string);
+  in.latest_analysis = snapshot.latest;
+  in.analysis_in_flight = snapshot.in_flight;
+
+  pass.plan = rollout::plan(in);
+
+  if (Status s = applyActions(pass); !s.isOk()) return k8s::ReconcileResult::failed(s);
+  if (Status s = writeStatus(pass); !s.isOk()) return k8s::ReconcileResult::failed(s);
+  finishPass(pass);
+
+  std::chrono::milliseconds next = deps_.resync_period;
+  if (pass.plan.requeue_after && *pass.plan.requeue_after < next) next = *pass.plan.requeue_after;
+  return k8s::ReconcileResult::requeueAfter(next);
+}
+
+Status ModelRolloutReconciler::applyActions(Pass& pass) {
+  for (const auto& action : pass.plan.actions) {
+    Status s = std::visit(
+        [&](const auto& a) -> Status {
+          using T = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<T, rollout::RecordEvent>) {
+            pass.events.push_back(a);
+            return Status::ok();
+          } else if constexpr (std::is_same_v<T, rollout::RemoveAnnotation>) {
+            pass.annotations_to_remove.push_back(a.key);
+            return Status::ok();
+          } else if constexpr (std::is_same_v<T, rollout::StartAnalysis>) {
+            startAnalysis(pass, a);
+            return Status::ok();
+          } else if constexpr (std::is_same_v<T, rollout::SetWeight>) {
+            if (!pass.router) return internalError("SetWeight without a router");
+            if (Status w = pass.router->setWeight(a.percent); !w.isOk()) {
+              return w.withContext("setting " + pass.router->describe() + " to " +
+                                   std::to_string(a.percent) + "% canary");
+            }
+            if (deps_.metrics) deps_.metrics->write("route");
+            auto read = pass.router->readWeight();
+            if (!read.isOk()) return read.status().withContext("reading back weight");
+            const bool replica_ratio =
+                pass.input.spec.spec->traffic_routing.kind == rollout::RouterKind::kReplicaRatio;
+            if (replica_ratio) {
+              // The effective weight follows ready pods; report what is true now.
+              if (*read) pass.plan.status.canary_weight = **read;
+            } else if (!*read || **read != a.percent) {
+              return unavailable(pass.router->describe() + " read back " +
+                                 (*read ? std::to_string(**read) + "%" : "no weight") +
+                                 " after setting " + std::to_string(a.percent) + "%");
+            }
+            return Status::ok();
+          } else {
+            if (!pass.apply_ctx.spec) return internalError("object action without a valid spec");
+            return applier_.apply(pass.apply_ctx, a);
+          }
+        },
+        action);
+    if (!s.isOk()) {
+      spdlog::warn("{}: {} failed: {}", pass.key_string, rollout::describe(action), s.toString());
+      return s;
+    }
+  }
+  return Status::ok();
+}
+
+void ModelRolloutReconciler::startAnalysis(Pass& pass, const rollout::StartAnalysis& action) {
+  if (!tracker_.tryStart(pass.key_string)) return;  // one check at a time per rollout
+  const auto& spec = *pass.input.spec.spec;
+  auto request =
+      buildAnalysisRequest(*deps_.api, pass.key.ns, pass.key.name, *spec.analysis, action);
+  const std::string key_string = pass.key_string;
+  const k8s::ObjectKey key = pass.key;
+  if (!request.isOk()) {
+    tracker_.finish(key_string,
+                    errorResult(action, deps_.clock->now(), request.status().message()));
+    deps_.enqueue(key);
+    return;
+  }
+  deps_.analyzer->submit(std::move(request).value(),
+                         [this, key, key_string](analysis::AnalysisResult result) {
+                           tracker_.finish(key_string, std::move(result));
+                           deps_.enqueue(key);
+                         });
+}
+
+Status ModelRolloutReconciler::writeStatus(Pass& pass) {
+  if (pass.plan.status == pass.input.status) return Status::ok();
+  const json desired = rollout::statusToJson(pass.plan.status);
+  json object = *pass.object;
+  object["status"] = desired;
+  auto written = deps_.api->updateStatus(k8s::resources::modelRollouts(), object);
+  if (!written.isOk()) return written.status().withContext("writing status");
+  if (deps_.metrics) deps_.metrics->write("status");
+  return Status::ok();
+}
+
+void ModelRolloutReconciler::finishPass(Pass& pass) {
+  const json& obj = *pass.object;
+  for (const auto& e : pass.events)
+    deps_.events(obj, e.type, e.reason, e.message);
+  if (!pass.annotations_to_remove.empty()) {
+    json annotations = json::object();
+    for (const auto& k : pass.annotations_to_remove)
+      annotations[k] = nullptr;
+    auto r =
+        deps_.api->patch(k8s::resources::modelRollouts(), pass.key.ns, pass.key.name,
+                         k8s::PatchType::kMerge, {{"metadata", {{"annotations", annotations}}}});
+    if (!r.isOk()) {
+      // Harmless to retry: the planner ignores an annotation whose effect is already recorded.
+      spdlog::warn("{}: removing annotations failed: {}", pass.key_string, r.status().toString());
+      deps_.enqueue(pass.key);
+    } else if (deps_.metrics) {
+      deps_.metrics->write("annotation");
+    }
+  }
+  if (!deps_.metrics) return;
+  const auto& before = pass.input.status.phase;
+  const auto& after = pass.plan.status.phase;
+  if (after) deps_.metrics->setPhase(pass.key_string, rollout::phaseName(*after));
+  if (after && before != after) {
+    deps_.metrics->transition(rollout::phaseName(*after));
+    if (*after == rollout::Phase::kRolledBack) {
+      const auto& h = pass.plan.status.history;
+      deps_.metrics->rollback(h.empty() ? "Unknown" : h.back().reason);
+    }
+  }
+}
+
+}  // namespace mr::reconcile

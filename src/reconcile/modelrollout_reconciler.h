@@ -1,0 +1,70 @@
+// ModelRolloutReconciler: the I/O shell around the pure planner (rollout/planner.h).
+// Per key it reads the ModelRollout and its managed objects from the informer caches, reads
+// the route's live weight through the TrafficRouter, calls plan(), and applies the plan:
+// object actions through ActionApplier, weights through the router (read back after every
+// change), checks through the Analyzer (off the worker thread; the result re-enqueues the
+// key). Then it writes status once, only if it changed, and only after a successful status
+// write records Events and removes acknowledged annotations (user intent stays until its
+// effect is in status). A failed action stops the pass without a status write; the next pass
+// re-derives the same plan (docs/lifecycle.md, crash safety).
+// Thread-safety: reconcile() may run on many workers at once for different keys (the work
+// queue never hands one key to two workers).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "analysis/analyzer.h"
+#include "common/clock.h"
+#include "k8s/api_client.h"
+#include "k8s/controller_runtime.h"
+#include "reconcile/action_applier.h"
+#include "reconcile/analysis_tracker.h"
+#include "reconcile/rollout_metrics.h"
+
+namespace mr::reconcile {
+
+// Reads one cached object; nullptr when absent.
+using CacheReader = std::function<std::shared_ptr<const nlohmann::json>(
+    const k8s::ResourceType& type, const std::string& ns, const std::string& name)>;
+// Records an Event on `object` (type "Normal" | "Warning").
+using EventSink = std::function<void(const nlohmann::json& object, const std::string& type,
+                                     const std::string& reason, const std::string& message)>;
+
+struct ReconcilerDeps {
+  k8s::ApiClient* api = nullptr;
+  const Clock* clock = nullptr;
+  analysis::Analyzer* analyzer = nullptr;
+  CacheReader cache;
+  std::function<void(const k8s::ObjectKey&)> enqueue;
+  EventSink events;
+  RolloutMetrics* metrics = nullptr;  // optional
+  // Longest time between two passes over one object, so a route changed by someone else is
+  // noticed even in a steady state (routes are not watched).
+  std::chrono::milliseconds resync_period{300000};
+};
+
+class ModelRolloutReconciler final : public k8s::Reconciler {
+ public:
+  // REQUIRES: api, clock, analyzer, cache, enqueue and events are set and outlive this.
+  explicit ModelRolloutReconciler(ReconcilerDeps deps);
+
+  k8s::ReconcileResult reconcile(const k8s::ObjectKey& key) override;
+
+  const AnalysisTracker& analyses() const { return tracker_; }
+  uint64_t objectWrites() const { return applier_.writes(); }
+
+ private:
+  struct Pass;
+  Status applyActions(Pass& pass);
+  Status writeStatus(Pass& pass);
+  void finishPass(Pass& pass);
+  void startAnalysis(Pass& pass, const rollout::StartAnalysis& action);
+
+  ReconcilerDeps deps_;
+  ActionApplier applier_;
+  AnalysisTracker tracker_;
+};
+
+}  // namespace mr::reconcile

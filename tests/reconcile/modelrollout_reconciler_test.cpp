@@ -1,0 +1,324 @@
+// The reconciler against an in-memory API (FakeApiClient) and a scripted analyzer: the I/O
+// contract of docs/lifecycle.md — actions applied through the API, weights read back, status
+// written once and only when changed, Events and annotation removal after the status write.
+#include "reconcile/modelrollout_reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "common/fake_clock.h"
+#include "rollout/status_json.h"
+#include "tests/traffic/fake_api_client.h"
+
+namespace mr::reconcile {
+namespace {
+
+using nlohmann::json;
+namespace res = k8s::resources;
+
+class ScriptedAnalyzer final : public analysis::Analyzer {
+ public:
+  void submit(analysis::AnalysisRequest request,
+              std::function<void(analysis::AnalysisResult)> done) override {
+    requests.push_back(request);
+    pending.push_back(std::move(done));
+  }
+  void answer(analysis::AnalysisResult r) {
+    auto done = std::move(pending.front());
+    pending.pop_front();
+    done(std::move(r));
+  }
+  std::vector<analysis::AnalysisRequest> requests;
+  std::deque<std::function<void(analysis::AnalysisResult)>> pending;
+};
+
+struct RecordedEvent {
+  std::string type, reason, message;
+};
+
+json rollout(const std::string& image, bool with_analysis) {
+  json spec = {
+      {"replicas", 2},
+      {"selector", {{"matchLabels", {{"app", "m"}}}}},
+      {"template",
+       {{"metadata", {{"labels", {{"app", "m"}}}}},
+        {"spec", {{"containers", json::array({{{"name", "server"}, {"image", image}}})}}}}},
+      {"service", {{"port", 80}, {"targetPort", 8080}}},
+      {"trafficRouting", {{"gatewayAPI", {{"httpRoute", "m"}}}}},
+      {"steps", json::array({{{"weight", 1}, {"hold", "10s"}},
+                             {{"weight", 50}, {"hold", "10s"}},
+                             {{"weight", 100}}})}};
+  if (with_analysis) {
+    spec["analysis"] = {
+        {"prometheus", {{"address", "http://127.0.0.1:9"}}}, {"interval", "5s"}, {"window", "1m"}};
+  }
+  return {{"apiVersion", "modelrollout.io/v1alpha1"},
+          {"kind", "ModelRollout"},
+          {"metadata", {{"name", "m"}, {"namespace", "ml"}}},
+          {"spec", spec}};
+}
+
+json httpRoute() {
+  return {
+      {"apiVersion", "gateway.networking.k8s.io/v1"},
+      {"kind", "HTTPRoute"},
+      {"metadata", {{"name", "m"}, {"namespace", "ml"}}},
+      {"spec",
+       {{"rules",
+         json::array({{{"backendRefs",
+                        json::array({{{"name", "m-stable"}, {"port", 80}, {"weight", 100}},
+                                     {{"name", "m-canary"}, {"port", 80}, {"weight", 0}}})}}})}}}};
+}
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    api.setStatusSubresource(res::modelRollouts());
+    api.setStatusSubresource(res::deployments());
+    api.seed(res::httpRoutes(), httpRoute());
+    ReconcilerDeps deps;
+    deps.api = &api;
+    deps.clock = &clock;
+    deps.analyzer = &analyzer;
+    deps.cache = [this](const k8s::ResourceType& t, const std::string& ns,
+                        const std::string& n) -> std::shared_ptr<const json> {
+      auto o = api.object(t, ns, n);
+      return o ? std::make_shared<const json>(*o) : nullptr;
+    };
+    deps.enqueue = [this](const k8s::ObjectKey&) { ++enqueued; };
+    deps.events = [this](const json&, const std::string& type, const std::string& reason,
+                         const std::string& message) {
+      events.push_back({type, reason, message});
+    };
+    reconciler = std::make_unique<ModelRolloutReconciler>(std::move(deps));
+  }
+
+  k8s::ReconcileResult pass() { return reconciler->reconcile({"ml", "m"}); }
+
+  // Plays kubelet: every managed Deployment becomes fully available.
+  void makeDeploymentsAvailable() {
+    for (const char* name : {"m-stable", "m-canary"}) {
+      auto d = api.object(res::deployments(), "ml", name);
+      if (!d) continue;
+      const int replicas = (*d)["spec"].value("replicas", 1);
+      (*d)["status"] = {{"observedGeneration", (*d)["metadata"]["generation"]},
+                        {"replicas", replicas},
+                        {"readyReplicas", replicas},
+                        {"availableReplicas", replicas},
+                        {"updatedReplicas", replicas}};
+      ASSERT_TRUE(api.updateStatus(res::deployments(), *d).isOk());
+    }
+  }
+
+  // Reconciles until the status stops changing (at most `max` passes), as the queue would.
+  void settle(int max = 6) {
+    for (int i = 0; i < max; ++i) {
+      const int before = api.count("updateStatus");
+      auto r = pass();
+      ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+      makeDeploymentsAvailable();
+      if (api.count("updateStatus") == before + 0 && i > 0) return;
+    }
+  }
+
+  json status() { return (*api.object(res::modelRollouts(), "ml", "m"))["status"]; }
+  int routeCanaryWeight() {
+    auto r = api.object(res::httpRoutes(), "ml", "m");
+    for (const auto& ref : (*r)["spec"]["rules"][0]["backendRefs"]) {
+      if (ref["name"] == "m-canary") return ref.value("weight", 1);
+    }
+    return -1;
+  }
+  void changeImage(const std::string& image, bool with_analysis = false) {
+    auto o = *api.object(res::modelRollouts(), "ml", "m");
+    o["spec"] = rollout(image, with_analysis)["spec"];
+    ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  }
+  bool hasEvent(const std::string& reason) const {
+    for (const auto& e : events) {
+      if (e.reason == reason) return true;
+    }
+    return false;
+  }
+
+  mr::testing::FakeApiClient api;
+  FakeClock clock;
+  ScriptedAnalyzer analyzer;
+  std::vector<RecordedEvent> events;
+  int enqueued = 0;
+  std::unique_ptr<ModelRolloutReconciler> reconciler;
+};
+
+TEST_F(ReconcilerTest, DeletedObjectIsANoOp) {
+  auto r = pass();
+  EXPECT_TRUE(r.error.isOk());
+  EXPECT_EQ(api.writes(), 0);
+}
+
+TEST_F(ReconcilerTest, FirstDeployCreatesStableAndServicesThenHealthy) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  EXPECT_TRUE(api.object(res::deployments(), "ml", "m-stable"));
+  EXPECT_FALSE(api.object(res::deployments(), "ml", "m-canary"));
+  for (const char* s : {"m", "m-stable", "m-canary"}) {
+    EXPECT_TRUE(api.object(res::services(), "ml", s)) << s;
+  }
+  EXPECT_EQ(status()["phase"], "Healthy");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  const auto stable = *api.object(res::deployments(), "ml", "m-stable");
+  EXPECT_EQ(stable["metadata"]["ownerReferences"][0]["kind"], "ModelRollout");
+}
+
+TEST_F(ReconcilerTest, NoOpReconcileWritesNothing) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  ASSERT_EQ(status()["phase"], "Healthy");
+  const int writes = api.writes();
+  auto r = pass();
+  EXPECT_TRUE(r.error.isOk());
+  EXPECT_EQ(api.writes(), writes) << "a steady-state pass must not write";
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_LE(*r.requeue_after, std::chrono::milliseconds(300000));
+}
+
+TEST_F(ReconcilerTest, NewTemplateStartsCanaryAtFirstStepAndHoldsIt) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  changeImage("img:2");
+  settle();
+  EXPECT_TRUE(api.object(res::deployments(), "ml", "m-canary"));
+  EXPECT_EQ(status()["phase"], "Progressing");
+  EXPECT_EQ(status()["currentStep"], 0);
+  EXPECT_EQ(status()["canaryWeight"], 1);
+  EXPECT_EQ(routeCanaryWeight(), 1);
+  // The hold of step 1 is 10 s: nothing advances before it.
+  clock.advance(std::chrono::seconds(5));
+  settle();
+  EXPECT_EQ(routeCanaryWeight(), 1);
+  clock.advance(std::chrono::seconds(6));
+  settle();
+  EXPECT_EQ(routeCanaryWeight(), 50);
+  EXPECT_EQ(status()["currentStep"], 1);
+}
+
+TEST_F(ReconcilerTest, TimeBasedCanaryIsPromotedAndBecomesStable) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  const std::string old_stable = status()["stableRevision"];
+  changeImage("img:2");
+  for (int i = 0; i < 12 && status()["phase"] != "Healthy"; ++i) {
+    clock.advance(std::chrono::seconds(11));
+    settle();
+  }
+  for (int i = 0; i < 12 && (status()["phase"] != "Healthy" || status().contains("canaryRevision"));
+       ++i) {
+    clock.advance(std::chrono::seconds(11));
+    settle();
+  }
+  EXPECT_EQ(status()["phase"], "Healthy");
+  EXPECT_NE(status()["stableRevision"], old_stable);
+  const auto stable = *api.object(res::deployments(), "ml", "m-stable");
+  EXPECT_EQ(stable["spec"]["template"]["spec"]["containers"][0]["image"], "img:2");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  const auto canary = api.object(res::deployments(), "ml", "m-canary");
+  if (canary) {
+    EXPECT_EQ((*canary)["spec"]["replicas"], 0);
+  }
+  EXPECT_TRUE(hasEvent("StepAdvanced"));
+  EXPECT_TRUE(hasEvent("Promoted"));
+}
+
+TEST_F(ReconcilerTest, AbortAnnotationRollsBackWithinOnePassAndIsRemoved) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  changeImage("img:2");
+  settle();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  o["metadata"]["annotations"]["modelrollout.io/abort"] = "true";
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  events.clear();
+  auto r = pass();
+  ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  EXPECT_EQ(routeCanaryWeight(), 0) << "traffic must be back on stable after one pass";
+  EXPECT_EQ(status()["phase"], "RolledBack");
+  const auto after = *api.object(res::modelRollouts(), "ml", "m");
+  EXPECT_FALSE(after["metadata"].contains("annotations") &&
+               after["metadata"]["annotations"].contains("modelrollout.io/abort"));
+  ASSERT_TRUE(hasEvent("Aborted"));
+  for (const auto& e : events) {
+    if (e.reason == "Aborted") EXPECT_EQ(e.type, "Warning");
+  }
+}
+
+TEST_F(ReconcilerTest, FailedCheckRollsBackWithTheMetricInStatus) {
+  api.seed(res::modelRollouts(), rollout("img:1", true));
+  settle();
+  changeImage("img:2", true);
+  settle();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  clock.advance(std::chrono::seconds(6));
+  settle(2);
+  ASSERT_EQ(analyzer.requests.size(), 1u);
+  const auto& req = analyzer.requests[0];
+  EXPECT_EQ(req.rollout, "m");
+  EXPECT_EQ(req.namespace_name, "ml");
+  EXPECT_EQ(req.step, 0);
+  analysis::AnalysisResult result;
+  result.verdict = analysis::Verdict::kFail;
+  result.time = clock.now();
+  result.canary_revision = req.canary_revision;
+  result.step = 0;
+  result.message = "drift 0.31 > 0.2";
+  analysis::MetricResult m;
+  m.name = "drift";
+  m.verdict = analysis::Verdict::kFail;
+  m.value = 0.31;
+  m.threshold = "<= 0.2";
+  m.sample_size = 1200;
+  m.query = "sum by (le) (...)";
+  result.metrics.push_back(m);
+  analyzer.answer(result);
+  EXPECT_GE(enqueued, 1) << "a finished check re-enqueues its rollout";
+  settle();
+  EXPECT_EQ(status()["phase"], "RolledBack");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ(status()["lastAnalysis"]["metrics"][0]["name"], "drift");
+  EXPECT_DOUBLE_EQ(status()["lastAnalysis"]["metrics"][0]["value"].get<double>(), 0.31);
+  EXPECT_NE(status()["message"].get<std::string>().find("drift"), std::string::npos)
+      << status()["message"];
+}
+
+TEST_F(ReconcilerTest, StatusWriteConflictFailsThePassWithoutEvents) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  api.injectError("updateStatus",
+                  Status(StatusCode::kConflict, "the object has been modified", 409, "Conflict"));
+  auto r = pass();
+  EXPECT_FALSE(r.error.isOk());
+  EXPECT_EQ(r.error.code(), StatusCode::kConflict);
+  EXPECT_TRUE(events.empty()) << "events follow a successful status write only";
+  settle();
+  EXPECT_EQ(status()["phase"], "Healthy");
+}
+
+TEST_F(ReconcilerTest, MissingRouteIsDegradedNotAnError) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  ASSERT_TRUE(api.remove(res::httpRoutes(), "ml", "m").isOk());
+  settle();
+  EXPECT_EQ(status()["phase"], "Degraded");
+}
+
+TEST_F(ReconcilerTest, InvalidSpecIsDegradedWithTheFieldNamed) {
+  json bad = rollout("img:1", false);
+  bad["spec"]["steps"] = json::array({{{"weight", 50}}, {{"weight", 10}}});
+  api.seed(res::modelRollouts(), bad);
+  auto r = pass();
+  EXPECT_TRUE(r.error.isOk());
+  EXPECT_EQ(status()["phase"], "Degraded");
+  EXPECT_NE(status().dump().find("spec.steps"), std::string::npos) << status().dump();
+  EXPECT_FALSE(api.object(res::deployments(), "ml", "m-stable"));
+}
+
+}  // namespace
+}  // namespace mr::reconcile
