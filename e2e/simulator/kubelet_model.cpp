@@ -154,7 +154,14 @@ Json KubeletModel::observedStatus(const std::string& ns, const std::string& name
 ReadyView KubeletModel::readyView(const std::string& ns, const std::string& name) const {
   const auto it = states_.find(Key{ns, name});
   if (it == states_.end()) return {};
-  return {it->second.ready_replicas, it->second.ready_template};
+  const State& s = it->second;
+  return {s.ready_replicas, s.ready_hash, s.ready_template.is_null() ? nullptr : &s.ready_template};
+}
+
+bool KubeletModel::settled(const std::string& ns, const std::string& name) const {
+  const auto it = states_.find(Key{ns, name});
+  return it == states_.end() || (it->second.ready_hash == it->second.target_hash &&
+                                 it->second.ready_replicas == it->second.target_replicas);
 }
 
 std::vector<std::pair<std::string, std::string>> KubeletModel::keys() const {

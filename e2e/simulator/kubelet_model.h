@@ -26,9 +26,11 @@ namespace mr::sim {
 using Json = nlohmann::json;
 
 // What is serving behind a Deployment right now.
+// `ready_template` points into the model: valid until its next observe/advance/forget.
 struct ReadyView {
   int ready_replicas = 0;
-  Json ready_template;  // PodTemplateSpec of the ready pods; null when none ever became ready
+  std::string ready_hash;                // templateHash of the ready pods; "" when none
+  const Json* ready_template = nullptr;  // their PodTemplateSpec; null when none
 };
 
 class KubeletModel {
@@ -48,6 +50,8 @@ class KubeletModel {
   Json observedStatus(const std::string& ns, const std::string& name) const;
   // Ready pods of a Deployment; zero replicas and a null template when unknown.
   ReadyView readyView(const std::string& ns, const std::string& name) const;
+  // True when the ready pods match the spec (nothing left to wait for).
+  bool settled(const std::string& ns, const std::string& name) const;
   std::vector<std::pair<std::string, std::string>> keys() const;  // (namespace, name)
 
   // A stable short hash of a pod template, like Kubernetes' pod-template-hash.

@@ -7,9 +7,13 @@
 namespace mr::sim {
 namespace {
 
+// Reads metadata without copying subtrees: this runs for every object on every tick.
 std::pair<std::string, std::string> keyOf(const Json& object) {
-  const Json meta = object.value("metadata", Json::object());
-  return {meta.value("namespace", ""), meta.value("name", "")};
+  const auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return {};
+  const auto ns = meta->find("namespace"), name = meta->find("name");
+  return {ns != meta->end() && ns->is_string() ? ns->get<std::string>() : "",
+          name != meta->end() && name->is_string() ? name->get<std::string>() : ""};
 }
 
 // The revision label of a pod template; the template hash when the label is absent.
@@ -48,7 +52,7 @@ std::vector<StatusWrite> Simulation::tick(const ClusterSnapshot& snapshot, Stead
   }
   rollouts_ = std::move(live);
   for (const auto& rollout : snapshot.rollouts)
-    serveRollout(*rollout, routes, services, dt);
+    serveRollout(rollout, routes, services, dt);
   return writes;
 }
 
@@ -59,29 +63,38 @@ std::vector<StatusWrite> Simulation::syncDeployments(const ClusterSnapshot& snap
     const Key key = keyOf(*d);
     current.emplace(key, d);
     const auto seen = seen_deployments_.find(key);
-    if (seen == seen_deployments_.end() || seen->second != d) kubelet_.observe(*d, now);
+    if (seen == seen_deployments_.end() || seen->second != d) {
+      kubelet_.observe(*d, now);
+      needs_check_.insert(key);
+    }
   }
   for (const auto& [key, d] : seen_deployments_) {
     if (!current.count(key)) {
       kubelet_.forget(key.first, key.second);
       written_.erase(key);
+      needs_check_.erase(key);
     }
   }
   seen_deployments_ = std::move(current);
   kubelet_.advance(now);
 
+  // Only Deployments that changed, wait for readiness, or await the echo of a write are
+  // checked, so a steady cluster costs nothing here.
   std::vector<StatusWrite> writes;
-  for (const auto& [key, d] : seen_deployments_) {
-    Json desired = kubelet_.desiredStatus(key.first, key.second, wall_now);
-    if (deploymentStatusEquivalent(desired, kubelet_.observedStatus(key.first, key.second))) {
+  for (auto it = needs_check_.begin(); it != needs_check_.end();) {
+    const auto& [ns, name] = *it;
+    Json desired = kubelet_.desiredStatus(ns, name, wall_now);
+    if (deploymentStatusEquivalent(desired, kubelet_.observedStatus(ns, name))) {
+      written_.erase(*it);
+      it = kubelet_.settled(ns, name) ? needs_check_.erase(it) : std::next(it);
       continue;
     }
-    const auto w = written_.find(key);
-    if (w != written_.end() && deploymentStatusEquivalent(desired, w->second.status) &&
-        now - w->second.at < options_.rewrite_after) {
-      continue;  // written recently; the watch has not shown it yet
-    }
-    writes.push_back({key.first, key.second, std::move(desired)});
+    const auto w = written_.find(*it);
+    const bool recently_written = w != written_.end() &&
+                                  deploymentStatusEquivalent(desired, w->second.status) &&
+                                  now - w->second.at < options_.rewrite_after;
+    if (!recently_written) writes.push_back({ns, name, std::move(desired)});
+    ++it;
   }
   return writes;
 }
@@ -95,29 +108,41 @@ TrafficSplit Simulation::lastSplit(const std::string& ns, const std::string& nam
   return it == rollouts_.end() ? TrafficSplit{} : it->second.split;
 }
 
-void Simulation::serveRollout(const Json& rollout, const std::map<Key, ObjectPtr>& routes,
+Result<TrafficSplit> Simulation::currentSplit(const ObjectPtr& rollout, RolloutState& state,
+                                              const std::map<Key, ObjectPtr>& routes,
+                                              const std::map<Key, ObjectPtr>& services) {
+  const auto [ns, name] = keyOf(*rollout);
+  if (state.routing_source != rollout || !state.routing) {
+    state.routing_source = rollout;
+    state.routing = routingOf(*rollout);
+    state.route_source = nullptr;
+  }
+  const Result<RoutingRef>& ref = *state.routing;
+  if (!ref.isOk()) return ref.status();
+  if (ref->kind == RouterKind::kReplicaRatio) {
+    return splitFromReplicas(kubelet_.readyView(ns, name + "-stable").ready_replicas,
+                             kubelet_.readyView(ns, name + "-canary").ready_replicas);
+  }
+  const auto& objects = ref->kind == RouterKind::kHttpRoute ? routes : services;
+  const auto it = objects.find({ns, ref->object_name});
+  if (it == objects.end()) {
+    return notFound("route object " + ns + "/" + ref->object_name + " not found");
+  }
+  if (state.route_source != it->second || !state.route_split) {
+    state.route_source = it->second;
+    state.route_split = ref->kind == RouterKind::kHttpRoute
+                            ? splitFromHttpRoute(*it->second, name)
+                            : splitFromVirtualService(*it->second, name, ref->routes);
+  }
+  return *state.route_split;
+}
+
+void Simulation::serveRollout(const ObjectPtr& rollout, const std::map<Key, ObjectPtr>& routes,
                               const std::map<Key, ObjectPtr>& services,
                               std::chrono::nanoseconds dt) {
-  const auto [ns, name] = keyOf(rollout);
+  const auto [ns, name] = keyOf(*rollout);
   RolloutState& state = rollouts_[{ns, name}];
-  Result<TrafficSplit> split = TrafficSplit{};
-  Result<RoutingRef> ref = routingOf(rollout);
-  if (!ref.isOk()) {
-    split = ref.status();
-  } else if (ref->kind == RouterKind::kReplicaRatio) {
-    split = splitFromReplicas(kubelet_.readyView(ns, name + "-stable").ready_replicas,
-                              kubelet_.readyView(ns, name + "-canary").ready_replicas);
-  } else {
-    const auto& objects = ref->kind == RouterKind::kHttpRoute ? routes : services;
-    const auto it = objects.find({ns, ref->object_name});
-    if (it == objects.end()) {
-      split = notFound("route object " + ns + "/" + ref->object_name + " not found");
-    } else if (ref->kind == RouterKind::kHttpRoute) {
-      split = splitFromHttpRoute(*it->second, name);
-    } else {
-      split = splitFromVirtualService(*it->second, name, ref->routes);
-    }
-  }
+  Result<TrafficSplit> split = currentSplit(rollout, state, routes, services);
   if (!split.isOk()) {
     if (state.warning != split.status().message()) {
       state.warning = split.status().message();
@@ -149,29 +174,30 @@ void Simulation::serveRole(const std::string& ns, const std::string& rollout,
   const auto seen = seen_deployments_.find({ns, deployment});
   if (seen == seen_deployments_.end()) return;  // a route to nothing: no server to count it
   const ReadyView view = kubelet_.readyView(ns, deployment);
-  if (view.ready_replicas == 0 || view.ready_template.is_null()) {
+  if (view.ready_replicas == 0 || view.ready_template == nullptr) {
     const Json target = seen->second->value("spec", Json::object()).value("template", Json());
     RoleTick t;
     t.unavailable = n;
     metrics_.add({ns, rollout, role, revisionOf(target)}, t);
     return;
   }
-  metrics_.add({ns, rollout, role, revisionOf(view.ready_template)},
-               sampler_.serve(behaviorFor(view.ready_template), n));
+  const VersionInfo& version = versionFor(view.ready_hash, *view.ready_template);
+  metrics_.add({ns, rollout, role, version.revision}, sampler_.serve(version.behavior, n));
 }
 
-const CompiledBehavior& Simulation::behaviorFor(const Json& pod_template) {
-  const std::string hash = KubeletModel::templateHash(pod_template);
-  auto it = behaviors_.find(hash);
-  if (it != behaviors_.end()) return it->second;
+const Simulation::VersionInfo& Simulation::versionFor(const std::string& hash,
+                                                      const Json& pod_template) {
+  auto it = versions_.find(hash);
+  if (it != versions_.end()) return it->second;
   Result<ModelBehavior> behavior = parseBehavior(pod_template);
   if (!behavior.isOk() && bad_behaviors_.insert(hash).second) {
     spdlog::warn("pod template {}: {}; using default behaviour", hash,
                  behavior.status().toString());
   }
-  if (behaviors_.size() > 4096) behaviors_.clear();  // bound memory across many revisions
-  return behaviors_.emplace(hash, compileBehavior(behavior.isOk() ? *behavior : ModelBehavior{}))
-      .first->second;
+  if (versions_.size() > 4096) versions_.clear();  // bound memory across many revisions
+  VersionInfo info{revisionOf(pod_template),
+                   compileBehavior(behavior.isOk() ? *behavior : ModelBehavior{})};
+  return versions_.emplace(hash, std::move(info)).first->second;
 }
 
 }  // namespace mr::sim

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -72,15 +73,27 @@ class Simulation {
     double carry = 0;  // fractional requests not yet sent
     TrafficSplit split;
     std::string warning;  // last routing problem logged, to log each once
+    // Parsed routing, recomputed only when the rollout or route object changes (by pointer).
+    ObjectPtr routing_source;
+    std::optional<Result<RoutingRef>> routing;
+    ObjectPtr route_source;
+    std::optional<Result<TrafficSplit>> route_split;
+  };
+  struct VersionInfo {
+    std::string revision;
+    CompiledBehavior behavior;
   };
 
   std::vector<StatusWrite> syncDeployments(const ClusterSnapshot& snapshot, SteadyTime now,
                                            SystemTime wall_now);
-  void serveRollout(const Json& rollout, const std::map<Key, ObjectPtr>& routes,
+  void serveRollout(const ObjectPtr& rollout, const std::map<Key, ObjectPtr>& routes,
                     const std::map<Key, ObjectPtr>& services, std::chrono::nanoseconds dt);
   void serveRole(const std::string& ns, const std::string& rollout, const std::string& role,
                  uint64_t n);
-  const CompiledBehavior& behaviorFor(const Json& pod_template);
+  Result<TrafficSplit> currentSplit(const ObjectPtr& rollout, RolloutState& state,
+                                    const std::map<Key, ObjectPtr>& routes,
+                                    const std::map<Key, ObjectPtr>& services);
+  const VersionInfo& versionFor(const std::string& hash, const Json& pod_template);
 
   SimulationOptions options_;
   MetricsStore& metrics_;
@@ -89,8 +102,9 @@ class Simulation {
   std::map<Key, ObjectPtr> seen_deployments_;  // pointer identity = unchanged object
   std::map<Key, Written> written_;
   std::map<Key, RolloutState> rollouts_;
-  std::map<std::string, CompiledBehavior> behaviors_;  // by template hash
-  std::set<std::string> bad_behaviors_;                // hashes already warned about
+  std::set<Key> needs_check_;                    // Deployments whose status may need a write
+  std::map<std::string, VersionInfo> versions_;  // by template hash
+  std::set<std::string> bad_behaviors_;          // hashes already warned about
 };
 
 }  // namespace mr::sim

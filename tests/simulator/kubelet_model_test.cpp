@@ -62,7 +62,7 @@ TEST_F(KubeletModelTest, NewDeploymentBecomesAvailableAfterDelay) {
 TEST_F(KubeletModelTest, RollingUpdateShowsOldReadyThenAllUpdated) {
   model.observe(deployment(2, "m:1", 1), t0);
   model.advance(t0 + milliseconds(1000));
-  const Json old_template = model.readyView("ml", "m-stable").ready_template;
+  const Json old_template = *model.readyView("ml", "m-stable").ready_template;
 
   const SteadyTime t1 = t0 + milliseconds(5000);
   model.observe(deployment(2, "m:2", 2), t1);
@@ -72,14 +72,14 @@ TEST_F(KubeletModelTest, RollingUpdateShowsOldReadyThenAllUpdated) {
   EXPECT_EQ(s["observedGeneration"], 2);
   EXPECT_EQ(conditionReason(s, "Progressing"), "True/ReplicaSetUpdated");
   EXPECT_EQ(conditionReason(s, "Available"), "True/MinimumReplicasAvailable");
-  EXPECT_EQ(model.readyView("ml", "m-stable").ready_template, old_template)
+  EXPECT_EQ(*model.readyView("ml", "m-stable").ready_template, old_template)
       << "old pods keep serving during the rolling update";
 
   model.advance(t1 + milliseconds(1000));
   s = status();
   EXPECT_EQ(countsOf(s), (Counts{2, 2, 2, 2}));
   EXPECT_EQ(conditionReason(s, "Progressing"), "True/NewReplicaSetAvailable");
-  EXPECT_EQ(model.readyView("ml", "m-stable").ready_template["spec"]["containers"][0]["image"],
+  EXPECT_EQ((*model.readyView("ml", "m-stable").ready_template)["spec"]["containers"][0]["image"],
             "m:2");
 }
 

@@ -1,6 +1,7 @@
 #include "e2e/simulator/simulation.h"
 
 #include <gtest/gtest.h>
+#include <time.h>
 
 namespace mr::sim {
 namespace {
@@ -146,6 +147,60 @@ TEST_F(SimulationTest, DeletedRolloutDropsItsSeriesAndDeploymentIsForgotten) {
   run(1);
   EXPECT_EQ(store.seriesCount(), 0u);
   EXPECT_TRUE(sim.kubelet().keys().empty());
+}
+
+}  // namespace
+}  // namespace mr::sim
+
+namespace mr::sim {
+namespace {
+
+// 500 rollouts at 100 rps each must simulate far faster than real time.
+TEST(SimulationScaleTest, FiveHundredRolloutsAtHundredRpsIsCheap) {
+  MetricsStore store;
+  Simulation sim{SimulationOptions{100.0, milliseconds(0), milliseconds(2000), 1}, store};
+  ClusterSnapshot snapshot;
+  for (int i = 0; i < 500; ++i) {
+    const std::string name = "r" + std::to_string(i);
+    Json stable = deployment(name + "-stable", 2, "s", 0.001);
+    Json canary = deployment(name + "-canary", 1, "c", 0.01);
+    stable["metadata"]["name"] = name + "-stable";
+    canary["metadata"]["name"] = name + "-canary";
+    snapshot.deployments.push_back(object(stable));
+    snapshot.deployments.push_back(object(canary));
+    Json r = rollout("gateway");
+    r["metadata"]["name"] = name;
+    r["spec"]["trafficRouting"]["gatewayAPI"]["httpRoute"] = name;
+    snapshot.rollouts.push_back(object(r));
+    Json route = httpRoute(90, 10);
+    route["metadata"]["name"] = name;
+    route["spec"]["rules"][0]["backendRefs"][0]["name"] = name + "-stable";
+    route["spec"]["rules"][0]["backendRefs"][1]["name"] = name + "-canary";
+    snapshot.http_routes.push_back(object(route));
+  }
+  SteadyTime now{};
+  sim.tick(snapshot, now, SystemTime{}, milliseconds(100));  // first sight of everything
+  // Thread CPU time, so a busy shared machine does not fail the test.
+  const auto cpu = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  };
+  const double start = cpu();
+  for (int i = 0; i < 50; ++i) {  // 5 simulated seconds
+    now += milliseconds(100);
+    sim.tick(snapshot, now, SystemTime{}, milliseconds(100));
+  }
+  const double seconds = cpu() - start;
+  RecordProperty("seconds_per_simulated_second", std::to_string(seconds / 5));
+  std::printf("500 rollouts x 100 rps: %.1f ms CPU per simulated second\n", seconds / 5 * 1000);
+#ifdef __SANITIZE_ADDRESS__
+  constexpr double kBudget = 2.0;  // ASan/UBSan builds run several times slower
+#else
+  constexpr double kBudget = 0.5;
+#endif
+  EXPECT_LT(seconds / 5, kBudget) << "the simulator would not keep up in real time";
+  EXPECT_NEAR(static_cast<double>(store.requests({"ml", "r7", "stable", "s"}, "200")), 450, 40);
 }
 
 }  // namespace
