@@ -38,7 +38,8 @@ void ControllerApp::requestStop() {
 }
 
 int ControllerApp::run(const ReconcilerFactory& factory) {
-  auto config = k8s::loadClusterConfig(flags_.kubeconfig, flags_.context, k8s::processEnv(), clock_);
+  auto config =
+      k8s::loadClusterConfig(flags_.kubeconfig, flags_.context, k8s::processEnv(), clock_);
   if (!config.isOk()) {
     spdlog::error("cannot load cluster configuration: {}", config.status().toString());
     return 2;
@@ -83,7 +84,9 @@ int ControllerApp::run(const ReconcilerFactory& factory) {
     (health ? health_port_ : metrics_port_) = server->port();
     if (with_metrics) metrics_port_ = server->port();
     spdlog::info("serving {} on {} (port {})",
-                 health && with_metrics ? "probes and metrics" : health ? "probes" : "metrics",
+                 health && with_metrics ? "probes and metrics"
+                 : health               ? "probes"
+                                        : "metrics",
                  address, server->port());
     servers.push_back(std::move(server));
     return Status::ok();
@@ -96,7 +99,8 @@ int ControllerApp::run(const ReconcilerFactory& factory) {
     return 2;
   }
 
-  k8s::EventRecorder events(*client, clock_, {"modelrollout-controller", k8s::defaultLeaderIdentity()});
+  k8s::EventRecorder events(*client, clock_,
+                            {"modelrollout-controller", k8s::defaultLeaderIdentity()});
   ControllerContext context{*client, runtime, events, metrics, clock_, flags_};
   std::unique_ptr<k8s::Reconciler> reconciler = factory(context);
   runtime.startInformers();
@@ -104,10 +108,10 @@ int ControllerApp::run(const ReconcilerFactory& factory) {
   std::unique_ptr<k8s::LeaderElector> elector;
   std::thread election;
   if (flags_.leader_elect) {
-    k8s::LeaderElectionConfig lease{
-        flags_.leader_election_namespace.empty() ? config_namespace
-                                                 : flags_.leader_election_namespace,
-        flags_.leader_election_id, k8s::defaultLeaderIdentity()};
+    k8s::LeaderElectionConfig lease{flags_.leader_election_namespace.empty()
+                                        ? config_namespace
+                                        : flags_.leader_election_namespace,
+                                    flags_.leader_election_id, k8s::defaultLeaderIdentity()};
     if (Status s = k8s::LeaderElector::validate(lease); !s.isOk()) {
       spdlog::error("{}", s.toString());
       return 2;
@@ -145,7 +149,8 @@ int ControllerApp::run(const ReconcilerFactory& factory) {
     election.join();
   }
   events.stop();
-  for (auto& server : servers) server->stop();
+  for (auto& server : servers)
+    server->stop();
   std::lock_guard lock(mu_);
   if (leadership_lost_) {
     spdlog::error("leader election lost");

@@ -35,7 +35,8 @@ Result<ControllerFlags> parseFlags(const std::vector<std::string>& args) {
       {"health-probe-bind-address", text(f.health_probe_bind_address)},
       {"log-format",
        [&](const std::string& v) {
-         if (v != "json" && v != "text") return invalidArgument("--log-format must be json or text");
+         if (v != "json" && v != "text")
+           return invalidArgument("--log-format must be json or text");
          f.log_format = v;
          return Status::ok();
        }},
@@ -89,7 +90,8 @@ Result<ControllerFlags> parseFlags(const std::vector<std::string>& args) {
 }
 
 std::string helpText(const std::string& program) {
-  return "Usage: " + program + " [flags]\n"
+  return "Usage: " + program +
+         " [flags]\n"
          "Runs the ModelRollout controller: canary rollouts of ML model servers judged by "
          "Prometheus.\n\n"
          "Flags:\n"

@@ -13,21 +13,29 @@ namespace {
 
 const char* reasonPhrase(int code) {
   switch (code) {
-    case 200: return "OK";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
 }  // namespace
 
-ProbeServer::~ProbeServer() { stop(); }
+ProbeServer::~ProbeServer() {
+  stop();
+}
 
 Status ProbeServer::start(const std::string& address) {
   const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return invalidArgument("bind address needs host:port: " + address);
+  if (colon == std::string::npos)
+    return invalidArgument("bind address needs host:port: " + address);
   std::string host = address.substr(0, colon);
   const std::string port = address.substr(colon + 1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -65,9 +73,8 @@ Status ProbeServer::start(const std::string& address) {
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = ntohs(bound.ss_family == AF_INET6
-                    ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                    : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   thread_ = std::thread([this] { loop(); });
   return Status::ok();
 }

@@ -7,16 +7,24 @@ StatusCode statusCodeForHttp(int http_code, const std::string& reason) {
   if (reason == "Expired" || reason == "Gone") return StatusCode::kGone;
   switch (http_code) {
     case 400:
-    case 422: return StatusCode::kInvalidArgument;
+    case 422:
+      return StatusCode::kInvalidArgument;
     case 401:
-    case 403: return StatusCode::kPermissionDenied;
-    case 404: return StatusCode::kNotFound;
-    case 409: return reason == "AlreadyExists" ? StatusCode::kAlreadyExists : StatusCode::kConflict;
-    case 410: return StatusCode::kGone;
+    case 403:
+      return StatusCode::kPermissionDenied;
+    case 404:
+      return StatusCode::kNotFound;
+    case 409:
+      return reason == "AlreadyExists" ? StatusCode::kAlreadyExists : StatusCode::kConflict;
+    case 410:
+      return StatusCode::kGone;
     case 405:
-    case 415: return StatusCode::kUnimplemented;
-    case 429: return StatusCode::kUnavailable;
-    default: break;
+    case 415:
+      return StatusCode::kUnimplemented;
+    case 429:
+      return StatusCode::kUnavailable;
+    default:
+      break;
   }
   if (http_code >= 500) return StatusCode::kUnavailable;
   return StatusCode::kInternal;
@@ -26,20 +34,34 @@ namespace {
 
 std::string defaultReason(int http_code) {
   switch (http_code) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 415: return "UnsupportedMediaType";
-    case 422: return "Invalid";
-    case 429: return "TooManyRequests";
-    case 500: return "InternalError";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    default: return "";
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 405:
+      return "MethodNotAllowed";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 415:
+      return "UnsupportedMediaType";
+    case 422:
+      return "Invalid";
+    case 429:
+      return "TooManyRequests";
+    case 500:
+      return "InternalError";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "Timeout";
+    default:
+      return "";
   }
 }
 

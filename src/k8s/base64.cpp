@@ -47,7 +47,8 @@ std::string base64Encode(std::string_view bytes) {
     const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) |
                        (static_cast<unsigned char>(bytes[i + 1]) << 8) |
                        static_cast<unsigned char>(bytes[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(n >> shift) & 63]);
+    for (int shift : {18, 12, 6, 0})
+      out.push_back(kAlphabet[(n >> shift) & 63]);
   }
   const size_t rest = bytes.size() - i;
   if (rest > 0) {

@@ -25,12 +25,16 @@ std::optional<ObjectKey> ownerKeyOf(const Json& object, const ResourceType& prim
 
 ControllerRuntime::ControllerRuntime(ApiClient& client, const Clock& clock,
                                      ControllerOptions options, ControllerHooks hooks)
-    : clock_(clock), options_(std::move(options)), hooks_(std::move(hooks)),
+    : clock_(clock),
+      options_(std::move(options)),
+      hooks_(std::move(hooks)),
       queue_(clock, options_.rate_limit) {
   InformerOptions primary_options{options_.ns, "", options_.reflector};
   informers_.push_back(
       std::make_unique<Informer>(client, options_.primary, primary_options, clock));
-  const auto enqueue_self = [this](const ObjectPtr& o) { queue_.add(ObjectKey::of(*o).toString()); };
+  const auto enqueue_self = [this](const ObjectPtr& o) {
+    queue_.add(ObjectKey::of(*o).toString());
+  };
   informers_.back()->addHandler(
       {enqueue_self, [enqueue_self](const ObjectPtr&, const ObjectPtr& o) { enqueue_self(o); },
        enqueue_self});
@@ -53,14 +57,19 @@ ControllerRuntime::ControllerRuntime(ApiClient& client, const Clock& clock,
   }
 }
 
-ControllerRuntime::~ControllerRuntime() { stop(); }
+ControllerRuntime::~ControllerRuntime() {
+  stop();
+}
 
 void ControllerRuntime::startInformers() {
-  for (auto& informer : informers_) informer->start();
+  for (auto& informer : informers_)
+    informer->start();
 }
 
 void ControllerRuntime::startWorkers(Reconciler& reconciler) {
-  if (!workers_.empty()) return;
+  // Leadership may be won (on the election thread) while the process is stopping.
+  std::lock_guard lock(workers_mu_);
+  if (!workers_.empty() || stopping_) return;
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this, &reconciler] { workerLoop(reconciler); });
   }
@@ -85,7 +94,8 @@ void ControllerRuntime::workerLoop(Reconciler& reconciler) {
   std::mutex mu;
   std::condition_variable cv;
   std::unique_lock lock(mu);
-  while (!stopping_ && !hasSynced()) clock_.waitUntil(cv, lock, clock_.steadyNow() + Millis(50));
+  while (!stopping_ && !hasSynced())
+    clock_.waitUntil(cv, lock, clock_.steadyNow() + Millis(50));
   lock.unlock();
   while (auto key = queue_.get()) {
     processKey(reconciler, *key);
@@ -102,8 +112,7 @@ void ControllerRuntime::processKey(Reconciler& reconciler, const std::string& ke
     // A reconciler must not throw; if one does, treat it as an error rather than dying.
     result = ReconcileResult::failed(internalError(std::string("reconcile threw: ") + e.what()));
   }
-  const double seconds =
-      std::chrono::duration<double>(clock_.steadyNow() - started).count();
+  const double seconds = std::chrono::duration<double>(clock_.steadyNow() - started).count();
   std::string outcome;
   if (!result.error.isOk()) {
     outcome = "error";
@@ -122,12 +131,14 @@ void ControllerRuntime::processKey(Reconciler& reconciler, const std::string& ke
 }
 
 void ControllerRuntime::stop() {
+  std::lock_guard lock(workers_mu_);
   if (stopping_.exchange(true)) return;
   queue_.shutDownWithDrain();
   for (auto& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
-  for (auto& informer : informers_) informer->stop();
+  for (auto& informer : informers_)
+    informer->stop();
 }
 
 }  // namespace mr::k8s

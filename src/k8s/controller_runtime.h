@@ -14,6 +14,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -98,6 +99,7 @@ class ControllerRuntime {
   ControllerHooks hooks_;
   WorkQueue queue_;
   std::vector<std::unique_ptr<Informer>> informers_;
+  std::mutex workers_mu_;  // guards workers_ against start/stop from different threads
   std::vector<std::thread> workers_;
   std::atomic<bool> stopping_{false};
 };

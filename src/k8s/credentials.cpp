@@ -16,7 +16,8 @@ namespace mr::k8s {
 namespace {
 
 std::string trimToken(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
+    s.pop_back();
   return s;
 }
 
@@ -139,12 +140,14 @@ Result<ExecCredential> runExecPlugin(const ExecConfig& config) {
   if (config.command.empty()) return invalidArgument("exec plugin has no command");
   const std::string api_version =
       config.api_version.empty() ? "client.authentication.k8s.io/v1" : config.api_version;
-  const std::string exec_info = nlohmann::json{{"apiVersion", api_version},
-                                               {"kind", "ExecCredential"},
-                                               {"spec", {{"interactive", false}}}}
-                                    .dump();
+  const std::string exec_info = nlohmann::json{
+      {"apiVersion", api_version},
+      {"kind", "ExecCredential"},
+      {"spec",
+       {{"interactive", false}}}}.dump();
   int out_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return internalError("pipe: " + std::string(strerror(errno)));
+  if (pipe2(out_pipe, O_CLOEXEC) != 0)
+    return internalError("pipe: " + std::string(strerror(errno)));
   const pid_t pid = fork();
   if (pid < 0) return internalError("fork: " + std::string(strerror(errno)));
   if (pid == 0) {
@@ -153,10 +156,12 @@ Result<ExecCredential> runExecPlugin(const ExecConfig& config) {
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     if (!config.working_dir.empty() && chdir(config.working_dir.c_str()) != 0) _exit(126);
     setenv("KUBERNETES_EXEC_INFO", exec_info.c_str(), 1);
-    for (const auto& [k, v] : config.env) setenv(k.c_str(), v.c_str(), 1);
+    for (const auto& [k, v] : config.env)
+      setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(config.command.c_str()));
-    for (const std::string& a : config.args) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : config.args)
+      argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execvp(argv[0], argv.data());
     _exit(127);

@@ -13,7 +13,9 @@ EventRecorder::EventRecorder(ApiClient& client, const Clock& clock, EventRecorde
   thread_ = std::thread([this] { loop(); });
 }
 
-EventRecorder::~EventRecorder() { stop(); }
+EventRecorder::~EventRecorder() {
+  stop();
+}
 
 bool EventRecorder::record(const Json& object, EventType type, const std::string& reason,
                            const std::string& message) {
@@ -55,15 +57,15 @@ void EventRecorder::write(const Pending& p) {
   const std::string type = p.type == EventType::kWarning ? "Warning" : "Normal";
   const std::string ns = p.involved.value("namespace", "default");
   const std::string key = p.involved.value("kind", "") + "/" + ns + "/" +
-                          p.involved.value("name", "") + "/" + p.involved.value("uid", "") +
-                          "/" + type + "/" + p.reason + "/" + p.message;
+                          p.involved.value("name", "") + "/" + p.involved.value("uid", "") + "/" +
+                          type + "/" + p.reason + "/" + p.message;
   const std::string now = formatRfc3339(p.at);
 
   if (auto it = cache_.find(key); it != cache_.end()) {
     Aggregate& agg = it->second;
     const Json patch = {{"count", agg.count + 1}, {"lastTimestamp", now}};
-    auto patched = client_.patch(resources::coreEvents(), agg.ns, agg.event_name,
-                                 PatchType::kMerge, patch);
+    auto patched =
+        client_.patch(resources::coreEvents(), agg.ns, agg.event_name, PatchType::kMerge, patch);
     if (patched.isOk()) {
       ++agg.count;
       lru_.splice(lru_.begin(), lru_, agg.lru);
@@ -78,11 +80,11 @@ void EventRecorder::write(const Pending& p) {
   }
 
   char suffix[24];
-  snprintf(suffix, sizeof suffix, "%llx",
-           static_cast<unsigned long long>(
-               std::chrono::duration_cast<std::chrono::nanoseconds>(p.at.time_since_epoch())
-                   .count()) +
-               sequence_++);
+  snprintf(
+      suffix, sizeof suffix, "%llx",
+      static_cast<unsigned long long>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(p.at.time_since_epoch()).count()) +
+          sequence_++);
   const std::string name = p.involved.value("name", "object") + "." + suffix;
   const Json event = {
       {"apiVersion", "v1"},

@@ -28,10 +28,13 @@ std::string resourceVersionOf(const Json& object) {
 
 Informer::Informer(ApiClient& client, ResourceType type, InformerOptions options,
                    const Clock& clock)
-    : type_(type), options_(std::move(options)),
+    : type_(type),
+      options_(std::move(options)),
       reflector_(client, std::move(type), reflectorOptions(options_), *this, clock) {}
 
-Informer::~Informer() { stop(); }
+Informer::~Informer() {
+  stop();
+}
 
 void Informer::addHandler(ResourceEventHandler handler) {
   handlers_.push_back(std::move(handler));

@@ -73,10 +73,12 @@ Status applyUser(const Entry& user, ClusterConfig& config, const Clock& clock) {
     // client-go resolves a command containing a path separator against the kubeconfig.
     if (ec.command.find('/') != std::string::npos) ec.command = resolvePath(ec.command, user.dir);
     if (const YAML::Node args = exec["args"]; args && args.IsSequence()) {
-      for (const auto& a : args) ec.args.push_back(a.as<std::string>());
+      for (const auto& a : args)
+        ec.args.push_back(a.as<std::string>());
     }
     if (const YAML::Node env = exec["env"]; env && env.IsSequence()) {
-      for (const auto& e : env) ec.env.emplace_back(str(e, "name"), str(e, "value"));
+      for (const auto& e : env)
+        ec.env.emplace_back(str(e, "name"), str(e, "value"));
     }
     ec.working_dir = user.dir;
     auto first = runExecPlugin(ec);
@@ -151,12 +153,14 @@ Result<ClusterConfig> loadKubeconfig(const std::vector<std::string>& files,
     auto cluster = clusters.find(cluster_name);
     if (cluster == clusters.end()) return notFound("cluster \"" + cluster_name + "\" not found");
     config.server = str(cluster->second.node, "server");
-    while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
+    while (!config.server.empty() && config.server.back() == '/')
+      config.server.pop_back();
     if (config.server.empty()) return invalidArgument("cluster " + cluster_name + " has no server");
     auto ca = dataOrFile(cluster->second, "certificate-authority");
     if (!ca.isOk()) return ca.status();
     config.ca_pem = *ca;
-    config.insecure_skip_tls_verify = str(cluster->second.node, "insecure-skip-tls-verify") == "true";
+    config.insecure_skip_tls_verify =
+        str(cluster->second.node, "insecure-skip-tls-verify") == "true";
     config.tls_server_name = str(cluster->second.node, "tls-server-name");
     if (const std::string ns = str(ctx->second.node, "namespace"); !ns.empty()) {
       config.default_namespace = ns;
@@ -195,7 +199,8 @@ Result<ClusterConfig> loadInClusterConfig(const EnvLookup& env, const Clock& clo
     config.default_namespace = *ns;
   } else if (auto ns_file = readFile(service_account_dir + "/namespace"); ns_file.isOk()) {
     std::string value = *ns_file;
-    while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
+    while (!value.empty() && (value.back() == '\n' || value.back() == ' '))
+      value.pop_back();
     if (!value.empty()) config.default_namespace = value;
   }
   config.description = "in-cluster service account";
@@ -209,7 +214,8 @@ Result<ClusterConfig> loadClusterConfig(const std::string& kubeconfig_flag,
   if (auto list = env("KUBECONFIG"); list && !list->empty()) {
     std::vector<std::string> files;
     std::stringstream in(*list);
-    for (std::string part; std::getline(in, part, ':');) files.push_back(part);
+    for (std::string part; std::getline(in, part, ':');)
+      files.push_back(part);
     return loadKubeconfig(files, context_flag, clock);
   }
   if (auto host = env("KUBERNETES_SERVICE_HOST"); host && !host->empty()) {

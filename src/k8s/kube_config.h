@@ -41,9 +41,9 @@ Result<ClusterConfig> loadKubeconfig(const std::vector<std::string>& files,
                                      const std::string& context, const Clock& clock);
 
 constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
-Result<ClusterConfig> loadInClusterConfig(const EnvLookup& env, const Clock& clock,
-                                          const std::string& service_account_dir =
-                                              kServiceAccountDir);
+Result<ClusterConfig> loadInClusterConfig(
+    const EnvLookup& env, const Clock& clock,
+    const std::string& service_account_dir = kServiceAccountDir);
 
 // The resolution order above.
 Result<ClusterConfig> loadClusterConfig(const std::string& kubeconfig_flag,

@@ -7,8 +7,10 @@ namespace mr::k8s {
 namespace {
 
 std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -118,13 +120,19 @@ Result<LabelSelector> LabelSelector::fromJson(const Json& selector) {
     for (const Json& expr : *it) {
       Requirement req{expr.value("key", ""), Op::kIn, {}};
       const std::string op = expr.value("operator", "");
-      if (op == "In") req.op = Op::kIn;
-      else if (op == "NotIn") req.op = Op::kNotIn;
-      else if (op == "Exists") req.op = Op::kExists;
-      else if (op == "DoesNotExist") req.op = Op::kNotExists;
-      else return invalidArgument("unknown matchExpressions operator '" + op + "'");
+      if (op == "In")
+        req.op = Op::kIn;
+      else if (op == "NotIn")
+        req.op = Op::kNotIn;
+      else if (op == "Exists")
+        req.op = Op::kExists;
+      else if (op == "DoesNotExist")
+        req.op = Op::kNotExists;
+      else
+        return invalidArgument("unknown matchExpressions operator '" + op + "'");
       if (auto values = expr.find("values"); values != expr.end() && values->is_array()) {
-        for (const Json& v : *values) req.values.push_back(v.get<std::string>());
+        for (const Json& v : *values)
+          req.values.push_back(v.get<std::string>());
       }
       out.requirements_.push_back(std::move(req));
     }
@@ -177,16 +185,29 @@ std::string LabelSelector::toString() const {
     if (!out.empty()) out += ",";
     const auto join = [&] {
       std::string s = "(";
-      for (size_t i = 0; i < req.values.size(); ++i) s += (i ? "," : "") + req.values[i];
+      for (size_t i = 0; i < req.values.size(); ++i)
+        s += (i ? "," : "") + req.values[i];
       return s + ")";
     };
     switch (req.op) {
-      case Op::kEquals: out += req.key + "=" + req.values.at(0); break;
-      case Op::kNotEquals: out += req.key + "!=" + req.values.at(0); break;
-      case Op::kExists: out += req.key; break;
-      case Op::kNotExists: out += "!" + req.key; break;
-      case Op::kIn: out += req.key + " in " + join(); break;
-      case Op::kNotIn: out += req.key + " notin " + join(); break;
+      case Op::kEquals:
+        out += req.key + "=" + req.values.at(0);
+        break;
+      case Op::kNotEquals:
+        out += req.key + "!=" + req.values.at(0);
+        break;
+      case Op::kExists:
+        out += req.key;
+        break;
+      case Op::kNotExists:
+        out += "!" + req.key;
+        break;
+      case Op::kIn:
+        out += req.key + " in " + join();
+        break;
+      case Op::kNotIn:
+        out += req.key + " notin " + join();
+        break;
     }
   }
   return out;

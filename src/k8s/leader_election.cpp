@@ -1,9 +1,9 @@
 #include "k8s/leader_election.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <random>
-#include <spdlog/spdlog.h>
 
 #include "common/time_format.h"
 
@@ -20,7 +20,9 @@ std::string defaultLeaderIdentity() {
 
 LeaderElector::LeaderElector(ApiClient& client, LeaderElectionConfig config, const Clock& clock,
                              LeaderCallbacks callbacks)
-    : client_(client), config_(std::move(config)), clock_(clock),
+    : client_(client),
+      config_(std::move(config)),
+      clock_(clock),
       callbacks_(std::move(callbacks)) {}
 
 Status LeaderElector::validate(const LeaderElectionConfig& c) {
@@ -62,11 +64,12 @@ void LeaderElector::observe(const Json& lease) {
 
 Json LeaderElector::buildLease(const Json* existing, bool takeover) const {
   const std::string now = formatRfc3339Micro(clock_.now());
-  Json lease = existing ? *existing : Json{{"apiVersion", "coordination.k8s.io/v1"},
-                                           {"kind", "Lease"},
-                                           {"metadata",
-                                            {{"name", config_.lease_name},
-                                             {"namespace", config_.lease_namespace}}}};
+  Json lease = existing
+                   ? *existing
+                   : Json{{"apiVersion", "coordination.k8s.io/v1"},
+                          {"kind", "Lease"},
+                          {"metadata",
+                           {{"name", config_.lease_name}, {"namespace", config_.lease_namespace}}}};
   Json& spec = lease["spec"];
   if (!spec.is_object()) spec = Json::object();
   const int transitions = spec.value("leaseTransitions", 0);
@@ -168,7 +171,8 @@ void LeaderElector::setLeader(bool leader) {
 bool LeaderElector::waitRetry() {
   std::unique_lock lock(mu_);
   const SteadyTime until = clock_.steadyNow() + config_.retry_period;
-  while (!stopped_ && clock_.steadyNow() < until) clock_.waitUntil(cv_, lock, until);
+  while (!stopped_ && clock_.steadyNow() < until)
+    clock_.waitUntil(cv_, lock, until);
   return !stopped_;
 }
 

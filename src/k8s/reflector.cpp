@@ -8,18 +8,26 @@ namespace mr::k8s {
 
 const char* reflectorStateName(Reflector::State state) {
   switch (state) {
-    case Reflector::State::kList: return "List";
-    case Reflector::State::kWatch: return "Watch";
-    case Reflector::State::kBackoff: return "Backoff";
-    case Reflector::State::kStopped: return "Stopped";
+    case Reflector::State::kList:
+      return "List";
+    case Reflector::State::kWatch:
+      return "Watch";
+    case Reflector::State::kBackoff:
+      return "Backoff";
+    case Reflector::State::kStopped:
+      return "Stopped";
   }
   return "Unknown";
 }
 
 Reflector::Reflector(ApiClient& client, ResourceType type, ReflectorOptions options,
                      ReflectorSink& sink, const Clock& clock, RandomSource random)
-    : client_(client), type_(std::move(type)), options_(std::move(options)), sink_(sink),
-      clock_(clock), backoff_(options_.backoff, std::move(random)) {}
+    : client_(client),
+      type_(std::move(type)),
+      options_(std::move(options)),
+      sink_(sink),
+      clock_(clock),
+      backoff_(options_.backoff, std::move(random)) {}
 
 Reflector::State Reflector::step() {
   State current;
@@ -30,10 +38,17 @@ Reflector::State Reflector::step() {
   }
   State next = current;
   switch (current) {
-    case State::kList: next = doList(); break;
-    case State::kWatch: next = doWatch(); break;
-    case State::kBackoff: next = doBackoff(); break;
-    case State::kStopped: break;
+    case State::kList:
+      next = doList();
+      break;
+    case State::kWatch:
+      next = doWatch();
+      break;
+    case State::kBackoff:
+      next = doBackoff();
+      break;
+    case State::kStopped:
+      break;
   }
   std::lock_guard lock(mu_);
   if (cancel_.cancelled) next = State::kStopped;
@@ -64,8 +79,8 @@ Reflector::State Reflector::fail(const Status& error, State then) {
   backoff_until_ = now + backoff_delay_;
   after_backoff_ = then;
   spdlog::warn("{}: {} failed ({}); retrying {} in {}ms", type_.plural,
-               then == State::kList ? "list" : "watch", error.toString(),
-               reflectorStateName(then), backoff_delay_.count());
+               then == State::kList ? "list" : "watch", error.toString(), reflectorStateName(then),
+               backoff_delay_.count());
   return State::kBackoff;
 }
 
@@ -84,7 +99,8 @@ Reflector::State Reflector::doList() {
     }
     Json& body = *page;
     if (auto it = body.find("items"); it != body.end() && it->is_array()) {
-      for (Json& item : *it) items.push_back(std::move(item));
+      for (Json& item : *it)
+        items.push_back(std::move(item));
     }
     const Json& meta = body.contains("metadata") ? body["metadata"] : Json::object();
     rv = meta.value("resourceVersion", "");

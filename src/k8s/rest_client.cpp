@@ -1,13 +1,13 @@
 #include "k8s/rest_client.h"
 
+#include <cpprest/http_client.h>
+#include <cpprest/uri_builder.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/ssl.hpp>
-#include <cpprest/http_client.h>
-#include <cpprest/uri_builder.h>
-#include <spdlog/spdlog.h>
 
 #include "k8s/api_status.h"
 #include "k8s/watch_parser.h"
@@ -93,9 +93,12 @@ bool waitCancellable(pplx::task<T>& task, const CancelToken& cancel,
 
 std::string patchContentType(PatchType type) {
   switch (type) {
-    case PatchType::kMerge: return "application/merge-patch+json";
-    case PatchType::kJson: return "application/json-patch+json";
-    case PatchType::kStrategicMerge: return "application/strategic-merge-patch+json";
+    case PatchType::kMerge:
+      return "application/merge-patch+json";
+    case PatchType::kJson:
+      return "application/json-patch+json";
+    case PatchType::kStrategicMerge:
+      return "application/strategic-merge-patch+json";
   }
   return "application/merge-patch+json";
 }
@@ -110,8 +113,8 @@ std::string metaString(const Json& object, const char* field) {
 
 RestClient::RestClient(ClusterConfig config, RestClientOptions options, const Clock& clock)
     : config_(std::move(config)), options_(std::move(options)), clock_(clock) {
-  auto client_config = makeConfig(std::chrono::duration_cast<std::chrono::seconds>(
-      options_.request_timeout));
+  auto client_config =
+      makeConfig(std::chrono::duration_cast<std::chrono::seconds>(options_.request_timeout));
   client_ = std::make_unique<http_client>(config_.server, *client_config);
 }
 
@@ -135,7 +138,8 @@ Result<std::unique_ptr<RestClient>> RestClient::create(ClusterConfig config,
     }
   }
   try {
-    return std::unique_ptr<RestClient>(new RestClient(std::move(config), std::move(options), clock));
+    return std::unique_ptr<RestClient>(
+        new RestClient(std::move(config), std::move(options), clock));
   } catch (const std::exception& e) {
     return invalidArgument(std::string("cannot create HTTP client: ") + e.what());
   }
@@ -171,8 +175,8 @@ std::unique_ptr<http_client_config> RestClient::makeConfig(std::chrono::seconds 
 
 std::string RestClient::resourcePath(const ResourceType& type, const std::string& ns,
                                      const std::string& name, const std::string& subresource) {
-  std::string path = type.group.empty() ? "/api/" + type.version
-                                        : "/apis/" + type.group + "/" + type.version;
+  std::string path =
+      type.group.empty() ? "/api/" + type.version : "/apis/" + type.group + "/" + type.version;
   if (type.namespaced && !ns.empty()) path += "/namespaces/" + web::uri::encode_data_string(ns);
   path += "/" + type.plural;
   if (!name.empty()) path += "/" + web::uri::encode_data_string(name);
@@ -253,10 +257,10 @@ Result<Json> RestClient::update(const ResourceType& type, const Json& object) {
 }
 
 Result<Json> RestClient::updateStatus(const ResourceType& type, const Json& object) {
-  return request(methods::PUT,
-                 resourcePath(type, metaString(object, "namespace"), metaString(object, "name"),
-                              "status"),
-                 &object, "application/json", "update");
+  return request(
+      methods::PUT,
+      resourcePath(type, metaString(object, "namespace"), metaString(object, "name"), "status"),
+      &object, "application/json", "update");
 }
 
 Result<Json> RestClient::patch(const ResourceType& type, const std::string& ns,
@@ -270,8 +274,7 @@ Status RestClient::remove(const ResourceType& type, const std::string& ns,
                           const std::string& name) {
   const Json options = {
       {"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"propagationPolicy", "Background"}};
-  return request(methods::DEL, resourcePath(type, ns, name), &options, "application/json",
-                 "delete")
+  return request(methods::DEL, resourcePath(type, ns, name), &options, "application/json", "delete")
       .status();
 }
 
@@ -292,8 +295,8 @@ Status RestClient::watch(const ResourceType& type, const std::string& ns,
   const std::string what = "watch " + uri.to_string();
 
   // Reads time out individually, so this is an idle timeout detecting dead streams.
-  const auto idle = std::chrono::seconds(
-      std::max(options.timeout_seconds, 0) + options_.watch_idle_slack_seconds);
+  const auto idle = std::chrono::seconds(std::max(options.timeout_seconds, 0) +
+                                         options_.watch_idle_slack_seconds);
   bool observed = false;
   try {
     auto client = std::make_shared<http_client>(config_.server, *makeConfig(idle));
@@ -336,8 +339,10 @@ Status RestClient::watch(const ResourceType& type, const std::string& ns,
       }
       const size_t avail = stream.in_avail();
       const size_t want = avail == 0 ? 1 : std::min(avail, buffer->size());
-      pplx::task<size_t> read = stream.getn(buffer->data(), want).then(
-          [buffer](pplx::task<size_t> t) { return t.get(); });
+      pplx::task<size_t> read =
+          stream.getn(buffer->data(), want).then([buffer](pplx::task<size_t> t) {
+            return t.get();
+          });
       if (!waitCancellable(read, cancel, cts, clock_)) return Status::ok();
       const size_t n = read.get();
       if (n == 0) break;  // end of stream: the server's timeoutSeconds or a clean close

@@ -50,23 +50,20 @@ class RestClient final : public ApiClient {
                    const std::string& name) override;
   Result<Json> list(const ResourceType& type, const std::string& ns,
                     const ListOptions& options) override;
-  Result<Json> create(const ResourceType& type, const std::string& ns,
-                      const Json& object) override;
+  Result<Json> create(const ResourceType& type, const std::string& ns, const Json& object) override;
   Result<Json> update(const ResourceType& type, const Json& object) override;
   Result<Json> updateStatus(const ResourceType& type, const Json& object) override;
   Result<Json> patch(const ResourceType& type, const std::string& ns, const std::string& name,
                      PatchType patch_type, const Json& patch,
                      const std::string& subresource = "") override;
-  Status remove(const ResourceType& type, const std::string& ns,
-                const std::string& name) override;
+  Status remove(const ResourceType& type, const std::string& ns, const std::string& name) override;
   Status watch(const ResourceType& type, const std::string& ns, const WatchOptions& options,
                const std::function<void(const WatchEvent&)>& on_event,
                const CancelToken& cancel) override;
 
   // A raw request (path + query already encoded), for endpoints outside ApiClient.
   Result<Json> request(const std::string& method, const std::string& path_and_query,
-                       const Json* body, const std::string& content_type,
-                       const std::string& verb);
+                       const Json* body, const std::string& content_type, const std::string& verb);
 
   // "/apis/apps/v1/namespaces/ns/deployments/name/status"; empty parts are omitted.
   static std::string resourcePath(const ResourceType& type, const std::string& ns,

@@ -4,11 +4,16 @@ namespace mr::k8s {
 
 const char* watchEventTypeName(WatchEventType type) {
   switch (type) {
-    case WatchEventType::kAdded: return "ADDED";
-    case WatchEventType::kModified: return "MODIFIED";
-    case WatchEventType::kDeleted: return "DELETED";
-    case WatchEventType::kBookmark: return "BOOKMARK";
-    case WatchEventType::kError: return "ERROR";
+    case WatchEventType::kAdded:
+      return "ADDED";
+    case WatchEventType::kModified:
+      return "MODIFIED";
+    case WatchEventType::kDeleted:
+      return "DELETED";
+    case WatchEventType::kBookmark:
+      return "BOOKMARK";
+    case WatchEventType::kError:
+      return "ERROR";
   }
   return "UNKNOWN";
 }
@@ -16,8 +21,7 @@ const char* watchEventTypeName(WatchEventType type) {
 Result<WatchEvent> parseWatchEvent(std::string_view line) {
   Json frame = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (frame.is_discarded() || !frame.is_object()) {
-    return internalError("watch frame is not a JSON object: " +
-                         std::string(line.substr(0, 120)));
+    return internalError("watch frame is not a JSON object: " + std::string(line.substr(0, 120)));
   }
   auto type_it = frame.find("type");
   auto object_it = frame.find("object");
@@ -69,7 +73,8 @@ void WatchStreamDecoder::feed(std::string_view chunk, const Sink& sink) {
       line = pending_;
     }
     // Tolerate CRLF and blank keep-alive lines.
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+      line.remove_suffix(1);
     if (!line.empty()) sink(parseWatchEvent(line));
     pending_.clear();
   }

@@ -5,8 +5,7 @@
 
 namespace mr::k8s {
 
-WorkQueue::WorkQueue(const Clock& clock, RateLimitPolicy policy)
-    : clock_(clock), policy_(policy) {}
+WorkQueue::WorkQueue(const Clock& clock, RateLimitPolicy policy) : clock_(clock), policy_(policy) {}
 
 void WorkQueue::add(const std::string& key) {
   std::lock_guard lock(mu_);

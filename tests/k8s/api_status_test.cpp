@@ -6,8 +6,8 @@ namespace mr::k8s {
 namespace {
 
 std::string statusBody(int code, const std::string& reason, const std::string& message) {
-  return Json{{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-              {"message", message}, {"reason", reason}, {"code", code}}
+  return Json{{"kind", "Status"},   {"apiVersion", "v1"}, {"status", "Failure"},
+              {"message", message}, {"reason", reason},   {"code", code}}
       .dump();
 }
 
@@ -35,7 +35,8 @@ TEST(ApiStatus, MapsKubernetesStatusBodies) {
       {415, "UnsupportedMediaType", StatusCode::kUnimplemented, false},
   };
   for (const Case& c : cases) {
-    const Status s = statusFromHttpResponse(c.http, statusBody(c.http, c.reason, "msg " + c.reason));
+    const Status s =
+        statusFromHttpResponse(c.http, statusBody(c.http, c.reason, "msg " + c.reason));
     EXPECT_EQ(s.code(), c.want) << c.http << " " << c.reason;
     EXPECT_EQ(s.httpCode(), c.http);
     EXPECT_EQ(s.reason(), c.reason);

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "test_clock.h"
 #include "fake_api_client.h"
+#include "test_clock.h"
 
 namespace mr::k8s {
 namespace {
@@ -39,8 +39,11 @@ class ScriptedReconciler : public Reconciler {
 
 Json owned(const std::string& name, Json labels, Json owner_refs = Json::array()) {
   return {{"metadata",
-           {{"namespace", "ml"}, {"name", name}, {"labels", labels},
-            {"ownerReferences", owner_refs}, {"resourceVersion", "1"}}}};
+           {{"namespace", "ml"},
+            {"name", name},
+            {"labels", labels},
+            {"ownerReferences", owner_refs},
+            {"resourceVersion", "1"}}}};
 }
 
 TEST(OwnerKey, LabelFirstThenOwnerReference) {
@@ -49,7 +52,8 @@ TEST(OwnerKey, LabelFirstThenOwnerReference) {
             (ObjectKey{"ml", "x"}));
   EXPECT_EQ(ownerKeyOf(owned("y-stable", Json::object(),
                              {{{"apiVersion", "modelrollout.io/v1alpha1"},
-                               {"kind", "ModelRollout"}, {"name", "y"}}}),
+                               {"kind", "ModelRollout"},
+                               {"name", "y"}}}),
                        mr),
             (ObjectKey{"ml", "y"}));
   EXPECT_EQ(ownerKeyOf(owned("z", Json::object(),
@@ -151,9 +155,11 @@ TEST_F(RuntimeTest, StopDrainsInFlightReconcile) {
   ControllerRuntime runtime(api_, RealClock::instance(), options());
   runtime.startInformers();
   runtime.startWorkers(slow);
-  while (!runtime.hasSynced()) RealClock::instance().sleepFor(milliseconds(1));
+  while (!runtime.hasSynced())
+    RealClock::instance().sleepFor(milliseconds(1));
   runtime.enqueue({"ml", "x"});
-  while (runtime.queue().processingLen() == 0) RealClock::instance().sleepFor(milliseconds(1));
+  while (runtime.queue().processingLen() == 0)
+    RealClock::instance().sleepFor(milliseconds(1));
   runtime.stop();
   EXPECT_TRUE(slow.finished.load());
 }

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "test_clock.h"
 #include "fake_api_client.h"
+#include "test_clock.h"
 
 namespace mr::k8s {
 namespace {
@@ -76,7 +76,8 @@ TEST(EventRecorder, BoundedQueueDropsInsteadOfBlocking) {
   EventRecorder recorder(api, clock, {"c", "h", 2, 10});
   recorder.stop();  // no writer: the queue can only fill
   int accepted = 0;
-  for (int i = 0; i < 5; ++i) accepted += recorder.record(kRollout, EventType::kNormal, "R", "m");
+  for (int i = 0; i < 5; ++i)
+    accepted += recorder.record(kRollout, EventType::kNormal, "R", "m");
   EXPECT_EQ(accepted, 0);
   EXPECT_EQ(recorder.dropped(), 5u);
 }

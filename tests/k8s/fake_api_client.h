@@ -34,16 +34,23 @@ inline Json makeList(std::vector<Json> items, const std::string& rv) {
   return {{"kind", "List"}, {"metadata", {{"resourceVersion", rv}}}, {"items", items}};
 }
 
-inline WatchEvent event(WatchEventType type, Json object) { return {type, std::move(object)}; }
+inline WatchEvent event(WatchEventType type, Json object) {
+  return {type, std::move(object)};
+}
 
 inline WatchEvent bookmark(const std::string& rv) {
-  return {WatchEventType::kBookmark, {{"kind", "ConfigMap"}, {"metadata", {{"resourceVersion", rv}}}}};
+  return {WatchEventType::kBookmark,
+          {{"kind", "ConfigMap"}, {"metadata", {{"resourceVersion", rv}}}}};
 }
 
 inline WatchEvent expiredEvent() {
   return {WatchEventType::kError,
-          {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
-           {"message", "too old resource version"}, {"reason", "Expired"}, {"code", 410}}};
+          {{"kind", "Status"},
+           {"apiVersion", "v1"},
+           {"status", "Failure"},
+           {"message", "too old resource version"},
+           {"reason", "Expired"},
+           {"code", 410}}};
 }
 
 class ScriptedApiClient : public ApiClient {
@@ -93,7 +100,8 @@ class ScriptedApiClient : public ApiClient {
     std::lock_guard lock(mu_);
     if (auto f = takeFailure("get")) return *f;
     auto it = objects_.find(type.plural + "/" + (type.namespaced ? ns : "") + "/" + name);
-    if (it == objects_.end()) return Status(StatusCode::kNotFound, name + " not found", 404, "NotFound");
+    if (it == objects_.end())
+      return Status(StatusCode::kNotFound, name + " not found", 404, "NotFound");
     return it->second;
   }
   Result<Json> list(const ResourceType&, const std::string&, const ListOptions& options) override {
@@ -104,14 +112,16 @@ class ScriptedApiClient : public ApiClient {
     lists_.pop_front();
     return r;
   }
-  Result<Json> create(const ResourceType& type, const std::string& ns, const Json& object) override {
+  Result<Json> create(const ResourceType& type, const std::string& ns,
+                      const Json& object) override {
     std::lock_guard lock(mu_);
     writes_.push_back({"create", object});
     if (auto f = takeFailure("create")) return *f;
     Json copy = object;
     if (type.namespaced && !ns.empty()) copy["metadata"]["namespace"] = ns;
     const std::string key = keyOf(type, copy);
-    if (objects_.count(key)) return Status(StatusCode::kAlreadyExists, "exists", 409, "AlreadyExists");
+    if (objects_.count(key))
+      return Status(StatusCode::kAlreadyExists, "exists", 409, "AlreadyExists");
     copy["metadata"]["resourceVersion"] = std::to_string(++rv_);
     objects_[key] = copy;
     return copy;

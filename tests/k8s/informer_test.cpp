@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "test_clock.h"
 #include "fake_api_client.h"
 #include "k8s/label_selector.h"
+#include "test_clock.h"
 
 namespace mr::k8s {
 namespace {
@@ -44,7 +44,9 @@ TEST(LabelSelector, FromMetav1LabelSelector) {
   ASSERT_TRUE(sel.isOk());
   EXPECT_EQ(sel->toString(), "app=a,v in (1,2)");
   EXPECT_TRUE(sel->matches({{"app", "a"}, {"v", "2"}}));
-  EXPECT_FALSE(LabelSelector::fromJson(Json::parse(R"({"matchExpressions":[{"key":"v","operator":"Gt"}]})")).isOk());
+  EXPECT_FALSE(
+      LabelSelector::fromJson(Json::parse(R"({"matchExpressions":[{"key":"v","operator":"Gt"}]})"))
+          .isOk());
 }
 
 class InformerTest : public ::testing::Test {
@@ -90,13 +92,16 @@ TEST_F(InformerTest, ManagedFieldsAreStrippedOnIngest) {
 TEST_F(InformerTest, HandlersSeeAddUpdateDeleteWithOldAndNew) {
   std::vector<std::string> log;
   Informer informer(api_, resources::configMaps(), {}, clock_);
-  informer.addHandler(
-      {[&](const ObjectPtr& o) { log.push_back("add@" + o->at("metadata").value("resourceVersion", "")); },
-       [&](const ObjectPtr& a, const ObjectPtr& b) {
-         log.push_back("update@" + a->at("metadata").value("resourceVersion", "") + "->" +
-                       b->at("metadata").value("resourceVersion", ""));
-       },
-       [&](const ObjectPtr& o) { log.push_back("delete@" + o->at("metadata").value("resourceVersion", "")); }});
+  informer.addHandler({[&](const ObjectPtr& o) {
+                         log.push_back("add@" + o->at("metadata").value("resourceVersion", ""));
+                       },
+                       [&](const ObjectPtr& a, const ObjectPtr& b) {
+                         log.push_back("update@" + a->at("metadata").value("resourceVersion", "") +
+                                       "->" + b->at("metadata").value("resourceVersion", ""));
+                       },
+                       [&](const ObjectPtr& o) {
+                         log.push_back("delete@" + o->at("metadata").value("resourceVersion", ""));
+                       }});
   informer.apply(WatchEventType::kAdded, makeObject("ns", "x", "1"));
   informer.apply(WatchEventType::kModified, makeObject("ns", "x", "2"));
   informer.apply(WatchEventType::kDeleted, makeObject("ns", "x", "3"));
@@ -114,9 +119,11 @@ TEST_F(InformerTest, ReadersKeepTheirSnapshotAfterUpdate) {
 
 TEST_F(InformerTest, RunsReflectorOnItsThreadAndSyncs) {
   api_.pushList(makeList({makeObject("ns", "x", "1")}, "1"));
-  api_.pushWatch({{testing::event(WatchEventType::kAdded, makeObject("ns", "y", "2"))}, Status::ok()});
+  api_.pushWatch(
+      {{testing::event(WatchEventType::kAdded, makeObject("ns", "y", "2"))}, Status::ok()});
   informer_.start();
-  for (int i = 0; i < 2000 && informer_.size() < 2; ++i) RealClock::instance().sleepFor(Millis(1));
+  for (int i = 0; i < 2000 && informer_.size() < 2; ++i)
+    RealClock::instance().sleepFor(Millis(1));
   EXPECT_TRUE(informer_.hasSynced());
   EXPECT_EQ(informer_.size(), 2u);
   informer_.stop();

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <map>
 
-#include "test_clock.h"
 #include "common/time_format.h"
 #include "k8s/base64.h"
+#include "test_clock.h"
 
 namespace mr::k8s {
 namespace {
@@ -108,12 +108,15 @@ TEST_F(KubeConfigTest, UnknownContextIsNotFound) {
 }
 
 TEST_F(KubeConfigTest, ClientCertificateDataAndCaDataAreBase64) {
-  const std::string path = write("config", "current-context: c\n"
-      "clusters: [{name: k, cluster: {server: 'https://h:1', certificate-authority-data: " +
-      base64Encode("CA") + "}}]\n"
-      "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
-      "users: [{name: u, user: {client-certificate-data: " + base64Encode("CERT") +
-      ", client-key-data: " + base64Encode("KEY") + "}}]\n");
+  const std::string path =
+      write("config",
+            "current-context: c\n"
+            "clusters: [{name: k, cluster: {server: 'https://h:1', certificate-authority-data: " +
+                base64Encode("CA") +
+                "}}]\n"
+                "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+                "users: [{name: u, user: {client-certificate-data: " +
+                base64Encode("CERT") + ", client-key-data: " + base64Encode("KEY") + "}}]\n");
   auto cfg = loadKubeconfig({path}, "", clock_);
   ASSERT_TRUE(cfg.isOk()) << cfg.status().toString();
   EXPECT_EQ(cfg->ca_pem, "CA");
@@ -125,10 +128,12 @@ TEST_F(KubeConfigTest, ClientCertificateDataAndCaDataAreBase64) {
 TEST_F(KubeConfigTest, ClientCertificateFilesResolveRelativeToKubeconfig) {
   write("sub/client.crt", "CERTFILE");
   write("sub/client.key", "KEYFILE");
-  const std::string path = write("sub/config", "current-context: c\n"
-      "clusters: [{name: k, cluster: {server: 'https://h:1'}}]\n"
-      "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
-      "users: [{name: u, user: {client-certificate: client.crt, client-key: client.key}}]\n");
+  const std::string path =
+      write("sub/config",
+            "current-context: c\n"
+            "clusters: [{name: k, cluster: {server: 'https://h:1'}}]\n"
+            "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+            "users: [{name: u, user: {client-certificate: client.crt, client-key: client.key}}]\n");
   auto cfg = loadKubeconfig({path}, "", clock_);
   ASSERT_TRUE(cfg.isOk()) << cfg.status().toString();
   EXPECT_EQ(cfg->client_certificate_pem, "CERTFILE");
@@ -136,10 +141,12 @@ TEST_F(KubeConfigTest, ClientCertificateFilesResolveRelativeToKubeconfig) {
 }
 
 TEST_F(KubeConfigTest, CertificateWithoutKeyIsInvalid) {
-  const std::string path = write("config", "current-context: c\n"
-      "clusters: [{name: k, cluster: {server: 'https://h:1'}}]\n"
-      "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
-      "users: [{name: u, user: {client-certificate-data: " + base64Encode("CERT") + "}}]\n");
+  const std::string path = write("config",
+                                 "current-context: c\n"
+                                 "clusters: [{name: k, cluster: {server: 'https://h:1'}}]\n"
+                                 "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+                                 "users: [{name: u, user: {client-certificate-data: " +
+                                     base64Encode("CERT") + "}}]\n");
   auto cfg = loadKubeconfig({path}, "", clock_);
   ASSERT_FALSE(cfg.isOk());
   EXPECT_EQ(cfg.status().code(), StatusCode::kInvalidArgument);
@@ -156,7 +163,9 @@ TEST_F(KubeConfigTest, ExecPluginTokenWithArgsEnvAndExpiry) {
         "\"status\":{\"token\":\"%s-%s\",\"expirationTimestamp\":\"2027-01-15T10:00:00Z\"}}' "
         "\"$1\" \"$PLUGIN_SUFFIX\"\n",
         true);
-  const std::string path = write("config", "current-context: c\n"
+  const std::string path = write(
+      "config",
+      "current-context: c\n"
       "clusters: [{name: k, cluster: {server: 'https://h:1'}}]\n"
       "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
       "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
@@ -183,10 +192,11 @@ TEST_F(KubeConfigTest, ExecPluginClientCertificate) {
         "#!/bin/sh\nprintf '{\"kind\":\"ExecCredential\",\"status\":"
         "{\"clientCertificateData\":\"C\",\"clientKeyData\":\"K\"}}'\n",
         true);
-  const std::string path = write("config", "current-context: c\n"
-      "clusters: [{name: k, cluster: {server: 'https://h:1'}}]\n"
-      "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
-      "users: [{name: u, user: {exec: {command: ./plugin.sh}}}]\n");
+  const std::string path = write("config",
+                                 "current-context: c\n"
+                                 "clusters: [{name: k, cluster: {server: 'https://h:1'}}]\n"
+                                 "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+                                 "users: [{name: u, user: {exec: {command: ./plugin.sh}}}]\n");
   auto cfg = loadKubeconfig({path}, "", clock_);
   ASSERT_TRUE(cfg.isOk()) << cfg.status().toString();
   EXPECT_EQ(cfg->client_certificate_pem, "C");
@@ -196,24 +206,28 @@ TEST_F(KubeConfigTest, ExecPluginClientCertificate) {
 
 TEST_F(KubeConfigTest, FailingExecPluginIsAnError) {
   write("plugin.sh", "#!/bin/sh\necho nope >&2\nexit 1\n", true);
-  const std::string path = write("config", "current-context: c\n"
-      "clusters: [{name: k, cluster: {server: 'https://h:1'}}]\n"
-      "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
-      "users: [{name: u, user: {exec: {command: ./plugin.sh}}}]\n");
+  const std::string path = write("config",
+                                 "current-context: c\n"
+                                 "clusters: [{name: k, cluster: {server: 'https://h:1'}}]\n"
+                                 "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
+                                 "users: [{name: u, user: {exec: {command: ./plugin.sh}}}]\n");
   auto cfg = loadKubeconfig({path}, "", clock_);
   ASSERT_FALSE(cfg.isOk());
   EXPECT_NE(cfg.status().message().find("plugin"), std::string::npos);
 }
 
 TEST_F(KubeConfigTest, KubeconfigListMergesFirstWins) {
-  const std::string a = write("a", "current-context: one\n"
-      "clusters: [{name: k, cluster: {server: 'https://first:1'}}]\n"
-      "contexts: [{name: one, context: {cluster: k}}]\n");
-  const std::string b = write("b", "current-context: two\n"
-      "clusters: [{name: k, cluster: {server: 'https://second:1'}}, "
-      "{name: k2, cluster: {server: 'https://k2:1'}}]\n"
-      "contexts: [{name: two, context: {cluster: k2}}]\n");
-  auto cfg = loadClusterConfig("", "", env({{"KUBECONFIG", a + ":" + (dir_ / "missing").string() + ":" + b}}), clock_);
+  const std::string a = write("a",
+                              "current-context: one\n"
+                              "clusters: [{name: k, cluster: {server: 'https://first:1'}}]\n"
+                              "contexts: [{name: one, context: {cluster: k}}]\n");
+  const std::string b = write("b",
+                              "current-context: two\n"
+                              "clusters: [{name: k, cluster: {server: 'https://second:1'}}, "
+                              "{name: k2, cluster: {server: 'https://k2:1'}}]\n"
+                              "contexts: [{name: two, context: {cluster: k2}}]\n");
+  auto cfg = loadClusterConfig(
+      "", "", env({{"KUBECONFIG", a + ":" + (dir_ / "missing").string() + ":" + b}}), clock_);
   ASSERT_TRUE(cfg.isOk()) << cfg.status().toString();
   EXPECT_EQ(cfg->server, "https://first:1");
   auto two = loadClusterConfig("", "two", env({{"KUBECONFIG", a + ":" + b}}), clock_);
@@ -250,15 +264,17 @@ TEST_F(KubeConfigTest, InClusterWithIpv6HostTokenRotationAndNamespace) {
 
 TEST_F(KubeConfigTest, HomeKubeconfigIsTheLastResort) {
   fs::create_directories(dir_ / ".kube");
-  write(".kube/config", "current-context: c\nclusters: [{name: k, cluster: {server: 'https://home:1'}}]\n"
-                        "contexts: [{name: c, context: {cluster: k}}]\n");
+  write(".kube/config",
+        "current-context: c\nclusters: [{name: k, cluster: {server: 'https://home:1'}}]\n"
+        "contexts: [{name: c, context: {cluster: k}}]\n");
   auto cfg = loadClusterConfig("", "", env({{"HOME", dir_.string()}}), clock_);
   ASSERT_TRUE(cfg.isOk()) << cfg.status().toString();
   EXPECT_EQ(cfg->server, "https://home:1");
 }
 
 TEST(Base64, RoundTripsAndRejectsGarbage) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     EXPECT_EQ(*base64Decode(base64Encode(s)), s);
   }
   EXPECT_EQ(*base64Decode("aGVs\nbG8="), "hello");

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "test_clock.h"
 #include "fake_api_client.h"
+#include "test_clock.h"
 
 namespace mr::k8s {
 namespace {
@@ -12,8 +12,8 @@ using std::chrono::seconds;
 using testing::ScriptedApiClient;
 
 LeaderElectionConfig config(const std::string& identity) {
-  return {"kube-system", "modelrollout-leader", identity, Millis(15000), Millis(10000),
-          Millis(2000)};
+  return {"kube-system", "modelrollout-leader", identity,
+          Millis(15000), Millis(10000),         Millis(2000)};
 }
 
 Json lease(ScriptedApiClient& api) {
@@ -70,10 +70,14 @@ TEST(LeaderElection, RenewTimeFromSkewedClockIsIgnored) {
   testing::TestClock clock;
   ScriptedApiClient api;
   api.put(resources::leases(),
-          {{"apiVersion", "coordination.k8s.io/v1"}, {"kind", "Lease"},
+          {{"apiVersion", "coordination.k8s.io/v1"},
+           {"kind", "Lease"},
            {"metadata", {{"name", "modelrollout-leader"}, {"namespace", "kube-system"}}},
-           {"spec", {{"holderIdentity", "x"}, {"leaseDurationSeconds", 15},
-                     {"renewTime", "2001-01-01T00:00:00.000000Z"}, {"leaseTransitions", 4}}}});
+           {"spec",
+            {{"holderIdentity", "x"},
+             {"leaseDurationSeconds", 15},
+             {"renewTime", "2001-01-01T00:00:00.000000Z"},
+             {"leaseTransitions", 4}}}});
   LeaderElector b(api, config("b"), clock);
   EXPECT_FALSE(b.tryAcquireOrRenew());
   clock.advance(seconds(16));
@@ -136,7 +140,8 @@ TEST(LeaderElection, RunStopsLeadingWhenRenewalsFailPastDeadline) {
   LeaderElector a(api, config("a"), clock, {[&] { ++started; }, [&] { ++stopped; }, nullptr});
   bool result = true;
   std::thread runner([&] { result = a.run(); });
-  while (started == 0) RealClock::instance().sleepFor(Millis(1));
+  while (started == 0)
+    RealClock::instance().sleepFor(Millis(1));
   // The API server goes away: every renewal fails.
   for (int i = 0; i < 20; ++i) {
     api.failNext("update", unavailable("down"));
@@ -159,7 +164,8 @@ TEST(LeaderElection, RunReleasesOnStop) {
   LeaderElector a(api, config("a"), clock, {[&] { ++started; }, nullptr, nullptr});
   bool result = false;
   std::thread runner([&] { result = a.run(); });
-  while (started == 0) RealClock::instance().sleepFor(Millis(1));
+  while (started == 0)
+    RealClock::instance().sleepFor(Millis(1));
   a.stop();
   runner.join();
   EXPECT_TRUE(result);

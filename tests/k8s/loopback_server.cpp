@@ -31,11 +31,16 @@ std::string urlDecode(const std::string& s) {
 
 const char* reasonPhrase(int code) {
   switch (code) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 404:
+      return "Not Found";
+    case 409:
+      return "Conflict";
+    default:
+      return "Status";
   }
 }
 
@@ -64,9 +69,8 @@ bool HttpConnection::sendAll(const std::string& data) {
 }
 
 void HttpConnection::respond(int code, const std::string& body, const std::string& content_type) {
-  sendAll("HTTP/1.1 " + std::to_string(code) + " " + reasonPhrase(code) +
-          "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
-          std::to_string(body.size()) + "\r\n\r\n" + body);
+  sendAll("HTTP/1.1 " + std::to_string(code) + " " + reasonPhrase(code) + "\r\nContent-Type: " +
+          content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 void HttpConnection::startChunked(int code) {
@@ -80,7 +84,9 @@ void HttpConnection::chunk(const std::string& data) {
   sendAll(size.str() + "\r\n" + data + "\r\n");
 }
 
-void HttpConnection::endChunked() { sendAll("0\r\n\r\n"); }
+void HttpConnection::endChunked() {
+  sendAll("0\r\n\r\n");
+}
 
 void HttpConnection::drop() {
   if (dropped_) return;
@@ -109,9 +115,11 @@ LoopbackServer::~LoopbackServer() {
   acceptor_.join();
   {
     std::lock_guard lock(mu_);
-    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+    for (int fd : open_fds_)
+      ::shutdown(fd, SHUT_RDWR);
   }
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
   ::close(listen_fd_);
 }
 

@@ -17,8 +17,8 @@ namespace mr::k8s::testing {
 
 struct HttpRequest {
   std::string method;
-  std::string path;   // without query
-  std::string query;  // raw, without '?'
+  std::string path;                            // without query
+  std::string query;                           // raw, without '?'
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   // Decoded value of a query parameter ("" if absent).

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include "test_clock.h"
 #include "fake_api_client.h"
 #include "k8s/informer.h"
+#include "test_clock.h"
 
 namespace mr::k8s {
 namespace {
@@ -26,7 +26,8 @@ struct RecordingSink : ReflectorSink {
   void replace(std::vector<Json> items, const std::string& rv) override {
     log.push_back("replace@" + rv + " n=" + std::to_string(items.size()));
     store.clear();
-    for (const Json& i : items) store[i["metadata"]["name"]] = i["metadata"]["resourceVersion"];
+    for (const Json& i : items)
+      store[i["metadata"]["name"]] = i["metadata"]["resourceVersion"];
   }
   void apply(WatchEventType type, Json object) override {
     const std::string name = object["metadata"]["name"];
@@ -34,8 +35,10 @@ struct RecordingSink : ReflectorSink {
                               : type == WatchEventType::kModified ? "mod "
                                                                   : "del ") +
                   name);
-    if (type == WatchEventType::kDeleted) store.erase(name);
-    else store[name] = object["metadata"]["resourceVersion"];
+    if (type == WatchEventType::kDeleted)
+      store.erase(name);
+    else
+      store[name] = object["metadata"]["resourceVersion"];
   }
 };
 
@@ -104,10 +107,17 @@ TEST_F(ReflectorTest, ExpiredEventRelistsImmediatelyAndReplaceDropsVanishedObjec
   // Mirror into a real informer store to check nothing is lost or duplicated.
   Informer informer(api_, resources::configMaps(), {}, clock_);
   std::vector<std::string> handler_log;
-  informer.addHandler({[&](const ObjectPtr& o) { handler_log.push_back("add " + o->at("metadata").value("name", "")); },
-                       [&](const ObjectPtr&, const ObjectPtr& o) { handler_log.push_back("update " + o->at("metadata").value("name", "")); },
-                       [&](const ObjectPtr& o) { handler_log.push_back("delete " + o->at("metadata").value("name", "")); }});
-  Reflector reflector(api_, resources::configMaps(), options(), informer, clock_, [] { return 0.0; });
+  informer.addHandler({[&](const ObjectPtr& o) {
+                         handler_log.push_back("add " + o->at("metadata").value("name", ""));
+                       },
+                       [&](const ObjectPtr&, const ObjectPtr& o) {
+                         handler_log.push_back("update " + o->at("metadata").value("name", ""));
+                       },
+                       [&](const ObjectPtr& o) {
+                         handler_log.push_back("delete " + o->at("metadata").value("name", ""));
+                       }});
+  Reflector reflector(api_, resources::configMaps(), options(), informer, clock_,
+                      [] { return 0.0; });
 
   api_.pushList(makeList({makeObject("ml", "a", "1"), makeObject("ml", "b", "2")}, "2"));
   reflector.step();
@@ -130,7 +140,8 @@ TEST_F(ReflectorTest, ExpiredEventRelistsImmediatelyAndReplaceDropsVanishedObjec
   ASSERT_EQ(handler_log.size(), 5u);
   std::sort(handler_log.begin(), handler_log.begin() + 2);
   std::sort(handler_log.begin() + 3, handler_log.end());
-  EXPECT_EQ(handler_log, (std::vector<std::string>{"add a", "add b", "update a", "add c", "delete b"}))
+  EXPECT_EQ(handler_log,
+            (std::vector<std::string>{"add a", "add b", "update a", "add c", "delete b"}))
       << "relist must report exactly the difference: no duplicate add of a";
 }
 

@@ -11,12 +11,14 @@
 namespace mr::k8s {
 namespace {
 
+using std::chrono::milliseconds;
 using testing::HttpConnection;
 using testing::HttpRequest;
 using testing::LoopbackServer;
-using std::chrono::milliseconds;
 
-const RealClock& clock() { return RealClock::instance(); }
+const RealClock& clock() {
+  return RealClock::instance();
+}
 
 std::unique_ptr<RestClient> clientFor(const LoopbackServer& server,
                                       RestClientOptions options = {}) {
@@ -29,7 +31,8 @@ std::unique_ptr<RestClient> clientFor(const LoopbackServer& server,
 }
 
 Json cm(const std::string& name, const std::string& rv) {
-  return {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+  return {{"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
           {"metadata", {{"namespace", "ml"}, {"name", name}, {"resourceVersion", rv}}}};
 }
 
@@ -40,16 +43,22 @@ std::string frame(const std::string& type, const Json& object) {
 TEST(RestClientIntegration, VerbsPathsHeadersAndStatusErrors) {
   LoopbackServer server([](const HttpRequest& req, HttpConnection& conn) {
     if (req.method == "GET" && req.path == "/api/v1/namespaces/ml/configmaps/missing") {
-      conn.respond(404, R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"configmaps \"missing\" not found","reason":"NotFound","code":404})");
+      conn.respond(
+          404,
+          R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"configmaps \"missing\" not found","reason":"NotFound","code":404})");
     } else if (req.method == "PUT") {
-      conn.respond(409, R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"the object has been modified","reason":"Conflict","code":409})");
+      conn.respond(
+          409,
+          R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"the object has been modified","reason":"Conflict","code":409})");
     } else if (req.method == "POST") {
       Json body = Json::parse(req.body);
       body["metadata"]["resourceVersion"] = "1";
       conn.respond(201, body.dump());
     } else {
-      conn.respond(200, Json{{"kind", "List"}, {"metadata", {{"resourceVersion", "7"}}},
-                             {"items", Json::array()}}.dump());
+      conn.respond(
+          200,
+          Json{{"kind", "List"}, {"metadata", {{"resourceVersion", "7"}}}, {"items", Json::array()}}
+              .dump());
     }
   });
   auto client = clientFor(server);
@@ -78,17 +87,20 @@ TEST(RestClientIntegration, VerbsPathsHeadersAndStatusErrors) {
   lo.label_selector = "modelrollout.io/rollout in (a,b)";
   lo.limit = 50;
   ASSERT_TRUE(client->list(resources::deployments(), "", lo).isOk());
-  ASSERT_TRUE(client->patch(resources::modelRollouts(), "ml", "r", PatchType::kMerge,
-                            {{"status", {{"phase", "Healthy"}}}}, "status")
+  ASSERT_TRUE(client
+                  ->patch(resources::modelRollouts(), "ml", "r", PatchType::kMerge,
+                          {{"status", {{"phase", "Healthy"}}}}, "status")
                   .isOk());
-  ASSERT_TRUE(client->patch(resources::services(), "ml", "s", PatchType::kJson,
-                            Json::array({{{"op", "add"}, {"path", "/x"}, {"value", 1}}}))
+  ASSERT_TRUE(client
+                  ->patch(resources::services(), "ml", "s", PatchType::kJson,
+                          Json::array({{{"op", "add"}, {"path", "/x"}, {"value", 1}}}))
                   .isOk());
   ASSERT_TRUE(client->remove(resources::namespaces(), "ignored", "team-a").isOk());
 
   auto reqs = server.requests();
   ASSERT_EQ(reqs.size(), 7u);
-  for (const auto& r : reqs) EXPECT_EQ(r.headers.at("authorization"), "Bearer s3cret");
+  for (const auto& r : reqs)
+    EXPECT_EQ(r.headers.at("authorization"), "Bearer s3cret");
   EXPECT_EQ(reqs[1].path, "/apis/apps/v1/namespaces/ml/deployments/d");
   EXPECT_EQ(reqs[2].path, "/apis/modelrollout.io/v1alpha1/namespaces/ml/modelrollouts");
   EXPECT_EQ(reqs[3].path, "/apis/apps/v1/deployments");
@@ -104,14 +116,17 @@ TEST(RestClientIntegration, VerbsPathsHeadersAndStatusErrors) {
 
   std::lock_guard lock(mu);
   const std::vector<std::pair<std::string, int>> want = {
-      {"get", 404}, {"update", 409}, {"create", 201}, {"list", 200},
-      {"patch", 200}, {"patch", 200}, {"delete", 200}};
+      {"get", 404},   {"update", 409}, {"create", 201}, {"list", 200},
+      {"patch", 200}, {"patch", 200},  {"delete", 200}};
   EXPECT_EQ(observed, want);
 }
 
 TEST(RestClientIntegration, TransportFailureIsRetryable) {
   int port;
-  { LoopbackServer gone([](const HttpRequest&, HttpConnection&) {}); port = gone.port(); }
+  {
+    LoopbackServer gone([](const HttpRequest&, HttpConnection&) {});
+    port = gone.port();
+  }
   ClusterConfig config;
   config.server = "http://127.0.0.1:" + std::to_string(port);
   auto client = RestClient::create(config);
@@ -141,19 +156,29 @@ TEST(RestClientIntegration, WatchDeliversSlowSplitEventsPromptly) {
     conn.startChunked();
     const std::string a = frame("ADDED", cm("a", "11"));
     const std::string b = frame("MODIFIED", cm("a", "12"));
-    const std::string c = frame("BOOKMARK", {{"kind", "ConfigMap"}, {"metadata", {{"resourceVersion", "13"}}}});
+    const std::string c =
+        frame("BOOKMARK", {{"kind", "ConfigMap"}, {"metadata", {{"resourceVersion", "13"}}}});
     conn.chunk(a.substr(0, 7));
     clock().sleepFor(milliseconds(150));
     conn.chunk(a.substr(7, 30));
     clock().sleepFor(milliseconds(150));
     conn.chunk(a.substr(37));
-    { std::lock_guard lock(mu); sent_at.push_back(clock().steadyNow()); }
+    {
+      std::lock_guard lock(mu);
+      sent_at.push_back(clock().steadyNow());
+    }
     clock().sleepFor(milliseconds(300));
     conn.chunk(b + c.substr(0, 5));  // one chunk: the end of one event and the start of the next
-    { std::lock_guard lock(mu); sent_at.push_back(clock().steadyNow()); }
+    {
+      std::lock_guard lock(mu);
+      sent_at.push_back(clock().steadyNow());
+    }
     clock().sleepFor(milliseconds(300));
     conn.chunk(c.substr(5));
-    { std::lock_guard lock(mu); sent_at.push_back(clock().steadyNow()); }
+    {
+      std::lock_guard lock(mu);
+      sent_at.push_back(clock().steadyNow());
+    }
     if (req.param("timeoutSeconds") == "5") conn.endChunked();
   });
   auto client = clientFor(server);
@@ -162,9 +187,9 @@ TEST(RestClientIntegration, WatchDeliversSlowSplitEventsPromptly) {
   options.resource_version = "10";
   options.timeout_seconds = 5;
   CancelToken cancel;
-  const Status s = client->watch(resources::configMaps(), "ml", options,
-                                 [&](const WatchEvent& e) { got.emplace_back(e, clock().steadyNow()); },
-                                 cancel);
+  const Status s = client->watch(
+      resources::configMaps(), "ml", options,
+      [&](const WatchEvent& e) { got.emplace_back(e, clock().steadyNow()); }, cancel);
   EXPECT_TRUE(s.isOk()) << s.toString();
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].first.type, WatchEventType::kAdded);
@@ -184,7 +209,8 @@ TEST(RestClientIntegration, WatchDeliversSlowSplitEventsPromptly) {
 TEST(RestClientIntegration, WatchNon2xxIsStatusAndIdleStreamTimesOut) {
   LoopbackServer server([&](const HttpRequest& req, HttpConnection& conn) {
     if (req.param("resourceVersion") == "forbidden") {
-      conn.respond(403, R"({"kind":"Status","message":"forbidden","reason":"Forbidden","code":403})");
+      conn.respond(403,
+                   R"({"kind":"Status","message":"forbidden","reason":"Forbidden","code":403})");
       return;
     }
     conn.startChunked();  // then silence: a dead stream
@@ -196,13 +222,15 @@ TEST(RestClientIntegration, WatchNon2xxIsStatusAndIdleStreamTimesOut) {
   WatchOptions wo;
   wo.resource_version = "forbidden";
   CancelToken cancel;
-  Status s = client->watch(resources::configMaps(), "", wo, [](const WatchEvent&) {}, cancel);
+  Status s = client->watch(
+      resources::configMaps(), "", wo, [](const WatchEvent&) {}, cancel);
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
 
   wo.resource_version = "1";
   wo.timeout_seconds = 1;
   const SteadyTime start = clock().steadyNow();
-  s = client->watch(resources::configMaps(), "", wo, [](const WatchEvent&) {}, cancel);
+  s = client->watch(
+      resources::configMaps(), "", wo, [](const WatchEvent&) {}, cancel);
   EXPECT_FALSE(s.isOk());
   EXPECT_TRUE(s.isRetryable()) << s.toString();
   EXPECT_LT(clock().steadyNow() - start, milliseconds(3900)) << "idle timeout did not fire";
@@ -220,7 +248,8 @@ TEST(RestClientIntegration, WatchCancelReturnsPromptly) {
     cancel.cancelled = true;
   });
   const SteadyTime start = clock().steadyNow();
-  const Status s = client->watch(resources::configMaps(), "", {}, [](const WatchEvent&) {}, cancel);
+  const Status s = client->watch(
+      resources::configMaps(), "", {}, [](const WatchEvent&) {}, cancel);
   canceller.join();
   EXPECT_TRUE(s.isOk());
   EXPECT_LT(clock().steadyNow() - start, milliseconds(1500));
@@ -233,9 +262,12 @@ TEST(RestClientIntegration, InformerResumesAfterDropAndRelistsAfterExpired) {
   LoopbackServer server([&](const HttpRequest& req, HttpConnection& conn) {
     if (req.param("watch") != "1") {
       const int n = ++lists;
-      Json items = n == 1 ? Json::array({cm("a", "10")}) : Json::array({cm("a", "12"), cm("c", "14")});
-      conn.respond(200, Json{{"kind", "ConfigMapList"}, {"metadata", {{"resourceVersion", n == 1 ? "10" : "14"}}},
-                             {"items", items}}.dump());
+      Json items =
+          n == 1 ? Json::array({cm("a", "10")}) : Json::array({cm("a", "12"), cm("c", "14")});
+      conn.respond(200, Json{{"kind", "ConfigMapList"},
+                             {"metadata", {{"resourceVersion", n == 1 ? "10" : "14"}}},
+                             {"items", items}}
+                            .dump());
       return;
     }
     const int n = ++watches;
@@ -248,9 +280,12 @@ TEST(RestClientIntegration, InformerResumesAfterDropAndRelistsAfterExpired) {
       clock().sleepFor(milliseconds(30));
       conn.drop();  // mid-stream, no terminating chunk
     } else if (n == 2) {
-      conn.chunk(frame("ERROR", {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
+      conn.chunk(frame("ERROR", {{"kind", "Status"},
+                                 {"apiVersion", "v1"},
+                                 {"status", "Failure"},
                                  {"message", "too old resource version: 12 (13)"},
-                                 {"reason", "Expired"}, {"code", 410}}));
+                                 {"reason", "Expired"},
+                                 {"code", 410}}));
       conn.endChunked();
     } else {
       clock().sleepFor(milliseconds(1500));
@@ -264,24 +299,38 @@ TEST(RestClientIntegration, InformerResumesAfterDropAndRelistsAfterExpired) {
   Informer informer(*client, resources::configMaps(), options, clock());
   std::mutex mu;
   std::vector<std::string> log;
-  const auto name = [](const ObjectPtr& o) { return (*o)["metadata"].value("name", "") + "@" + (*o)["metadata"].value("resourceVersion", ""); };
-  informer.addHandler({[&](const ObjectPtr& o) { std::lock_guard l(mu); log.push_back("add " + name(o)); },
-                       [&](const ObjectPtr&, const ObjectPtr& o) { std::lock_guard l(mu); log.push_back("update " + name(o)); },
-                       [&](const ObjectPtr& o) { std::lock_guard l(mu); log.push_back("delete " + name(o)); }});
+  const auto name = [](const ObjectPtr& o) {
+    return (*o)["metadata"].value("name", "") + "@" + (*o)["metadata"].value("resourceVersion", "");
+  };
+  informer.addHandler({[&](const ObjectPtr& o) {
+                         std::lock_guard l(mu);
+                         log.push_back("add " + name(o));
+                       },
+                       [&](const ObjectPtr&, const ObjectPtr& o) {
+                         std::lock_guard l(mu);
+                         log.push_back("update " + name(o));
+                       },
+                       [&](const ObjectPtr& o) {
+                         std::lock_guard l(mu);
+                         log.push_back("delete " + name(o));
+                       }});
   informer.start();
-  for (int i = 0; i < 500 && watches < 3; ++i) clock().sleepFor(milliseconds(10));
+  for (int i = 0; i < 500 && watches < 3; ++i)
+    clock().sleepFor(milliseconds(10));
   clock().sleepFor(milliseconds(100));
   informer.stop();
 
   std::vector<HttpRequest> watch_reqs;
-  for (const auto& r : server.requests()) if (r.param("watch") == "1") watch_reqs.push_back(r);
+  for (const auto& r : server.requests())
+    if (r.param("watch") == "1") watch_reqs.push_back(r);
   ASSERT_GE(watch_reqs.size(), 3u);
   EXPECT_EQ(watch_reqs[0].param("resourceVersion"), "10");
   EXPECT_EQ(watch_reqs[1].param("resourceVersion"), "12") << "must resume from the last RV seen";
   EXPECT_EQ(watch_reqs[2].param("resourceVersion"), "14") << "must watch from the relist's RV";
   EXPECT_EQ(lists.load(), 2) << "a dropped connection must not relist; 410 must";
   std::lock_guard l(mu);
-  EXPECT_EQ(log, (std::vector<std::string>{"add a@10", "add b@11", "update a@12", "add c@14", "delete b@11"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"add a@10", "add b@11", "update a@12", "add c@14",
+                                           "delete b@11"}));
   EXPECT_EQ(informer.size(), 2u);
   EXPECT_EQ(informer.get("ml", "b"), nullptr);
 }

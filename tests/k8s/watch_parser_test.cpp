@@ -8,8 +8,9 @@ namespace mr::k8s {
 namespace {
 
 std::string frame(const std::string& type, const std::string& name, const std::string& rv) {
-  return Json{{"type", type},
-              {"object", {{"kind", "Pod"}, {"metadata", {{"name", name}, {"resourceVersion", rv}}}}}}
+  return Json{
+             {"type", type},
+             {"object", {{"kind", "Pod"}, {"metadata", {{"name", name}, {"resourceVersion", rv}}}}}}
              .dump() +
          "\n";
 }
@@ -19,8 +20,10 @@ struct Collected {
   std::vector<Status> errors;
   WatchStreamDecoder::Sink sink() {
     return [this](Result<WatchEvent> e) {
-      if (e.isOk()) events.push_back(*e);
-      else errors.push_back(e.status());
+      if (e.isOk())
+        events.push_back(*e);
+      else
+        errors.push_back(e.status());
     };
   }
 };

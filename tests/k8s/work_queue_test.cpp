@@ -182,10 +182,12 @@ TEST(WorkQueue, ConcurrentWorkersNeverHoldTheSameKey) {
       }
     });
   }
-  for (int i = 0; i < 300; ++i) q.add("k" + std::to_string(i % 5));
+  for (int i = 0; i < 300; ++i)
+    q.add("k" + std::to_string(i % 5));
   RealClock::instance().sleepFor(milliseconds(100));
   q.shutDownWithDrain();
-  for (auto& t : workers) t.join();
+  for (auto& t : workers)
+    t.join();
   EXPECT_EQ(violations.load(), 0);
   EXPECT_GE(processed.load(), 5);
 }

@@ -1,0 +1,80 @@
+#include "controller/rollout_reconciler_factory.h"
+
+#include "analysis/prometheus_analyzer.h"
+#include "reconcile/modelrollout_reconciler.h"
+#include "reconcile/rollout_metrics.h"
+
+namespace mr::controller {
+namespace {
+
+// Owns the analyzer and metrics next to the reconciler. Members are destroyed in reverse
+// order: the reconciler goes first, then the analyzer answers or drops what is still queued
+// (its callbacks only touch the tracker and the runtime's queue, both still alive).
+class ModelRolloutController final : public k8s::Reconciler {
+ public:
+  explicit ModelRolloutController(ControllerContext& ctx)
+      : metrics_(*ctx.metrics.registry()),
+        analyzer_(analyzerOptions(ctx)),
+        reconciler_(deps(ctx)) {}
+
+  ~ModelRolloutController() override { analyzer_.shutdown(); }
+
+  k8s::ReconcileResult reconcile(const k8s::ObjectKey& key) override {
+    return reconciler_.reconcile(key);
+  }
+
+ private:
+  static analysis::PrometheusAnalyzerOptions analyzerOptions(ControllerContext& ctx) {
+    analysis::PrometheusAnalyzerOptions o;
+    o.threads = 4;
+    o.per_address_limit = 4;
+    o.clock = &ctx.clock;
+    o.registry = ctx.metrics.registry().get();
+    return o;
+  }
+
+  reconcile::ReconcilerDeps deps(ControllerContext& ctx) {
+    reconcile::ReconcilerDeps d;
+    d.api = &ctx.client;
+    d.clock = &ctx.clock;
+    d.analyzer = &analyzer_;
+    k8s::ControllerRuntime* runtime = &ctx.runtime;
+    d.cache = [runtime](const k8s::ResourceType& type, const std::string& ns,
+                        const std::string& name) -> std::shared_ptr<const nlohmann::json> {
+      k8s::Informer* informer = runtime->informer(type);
+      return informer ? informer->get(ns, name) : nullptr;
+    };
+    d.enqueue = [runtime](const k8s::ObjectKey& key) { runtime->enqueue(key); };
+    k8s::EventRecorder* events = &ctx.events;
+    d.events = [events](const nlohmann::json& object, const std::string& type,
+                        const std::string& reason, const std::string& message) {
+      // List items may lack apiVersion/kind; the Event's involvedObject needs both.
+      const auto& meta = object["metadata"];
+      const nlohmann::json involved = {
+          {"apiVersion", k8s::resources::modelRollouts().apiVersion()},
+          {"kind", k8s::resources::modelRollouts().kind},
+          {"metadata",
+           {{"name", meta.value("name", "")},
+            {"namespace", meta.value("namespace", "")},
+            {"uid", meta.value("uid", "")},
+            {"resourceVersion", meta.value("resourceVersion", "")}}}};
+      events->record(involved,
+                     type == "Warning" ? k8s::EventType::kWarning : k8s::EventType::kNormal, reason,
+                     message);
+    };
+    d.metrics = &metrics_;
+    return d;
+  }
+
+  reconcile::RolloutMetrics metrics_;
+  analysis::PrometheusAnalyzer analyzer_;
+  reconcile::ModelRolloutReconciler reconciler_;
+};
+
+}  // namespace
+
+std::unique_ptr<k8s::Reconciler> makeModelRolloutReconciler(ControllerContext& ctx) {
+  return std::make_unique<ModelRolloutController>(ctx);
+}
+
+}  // namespace mr::controller

@@ -1,0 +1,230 @@
+// The client runtime and the controller binary against the project's test API server
+// (e2e/apiserver, a separate implementation of the Kubernetes API).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "k8s/informer.h"
+#include "k8s/rest_client.h"
+#include "process_util.h"
+
+namespace mr::k8s {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace mr::k8s::testing;
+using std::chrono::milliseconds;
+
+const RealClock& clock() {
+  return RealClock::instance();
+}
+
+template <typename Pred>
+bool eventually(Pred pred, int timeout_ms = 10000) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (pred()) return true;
+    clock().sleepFor(milliseconds(10));
+  }
+  return pred();
+}
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("mr-k8s-apiserver-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    kubeconfig_ = (dir_ / "kubeconfig").string();
+    server_ = spawnProcess(
+        {MR_APISERVER_BIN, "--listen", "127.0.0.1:0", "--port-file", (dir_ / "port").string(),
+         "--kubeconfig-out", kubeconfig_, "--bookmark-interval", "1s"},
+        (dir_ / "apiserver.log").string());
+    ASSERT_NE(waitForText((dir_ / "apiserver.log").string(), "listening on", 15000), "")
+        << "test API server did not start";
+    ASSERT_NE(waitForText(kubeconfig_, "server", 5000), "");
+    auto config = loadKubeconfig({kubeconfig_}, "", clock());
+    ASSERT_TRUE(config.isOk()) << config.status().toString();
+    auto client = RestClient::create(*config);
+    ASSERT_TRUE(client.isOk()) << client.status().toString();
+    client_ = std::move(*client);
+    auto ns = client_->create(
+        resources::namespaces(), "",
+        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "itest"}}}});
+    ASSERT_TRUE(ns.isOk() || ns.status().code() == StatusCode::kAlreadyExists)
+        << ns.status().toString();
+  }
+  void TearDown() override {
+    if (server_.pid > 0) stopProcess(server_.pid, SIGTERM, 5000);
+    fs::remove_all(dir_);
+  }
+  Status faults(const Json& config) {
+    return client_->request("POST", "/admin/faults", &config, "application/json", "admin").status();
+  }
+  Json configMap(const std::string& name, const std::string& value) {
+    return {{"apiVersion", "v1"},
+            {"kind", "ConfigMap"},
+            {"metadata", {{"name", name}, {"namespace", "itest"}}},
+            {"data", {{"v", value}}}};
+  }
+
+  fs::path dir_;
+  std::string kubeconfig_;
+  Spawned server_;
+  std::unique_ptr<RestClient> client_;
+};
+
+TEST_F(ApiServerTest, ListWatchSeesChangesInOrderAndRelistsOnForced410) {
+  ASSERT_TRUE(client_->create(resources::configMaps(), "itest", configMap("pre", "0")).isOk());
+  InformerOptions options;
+  options.ns = "itest";
+  options.reflector.watch_timeout_seconds = 2;  // short streams so injected faults take effect
+  options.reflector.backoff.initial = milliseconds(100);
+  Informer informer(*client_, resources::configMaps(), options, clock());
+  std::mutex mu;
+  std::vector<std::string> log;
+  const auto describe = [](const ObjectPtr& o) {
+    return (*o)["metadata"].value("name", "") + "=" +
+           (*o).value("data", Json::object()).value("v", "");
+  };
+  informer.addHandler({[&](const ObjectPtr& o) {
+                         std::lock_guard l(mu);
+                         log.push_back("add " + describe(o));
+                       },
+                       [&](const ObjectPtr& a, const ObjectPtr& b) {
+                         if ((*a)["metadata"]["resourceVersion"] ==
+                             (*b)["metadata"]["resourceVersion"])
+                           return;
+                         std::lock_guard l(mu);
+                         log.push_back("update " + describe(b));
+                       },
+                       [&](const ObjectPtr& o) {
+                         std::lock_guard l(mu);
+                         log.push_back("delete " + describe(o));
+                       }});
+  informer.start();
+  ASSERT_TRUE(eventually([&] { return informer.hasSynced(); }));
+
+  ASSERT_TRUE(client_->create(resources::configMaps(), "itest", configMap("a", "1")).isOk());
+  auto a = client_->get(resources::configMaps(), "itest", "a");
+  ASSERT_TRUE(a.isOk());
+  (*a)["data"]["v"] = "2";
+  ASSERT_TRUE(client_->update(resources::configMaps(), *a).isOk());
+  ASSERT_TRUE(client_->remove(resources::configMaps(), "itest", "a").isOk());
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard l(mu);
+    return log.size() >= 4;
+  }));
+  {
+    std::lock_guard l(mu);
+    EXPECT_EQ(log, (std::vector<std::string>{"add pre=0", "add a=1", "update a=2", "delete a=2"}));
+    log.clear();
+  }
+
+  // Force 410 on the next watch; meanwhile objects change so the relist has work to do.
+  const int lists_before = informer.reflector().listCount();
+  ASSERT_TRUE(faults({{"expireNextWatches", 1}}).isOk());
+  ASSERT_TRUE(client_->create(resources::configMaps(), "itest", configMap("b", "1")).isOk());
+  ASSERT_TRUE(client_->remove(resources::configMaps(), "itest", "pre").isOk());
+  ASSERT_TRUE(eventually([&] { return informer.reflector().listCount() > lists_before; }))
+      << "forced 410 did not cause a relist";
+  ASSERT_TRUE(client_->create(resources::configMaps(), "itest", configMap("c", "1")).isOk());
+  ASSERT_TRUE(eventually([&] { return informer.get("itest", "c") != nullptr; }));
+  informer.stop();
+
+  EXPECT_EQ(informer.size(), 2u);
+  EXPECT_NE(informer.get("itest", "b"), nullptr);
+  EXPECT_EQ(informer.get("itest", "pre"), nullptr);
+  std::lock_guard l(mu);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "add b=1"), 1) << "b lost or duplicated";
+  EXPECT_EQ(std::count(log.begin(), log.end(), "delete pre=0"), 1) << "pre lost or duplicated";
+  EXPECT_EQ(std::count(log.begin(), log.end(), "add c=1"), 1);
+  EXPECT_EQ(log.size(), 3u);
+}
+
+TEST_F(ApiServerTest, DroppedWatchResumesWithoutRelist) {
+  InformerOptions options;
+  options.ns = "itest";
+  options.reflector.watch_timeout_seconds = 30;
+  options.reflector.backoff.initial = milliseconds(100);
+  ASSERT_TRUE(faults({{"dropWatchesAfterSeconds", 1}}).isOk());
+  Informer informer(*client_, resources::configMaps(), options, clock());
+  informer.start();
+  ASSERT_TRUE(eventually([&] { return informer.hasSynced(); }));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        client_->create(resources::configMaps(), "itest", configMap("d" + std::to_string(i), "1"))
+            .isOk());
+    clock().sleepFor(milliseconds(700));
+  }
+  ASSERT_TRUE(eventually([&] { return informer.size() == 3; }));
+  EXPECT_GE(informer.reflector().watchCount(), 2) << "watch was never dropped";
+  EXPECT_EQ(informer.reflector().listCount(), 1) << "a dropped watch must resume, not relist";
+  informer.stop();
+}
+
+TEST_F(ApiServerTest, ControllerBinaryReadinessMetricsLeaseAndCleanShutdown) {
+  // Started before the CRD exists, the controller cannot sync: it must report not ready.
+  const std::string log_path = (dir_ / "controller.log").string();
+  Spawned controller =
+      spawnProcess({MR_CONTROLLER_BIN, "--kubeconfig", kubeconfig_, "--leader-elect",
+                    "--leader-election-namespace", "itest", "--metrics-bind-address", "127.0.0.1:0",
+                    "--health-probe-bind-address", "127.0.0.1:0", "--log-format", "text"},
+                   log_path);
+  const std::string started = waitForText(log_path, "serving metrics", 10000);
+  ASSERT_NE(started, "") << "controller did not start";
+  std::smatch m;
+  const std::string text = started;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("serving probes on \\S+ \\(port (\\d+)\\)")));
+  const int health_port = std::stoi(m[1]);
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("serving metrics on \\S+ \\(port (\\d+)\\)")));
+  const int metrics_port = std::stoi(m[1]);
+  EXPECT_EQ(httpGet(health_port, "/healthz").code, 200);
+  clock().sleepFor(milliseconds(500));
+  EXPECT_EQ(httpGet(health_port, "/readyz").code, 503);
+
+  Json crd = yamlFileToJson(MR_SOURCE_DIR "/crds/modelrollout.io_modelrollouts.yaml");
+  auto created = client_->create(resources::customResourceDefinitions(), "", crd);
+  ASSERT_TRUE(created.isOk()) << created.status().toString();
+  EXPECT_TRUE(eventually([&] { return httpGet(health_port, "/readyz").code == 200; }, 40000))
+      << "controller never became ready";
+
+  Json rollout = Json::parse(R"({"apiVersion":"modelrollout.io/v1alpha1","kind":"ModelRollout",
+    "metadata":{"name":"fraud","namespace":"itest"},
+    "spec":{"replicas":1,"selector":{"matchLabels":{"app":"fraud"}},
+      "template":{"metadata":{"labels":{"app":"fraud"}},"spec":{"containers":[{"name":"s","image":"i:1"}]}},
+      "service":{"port":80,"targetPort":8080}}})");
+  auto r = client_->create(resources::modelRollouts(), "itest", rollout);
+  ASSERT_TRUE(r.isOk()) << r.status().toString();
+  EXPECT_TRUE(eventually([&] {
+    return httpGet(metrics_port, "/metrics")
+               .body.find("modelrollout_reconcile_total{result=\"success\"} 1") !=
+           std::string::npos;
+  })) << httpGet(metrics_port, "/metrics").body;
+  const std::string metrics = httpGet(metrics_port, "/metrics").body;
+  EXPECT_NE(metrics.find("modelrollout_api_requests_total{code=\"200\",verb=\"list\"}"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("modelrollout_leader 1"), std::string::npos);
+  EXPECT_NE(metrics.find("modelrollout_reconcile_duration_seconds_count 1"), std::string::npos);
+  auto lease = client_->get(resources::leases(), "itest", "modelrollout-controller-leader");
+  ASSERT_TRUE(lease.isOk()) << lease.status().toString();
+  EXPECT_NE((*lease)["spec"].value("holderIdentity", ""), "");
+
+  const long rss = residentKiB(controller.pid);
+  RecordProperty("controller_idle_rss_kib", std::to_string(rss));
+  std::printf("controller idle RSS: %ld KiB\n", rss);
+
+  EXPECT_EQ(stopProcess(controller.pid, SIGTERM, 10000), 0) << waitForText(log_path, "", 10);
+  lease = client_->get(resources::leases(), "itest", "modelrollout-controller-leader");
+  ASSERT_TRUE(lease.isOk());
+  EXPECT_EQ((*lease)["spec"].value("holderIdentity", "x"), "") << "lease not released on SIGTERM";
+  EXPECT_NE(waitForText(log_path, "stopped cleanly", 100), "");
+}
+
+}  // namespace
+}  // namespace mr::k8s
