@@ -31,7 +31,7 @@ json widget(const std::string& name, json spec = {{"image", "a/b:1"}},
           {"spec", spec}};
 }
 
-class HttpApiTest : public ::testing::Test {
+class ApiserverHttpApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ApiServerOptions opts;
@@ -55,7 +55,7 @@ class HttpApiTest : public ::testing::Test {
   std::unique_ptr<TestClient> client_;
 };
 
-TEST_F(HttpApiTest, CreateGetAndRealStatusBodies) {
+TEST_F(ApiserverHttpApiTest, CreateGetAndRealStatusBodies) {
   auto created = req("POST", kWidgets, widget("a"));
   ASSERT_EQ(created.code, 201) << created.body;
   json obj = created.json();
@@ -82,7 +82,7 @@ TEST_F(HttpApiTest, CreateGetAndRealStatusBodies) {
       std::string::npos);
 }
 
-TEST_F(HttpApiTest, OptimisticConcurrencyAndStatusSubresource) {
+TEST_F(ApiserverHttpApiTest, OptimisticConcurrencyAndStatusSubresource) {
   json obj = req("POST", kWidgets, widget("a")).json();
   std::string url = std::string(kWidgets) + "/a";
   json no_rv = obj;
@@ -123,7 +123,7 @@ TEST_F(HttpApiTest, OptimisticConcurrencyAndStatusSubresource) {
   EXPECT_EQ(jp.code, 422);
 }
 
-TEST_F(HttpApiTest, FinalizersAndOwnerReferenceCascade) {
+TEST_F(ApiserverHttpApiTest, FinalizersAndOwnerReferenceCascade) {
   json owner = req("POST", kWidgets, widget("owner")).json();
   json cm = {{"apiVersion", "v1"},
              {"kind", "ConfigMap"},
@@ -157,7 +157,7 @@ TEST_F(HttpApiTest, FinalizersAndOwnerReferenceCascade) {
   EXPECT_EQ(code, 404) << "garbage collector did not delete the dependent";
 }
 
-TEST_F(HttpApiTest, ListWithLimitContinueAndLabelSelectors) {
+TEST_F(ApiserverHttpApiTest, ListWithLimitContinueAndLabelSelectors) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(req("POST", kWidgets,
                   widget("w" + std::to_string(i), {{"image", "a/b:1"}},
@@ -185,7 +185,7 @@ TEST_F(HttpApiTest, ListWithLimitContinueAndLabelSelectors) {
   EXPECT_EQ(table["rows"].size(), 5u);
 }
 
-TEST_F(HttpApiTest, WatchInitialStateSelectorsAndBookmarks) {
+TEST_F(ApiserverHttpApiTest, WatchInitialStateSelectorsAndBookmarks) {
   ASSERT_EQ(req("POST", kWidgets, widget("pre", {{"image", "a/b:1"}}, {{"team", "a"}})).code, 201);
   TestClient watcher(server_->port());
   ASSERT_EQ(
@@ -219,7 +219,7 @@ TEST_F(HttpApiTest, WatchInitialStateSelectorsAndBookmarks) {
   EXPECT_TRUE(bookmark);
 }
 
-TEST_F(HttpApiTest, WatchEndsAtTimeoutAndOldVersionsExpire) {
+TEST_F(ApiserverHttpApiTest, WatchEndsAtTimeoutAndOldVersionsExpire) {
   TestClient w1(server_->port());
   ASSERT_EQ(w1.startWatch(std::string(kWidgets) + "?watch=1&resourceVersion=" +
                           std::to_string(server_->api().store().currentRv()) + "&timeoutSeconds=1"),
@@ -241,7 +241,7 @@ TEST_F(HttpApiTest, WatchEndsAtTimeoutAndOldVersionsExpire) {
   EXPECT_EQ(too_new.code, 504);
 }
 
-TEST_F(HttpApiTest, FaultInjection) {
+TEST_F(ApiserverHttpApiTest, FaultInjection) {
   auto set =
       req("POST", "/admin/faults",
           json{{"errors",
@@ -268,7 +268,7 @@ TEST_F(HttpApiTest, FaultInjection) {
   EXPECT_EQ(w2.readEvent(2000)["object"]["code"], 410);
 }
 
-TEST_F(HttpApiTest, SeededFaultsAreDeterministic) {
+TEST_F(ApiserverHttpApiTest, SeededFaultsAreDeterministic) {
   auto pattern = [&]() {
     ServerFixture s;
     TestClient c(s.port());
@@ -287,7 +287,7 @@ TEST_F(HttpApiTest, SeededFaultsAreDeterministic) {
   EXPECT_NE(a.find('.'), std::string::npos);
 }
 
-TEST_F(HttpApiTest, CrdRegistersAndUnregistersDiscoveryAndOpenApi) {
+TEST_F(ApiserverHttpApiTest, CrdRegistersAndUnregistersDiscoveryAndOpenApi) {
   auto agg = req(
       "GET", "/apis", nullptr,
       {{"Accept",
@@ -318,7 +318,7 @@ TEST_F(HttpApiTest, CrdRegistersAndUnregistersDiscoveryAndOpenApi) {
   EXPECT_TRUE(req("GET", kWidgets).json()["items"].empty());  // instances went with the CRD
 }
 
-TEST(HttpAuthTest, TokenRequiredExceptHealth) {
+TEST(ApiserverHttpAuthTest, TokenRequiredExceptHealth) {
   ApiServerOptions opts;
   opts.token = "s3cret";
   ServerFixture server(opts);

@@ -49,7 +49,7 @@ void sleepMs(int ms) {
   mr::RealClock::instance().sleepFor(mr::Millis(ms));
 }
 
-class KubectlTest : public ::testing::Test {
+class ApiserverKubectlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
@@ -96,7 +96,7 @@ class KubectlTest : public ::testing::Test {
 const char* kWidgetCrd = "tests/apiserver/testdata/widgets.yaml";
 const char* kWidgetA = "tests/apiserver/testdata/widget-a.yaml";
 
-TEST_F(KubectlTest, KubeconfigUsesTlsAndToken) {
+TEST_F(ApiserverKubectlTest, KubeconfigUsesTlsAndToken) {
   std::string kc = readFile(dir_ / "kubeconfig");
   EXPECT_NE(kc.find("server: https://127.0.0.1:"), std::string::npos);
   EXPECT_NE(kc.find("certificate-authority-data:"), std::string::npos);
@@ -111,7 +111,7 @@ TEST_F(KubectlTest, KubeconfigUsesTlsAndToken) {
   EXPECT_NE(ns.output.find("kube-system"), std::string::npos);
 }
 
-TEST_F(KubectlTest, CustomResourceLifecycle) {
+TEST_F(ApiserverKubectlTest, CustomResourceLifecycle) {
   auto crds = k("apply -f e2e/crds/");
   ASSERT_EQ(crds.exit_code, 0) << crds.output;
   EXPECT_NE(crds.output.find("httproutes.gateway.networking.k8s.io created"), std::string::npos);
@@ -153,7 +153,7 @@ TEST_F(KubectlTest, CustomResourceLifecycle) {
   EXPECT_NE(k("get wd widget-a").output.find("NotFound"), std::string::npos);
 }
 
-TEST_F(KubectlTest, MalformedResourcesAreRejectedWithTheField) {
+TEST_F(ApiserverKubectlTest, MalformedResourcesAreRejectedWithTheField) {
   ASSERT_EQ(k(std::string("apply -f ") + kWidgetCrd).exit_code, 0);
   auto bad = k("apply -f " + file("bad.yaml", R"(apiVersion: test.mr.io/v1
 kind: Widget
@@ -174,7 +174,7 @@ spec: {image: "a/b:1", colour: blue}
       << unknown.output;
 }
 
-TEST_F(KubectlTest, WatchPrintsUpdatesFromAnotherClient) {
+TEST_F(ApiserverKubectlTest, WatchPrintsUpdatesFromAnotherClient) {
   ASSERT_EQ(k(std::string("apply -f ") + kWidgetCrd).exit_code, 0);
   ASSERT_EQ(k(std::string("apply -f ") + kWidgetA).exit_code, 0);
   std::string out = (dir_ / "watch.out").string();
@@ -200,7 +200,7 @@ TEST_F(KubectlTest, WatchPrintsUpdatesFromAnotherClient) {
   EXPECT_TRUE(seen) << readFile(out);
 }
 
-TEST_F(KubectlTest, DeploymentApplyTwiceUsesStrategicMerge) {
+TEST_F(ApiserverKubectlTest, DeploymentApplyTwiceUsesStrategicMerge) {
   std::string manifest = R"(apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: default}
@@ -232,7 +232,7 @@ spec:
   EXPECT_EQ(k("get deploy web -o jsonpath='{.spec.replicas}'").output, "4");
 }
 
-TEST_F(KubectlTest, ModelRolloutCrdAndExamplesWhenPresent) {
+TEST_F(ApiserverKubectlTest, ModelRolloutCrdAndExamplesWhenPresent) {
   if (!fs::exists("crds/modelrollout.io_modelrollouts.yaml"))
     GTEST_SKIP() << "crds/modelrollout.io_modelrollouts.yaml not in the tree yet";
   auto crd = k("apply -f crds/ -f e2e/crds/");

@@ -18,7 +18,7 @@ ResourceTypePtr widgetType() {
   return resourceTypeFromCrd(crd).value();
 }
 
-TEST(ResourceTypeFromCrdTest, ReadsNamesScopeAndSubresources) {
+TEST(ApiserverResourceTypeFromCrdTest, ReadsNamesScopeAndSubresources) {
   ResourceTypePtr t = widgetType();
   EXPECT_EQ(t->key(), "widgets.x.io");
   EXPECT_EQ(t->singular, "widget");
@@ -32,7 +32,7 @@ TEST(ResourceTypeFromCrdTest, ReadsNamesScopeAndSubresources) {
           .isOk());
 }
 
-TEST(ObjectRulesTest, CreateDropsStatusSetsMetadataAndDefaults) {
+TEST(ApiserverObjectRulesTest, CreateDropsStatusSetsMetadataAndDefaults) {
   ResourceTypePtr t = widgetType();
   RuleContext ctx{*t, "v1", SystemTime(std::chrono::seconds(1'800'000'000))};
   json obj = {{"apiVersion", "x.io/v1"},
@@ -49,7 +49,7 @@ TEST(ObjectRulesTest, CreateDropsStatusSetsMetadataAndDefaults) {
   EXPECT_EQ(obj["spec"]["replicas"], 1);
 }
 
-TEST(ObjectRulesTest, GenerationBumpsOnlyOnSpecAndStatusSplitsBothWays) {
+TEST(ApiserverObjectRulesTest, GenerationBumpsOnlyOnSpecAndStatusSplitsBothWays) {
   ResourceTypePtr t = widgetType();
   RuleContext ctx{*t, "v1", SystemTime(std::chrono::seconds(1'800'000'000))};
   json old = {
@@ -87,7 +87,7 @@ TEST(ObjectRulesTest, GenerationBumpsOnlyOnSpecAndStatusSplitsBothWays) {
   EXPECT_FALSE(changed);
 }
 
-TEST(ObjectRulesTest, StrictFieldValidationRejectsUnknownFields) {
+TEST(ApiserverObjectRulesTest, StrictFieldValidationRejectsUnknownFields) {
   ResourceTypePtr t = widgetType();
   std::vector<std::string> warnings;
   json obj = {{"apiVersion", "x.io/v1"},
@@ -106,7 +106,7 @@ TEST(ObjectRulesTest, StrictFieldValidationRejectsUnknownFields) {
   EXPECT_FALSE(copy["spec"].contains("bogus"));
 }
 
-TEST(ObjectRulesTest, DeploymentDefaultsAndSelectorMustMatch) {
+TEST(ApiserverObjectRulesTest, DeploymentDefaultsAndSelectorMustMatch) {
   ResourceRegistry reg;
   ResourceTypePtr t = reg.findByKey("deployments.apps");
   ASSERT_TRUE(t);

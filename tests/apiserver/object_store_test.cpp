@@ -24,7 +24,7 @@ Result<ObjPtr> remove(ObjectStore& s, const std::string& name) {
   });
 }
 
-TEST(ObjectStoreTest, ResourceVersionIsGlobalAndMonotonic) {
+TEST(ApiserverObjectStoreTest, ResourceVersionIsGlobalAndMonotonic) {
   FakeClock clock;
   ObjectStore s(clock, 100);
   ASSERT_TRUE(put(s, "a").isOk());
@@ -40,7 +40,7 @@ TEST(ObjectStoreTest, ResourceVersionIsGlobalAndMonotonic) {
   EXPECT_EQ(s.objectCount(), 1u);
 }
 
-TEST(ObjectStoreTest, NoneMutationKeepsVersionAndErrorsPropagate) {
+TEST(ApiserverObjectStoreTest, NoneMutationKeepsVersionAndErrorsPropagate) {
   FakeClock clock;
   ObjectStore s(clock, 100);
   ASSERT_TRUE(put(s, "a").isOk());
@@ -54,7 +54,7 @@ TEST(ObjectStoreTest, NoneMutationKeepsVersionAndErrorsPropagate) {
   EXPECT_EQ(err.status().code(), StatusCode::kConflict);
 }
 
-TEST(ObjectStoreTest, ListPagesInKeyOrderWithFilterAndNamespace) {
+TEST(ApiserverObjectStoreTest, ListPagesInKeyOrderWithFilterAndNamespace) {
   FakeClock clock;
   ObjectStore s(clock, 100);
   for (const char* n : {"d", "b", "a", "c"})
@@ -74,7 +74,7 @@ TEST(ObjectStoreTest, ListPagesInKeyOrderWithFilterAndNamespace) {
   EXPECT_TRUE(s.list("widgets", "other", "", 0, nullptr).items.empty());
 }
 
-TEST(ObjectStoreTest, EventsAfterAndExpiry) {
+TEST(ApiserverObjectStoreTest, EventsAfterAndExpiry) {
   FakeClock clock;
   ObjectStore s(clock, 3);
   for (const char* n : {"a", "b", "c", "d", "e"})
@@ -99,7 +99,7 @@ TEST(ObjectStoreTest, EventsAfterAndExpiry) {
   EXPECT_FALSE(expired);
 }
 
-TEST(ObjectStoreTest, ModifiedEventCarriesPreviousState) {
+TEST(ApiserverObjectStoreTest, ModifiedEventCarriesPreviousState) {
   FakeClock clock;
   ObjectStore s(clock, 10);
   ASSERT_TRUE(put(s, "a", {{"v", "1"}}).isOk());
@@ -113,7 +113,7 @@ TEST(ObjectStoreTest, ModifiedEventCarriesPreviousState) {
   EXPECT_EQ((*events[0]->object)["metadata"]["labels"]["v"], "2");
 }
 
-TEST(ObjectStoreTest, OwnerIndexFollowsWrites) {
+TEST(ApiserverObjectStoreTest, OwnerIndexFollowsWrites) {
   FakeClock clock;
   ObjectStore s(clock, 10);
   ASSERT_TRUE(put(s, "child", json::object(), json::array({{{"uid", "u1"}}})).isOk());

@@ -7,21 +7,21 @@ namespace {
 
 using json = nlohmann::json;
 
-TEST(MergePatchTest, MergesObjectsAndDeletesNulls) {
+TEST(ApiserverMergePatchTest, MergesObjectsAndDeletesNulls) {
   json base = {{"spec", {{"replicas", 1}, {"paused", true}}}, {"metadata", {{"name", "a"}}}};
   auto out = applyMergePatch(base, json{{"spec", {{"replicas", 3}, {"paused", nullptr}}}});
   ASSERT_TRUE(out.isOk());
   EXPECT_EQ(out.value(), (json{{"spec", {{"replicas", 3}}}, {"metadata", {{"name", "a"}}}}));
 }
 
-TEST(MergePatchTest, ReplacesLists) {
+TEST(ApiserverMergePatchTest, ReplacesLists) {
   json base = {{"steps", {{{"weight", 1}}, {{"weight", 100}}}}};
   auto out = applyMergePatch(base, json{{"steps", {{{"weight", 50}}}}});
   ASSERT_TRUE(out.isOk());
   EXPECT_EQ(out.value()["steps"].size(), 1u);
 }
 
-TEST(JsonPatchTest, AppliesOperationsAndFailsWith422) {
+TEST(ApiserverJsonPatchTest, AppliesOperationsAndFailsWith422) {
   json base = {{"metadata", {{"labels", {{"a", "1"}}}}}};
   auto ok =
       applyJsonPatch(base, json::parse(R"([{"op":"add","path":"/metadata/labels/b","value":"2"},
@@ -37,7 +37,7 @@ TEST(JsonPatchTest, AppliesOperationsAndFailsWith422) {
   EXPECT_EQ(malformed.status().httpCode(), 400);
 }
 
-TEST(StrategicMergePatchTest, MergesContainersByNameAndEnvByName) {
+TEST(ApiserverStrategicMergePatchTest, MergesContainersByNameAndEnvByName) {
   json base = json::parse(R"({"spec":{"template":{"spec":{"containers":[
       {"name":"server","image":"a:1","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]},
       {"name":"sidecar","image":"s:1"}]}}}})");
@@ -52,7 +52,7 @@ TEST(StrategicMergePatchTest, MergesContainersByNameAndEnvByName) {
   EXPECT_EQ(cs[1]["name"], "sidecar");
 }
 
-TEST(StrategicMergePatchTest, DeleteDirectiveAndSetElementOrder) {
+TEST(ApiserverStrategicMergePatchTest, DeleteDirectiveAndSetElementOrder) {
   json base = json::parse(R"({"containers":[{"name":"a"},{"name":"b"},{"name":"c"}]})");
   json patch = json::parse(R"({"$setElementOrder/containers":[{"name":"c"},{"name":"a"}],
                                "containers":[{"name":"b","$patch":"delete"}]})");
@@ -61,7 +61,7 @@ TEST(StrategicMergePatchTest, DeleteDirectiveAndSetElementOrder) {
   EXPECT_EQ(out.value()["containers"], json::parse(R"([{"name":"c"},{"name":"a"}])"));
 }
 
-TEST(StrategicMergePatchTest, ServicePortsMergeByPortContainerPortsByContainerPort) {
+TEST(ApiserverStrategicMergePatchTest, ServicePortsMergeByPortContainerPortsByContainerPort) {
   json svc = json::parse(R"({"ports":[{"port":80,"name":"http"},{"port":443,"name":"https"}]})");
   auto out =
       applyStrategicMergePatch(svc, json::parse(R"({"ports":[{"port":443,"targetPort":8443}]})"));
@@ -74,7 +74,7 @@ TEST(StrategicMergePatchTest, ServicePortsMergeByPortContainerPortsByContainerPo
   EXPECT_EQ(out2.value()["ports"].size(), 2u);
 }
 
-TEST(StrategicMergePatchTest, NullDeletesAndRetainKeys) {
+TEST(ApiserverStrategicMergePatchTest, NullDeletesAndRetainKeys) {
   json base =
       json::parse(R"({"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}},"x":1})");
   json patch = json::parse(R"({"x":null,"strategy":{"$retainKeys":["type"],"type":"Recreate"}})");

@@ -45,7 +45,7 @@ std::vector<std::string> fields(const SchemaOutcome& o) {
   return out;
 }
 
-TEST(SchemaValidatorTest, AppliesDefaultsAndKeepsValidObject) {
+TEST(ApiserverSchemaValidatorTest, AppliesDefaultsAndKeepsValidObject) {
   json obj = cr({{"image", "app:1.0"}});
   SchemaOutcome out = validateCustomResource(obj, kSchema);
   EXPECT_TRUE(out.errors.empty());
@@ -55,7 +55,7 @@ TEST(SchemaValidatorTest, AppliesDefaultsAndKeepsValidObject) {
   EXPECT_EQ(obj["apiVersion"], "x.io/v1");
 }
 
-TEST(SchemaValidatorTest, ReportsEachViolationWithItsField) {
+TEST(ApiserverSchemaValidatorTest, ReportsEachViolationWithItsField) {
   json obj = cr({{"image", "Bad Image"},
                  {"replicas", 11},
                  {"mode", "C"},
@@ -74,7 +74,7 @@ TEST(SchemaValidatorTest, ReportsEachViolationWithItsField) {
   }
 }
 
-TEST(SchemaValidatorTest, MissingRequiredAndWrongType) {
+TEST(ApiserverSchemaValidatorTest, MissingRequiredAndWrongType) {
   json obj = cr({{"replicas", "three"}});
   SchemaOutcome out = validateCustomResource(obj, kSchema);
   EXPECT_EQ(fields(out), (std::vector<std::string>{"spec.replicas", "spec.image"}));
@@ -82,7 +82,7 @@ TEST(SchemaValidatorTest, MissingRequiredAndWrongType) {
             "Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\"");
 }
 
-TEST(SchemaValidatorTest, PrunesUnknownFieldsButPreservesWhereAsked) {
+TEST(ApiserverSchemaValidatorTest, PrunesUnknownFieldsButPreservesWhereAsked) {
   json obj = cr({{"image", "a:1"},
                  {"bogus", 1},
                  {"template", {{"anything", {{"goes", true}}}}},
@@ -100,7 +100,7 @@ TEST(SchemaValidatorTest, PrunesUnknownFieldsButPreservesWhereAsked) {
   EXPECT_EQ(obj["spec"]["labels"]["x"], "y");
 }
 
-TEST(SchemaValidatorTest, IntOrStringAndAdditionalPropertiesTypes) {
+TEST(ApiserverSchemaValidatorTest, IntOrStringAndAdditionalPropertiesTypes) {
   json ok = cr({{"image", "a:1"}, {"port", "http"}});
   EXPECT_TRUE(validateCustomResource(ok, kSchema).errors.empty());
   json ok2 = cr({{"image", "a:1"}, {"port", 8080}});
@@ -110,7 +110,7 @@ TEST(SchemaValidatorTest, IntOrStringAndAdditionalPropertiesTypes) {
             (std::vector<std::string>{"spec.labels.x", "spec.port"}));
 }
 
-TEST(SchemaValidatorTest, OneOf) {
+TEST(ApiserverSchemaValidatorTest, OneOf) {
   json both = cr({{"image", "a:1"}, {"one", {{"a", "x"}, {"b", "y"}}}});
   EXPECT_EQ(fields(validateCustomResource(both, kSchema)), (std::vector<std::string>{"spec.one"}));
   json one = cr({{"image", "a:1"}, {"one", {{"a", "x"}}}});

@@ -7,7 +7,7 @@ namespace {
 
 using json = nlohmann::json;
 
-TEST(LabelSelectorTest, EqualityAndInequality) {
+TEST(ApiserverLabelSelectorTest, EqualityAndInequality) {
   auto s = LabelSelector::parse("app=web,tier!=db");
   ASSERT_TRUE(s.isOk());
   EXPECT_TRUE(s->matches(json{{"app", "web"}, {"tier", "front"}}));
@@ -17,14 +17,14 @@ TEST(LabelSelectorTest, EqualityAndInequality) {
   EXPECT_FALSE(s->matches(json()));
 }
 
-TEST(LabelSelectorTest, DoubleEqualsIsEquality) {
+TEST(ApiserverLabelSelectorTest, DoubleEqualsIsEquality) {
   auto s = LabelSelector::parse("modelrollout.io/role==canary");
   ASSERT_TRUE(s.isOk());
   EXPECT_TRUE(s->matches(json{{"modelrollout.io/role", "canary"}}));
   EXPECT_FALSE(s->matches(json{{"modelrollout.io/role", "stable"}}));
 }
 
-TEST(LabelSelectorTest, SetBased) {
+TEST(ApiserverLabelSelectorTest, SetBased) {
   auto s = LabelSelector::parse("env in (prod, staging),release notin (v1),owner,!legacy");
   ASSERT_TRUE(s.isOk());
   EXPECT_TRUE(s->matches(json{{"env", "prod"}, {"release", "v2"}, {"owner", "x"}}));
@@ -35,20 +35,20 @@ TEST(LabelSelectorTest, SetBased) {
   EXPECT_FALSE(s->matches(json{{"env", "prod"}, {"owner", "x"}, {"legacy", "true"}}));
 }
 
-TEST(LabelSelectorTest, EmptyMatchesEverything) {
+TEST(ApiserverLabelSelectorTest, EmptyMatchesEverything) {
   auto s = LabelSelector::parse("");
   ASSERT_TRUE(s.isOk());
   EXPECT_TRUE(s->empty());
   EXPECT_TRUE(s->matches(json()));
 }
 
-TEST(LabelSelectorTest, RejectsMalformed) {
+TEST(ApiserverLabelSelectorTest, RejectsMalformed) {
   EXPECT_FALSE(LabelSelector::parse("env in prod").isOk());
   EXPECT_FALSE(LabelSelector::parse("a=b,,c=d").isOk());
   EXPECT_FALSE(LabelSelector::parse("bad key=x").isOk());
 }
 
-TEST(FieldSelectorTest, MetadataNameAndNamespace) {
+TEST(ApiserverFieldSelectorTest, MetadataNameAndNamespace) {
   auto s = FieldSelector::parse("metadata.name=a,metadata.namespace!=kube-system");
   ASSERT_TRUE(s.isOk());
   EXPECT_TRUE(s->matches(json{{"metadata", {{"name", "a"}, {"namespace", "default"}}}}));

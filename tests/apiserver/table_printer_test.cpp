@@ -9,7 +9,7 @@ namespace {
 
 using json = nlohmann::json;
 
-TEST(HumanDurationTest, MatchesKubernetesFormatting) {
+TEST(ApiserverHumanDurationTest, MatchesKubernetesFormatting) {
   using std::chrono::seconds;
   EXPECT_EQ(humanDuration(seconds(-5)), "<invalid>");
   EXPECT_EQ(humanDuration(seconds(0)), "0s");
@@ -22,7 +22,7 @@ TEST(HumanDurationTest, MatchesKubernetesFormatting) {
   EXPECT_EQ(humanDuration(seconds(400 * 86400)), "400d");
 }
 
-TEST(JsonPathTest, FieldsIndexesAndFilters) {
+TEST(ApiserverJsonPathTest, FieldsIndexesAndFilters) {
   json o = json::parse(
       R"({"status":{"phase":"Healthy","conditions":[{"type":"A","status":"False"},{"type":"Ready","status":"True"}]},
                            "spec":{"steps":[{"weight":1},{"weight":100}]}})");
@@ -34,7 +34,7 @@ TEST(JsonPathTest, FieldsIndexesAndFilters) {
   EXPECT_TRUE(evalJsonPath(o, ".spec.steps[5]").is_null());
 }
 
-TEST(TableTest, CustomResourceColumnsIncludingWide) {
+TEST(ApiserverTableTest, CustomResourceColumnsIncludingWide) {
   ResourceType t;
   t.group = "x.io";
   t.plural = "widgets";
