@@ -1,10 +1,10 @@
 // modelrollout-controller: parses flags, sets up logging and signals, and runs the controller
-// with the current Reconciler (see controller_app.h for the wiring).
+// with the ModelRollout reconciler (see controller_app.h and rollout_reconciler_factory.h).
 #include <iostream>
 
 #include "common/logging.h"
 #include "controller/controller_app.h"
-#include "controller/noop_reconciler.h"
+#include "controller/rollout_reconciler_factory.h"
 
 int main(int argc, char** argv) {
   using namespace mr::controller;
@@ -23,7 +23,5 @@ int main(int argc, char** argv) {
   }
   ControllerApp app(*flags);
   handleTerminationSignals([&app] { app.requestStop(); });
-  return app.run([](ControllerContext& ctx) -> std::unique_ptr<mr::k8s::Reconciler> {
-    return std::make_unique<NoopReconciler>(ctx.runtime);
-  });
+  return app.run(makeModelRolloutReconciler);
 }

@@ -50,14 +50,13 @@ class ModelRolloutController final : public k8s::Reconciler {
                         const std::string& reason, const std::string& message) {
       // List items may lack apiVersion/kind; the Event's involvedObject needs both.
       const auto& meta = object["metadata"];
-      const nlohmann::json involved = {
-          {"apiVersion", k8s::resources::modelRollouts().apiVersion()},
-          {"kind", k8s::resources::modelRollouts().kind},
-          {"metadata",
-           {{"name", meta.value("name", "")},
-            {"namespace", meta.value("namespace", "")},
-            {"uid", meta.value("uid", "")},
-            {"resourceVersion", meta.value("resourceVersion", "")}}}};
+      const nlohmann::json involved = {{"apiVersion", k8s::resources::modelRollouts().apiVersion()},
+                                       {"kind", k8s::resources::modelRollouts().kind},
+                                       {"metadata",
+                                        {{"name", meta.value("name", "")},
+                                         {"namespace", meta.value("namespace", "")},
+                                         {"uid", meta.value("uid", "")},
+                                         {"resourceVersion", meta.value("resourceVersion", "")}}}};
       events->record(involved,
                      type == "Warning" ? k8s::EventType::kWarning : k8s::EventType::kNormal, reason,
                      message);

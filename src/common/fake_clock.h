@@ -20,15 +20,14 @@ class FakeClock final : public Clock {
   }
   SteadyTime steadyNow() const override { return SteadyTime() + elapsed(); }
 
+  // Waits one short real-time slice and returns, so a notify racing the slice's timeout is
+  // never lost: callers re-check their predicate (as with spurious wakeups) and call again.
+  // Returns false once the fake deadline has passed.
   bool waitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
                  SteadyTime deadline) const override {
-    // Poll in small real-time slices so advance() from another thread is observed.
-    while (steadyNow() < deadline) {
-      if (cv.wait_for(lock, std::chrono::milliseconds(1)) == std::cv_status::no_timeout) {
-        return true;
-      }
-    }
-    return false;
+    if (steadyNow() >= deadline) return false;
+    cv.wait_for(lock, std::chrono::milliseconds(1));
+    return steadyNow() < deadline;
   }
   void sleepFor(Millis d) const override {
     const auto deadline = steadyNow() + d;
