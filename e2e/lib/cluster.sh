@@ -1,0 +1,189 @@
+# The local cluster's components, one start function each; sourced by e2e/cluster/up.sh,
+# e2e/cluster/down.sh, e2e/demo.sh and e2e/run.sh (which restarts single components).
+# Every component runs detached (its own session, so a Ctrl-C in the terminal reaches only the
+# scripts, whose traps then stop it), writes its pid to $MR_LOCAL/pids/<name>.pid and appends its
+# output to $MR_LOCAL/logs/<name>.log. Ports go to $MR_LOCAL/<name>.port.
+#   apiserver   mr-test-apiserver, TLS + token; writes $MR_LOCAL/kubeconfig
+#   (crds)      e2e/crds/*.yaml and crds/*.yaml applied with kubectl
+#   simulator   mr-simulator (kubelet + data plane + model metrics)
+#   prometheus  /usr/bin/prometheus via e2e/prometheus/start.sh, scraping the simulator every
+#               second
+#   controller  modelrollout-controller on a fixed loopback port (kept across restarts so
+#               Prometheus keeps scraping it)
+# Environment (all optional):
+#   MR_APISERVER_TLS=1|0, MR_APISERVER_TOKEN (default mr-e2e-token; empty = none),
+#   MR_APISERVER_FLAGS (extra flags), MR_SIM_RATE (requests/s per ModelRollout, default 1000),
+#   MR_SIM_READY_DELAY (default 1s), MR_SIM_FLAGS, MR_CONTROLLER_FLAGS,
+#   MR_CONTROLLER_LOG_LEVEL (default info), MR_WITH_CONTROLLER=1|0 (default 1).
+# shellcheck shell=bash
+# shellcheck source=e2e/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+MR_COMPONENTS=(apiserver simulator prometheus controller)
+
+# mr_start_bg <name> <command...>: runs the command in a new session, pid to pids/<name>.pid.
+mr_start_bg() {
+  local name="$1"; shift
+  mkdir -p "$MR_LOCAL/pids" "$MR_LOCAL/logs"
+  if mr_running "$name"; then
+    mr_log "$name is already running (pid $(cat "$MR_LOCAL/pids/$name.pid"))"
+    return 1
+  fi
+  echo "=== $(date -u +%FT%TZ) starting: $*" >>"$MR_LOCAL/logs/$name.log"
+  setsid "$@" >>"$MR_LOCAL/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$MR_LOCAL/pids/$name.pid"
+  mr_log "started $name (pid $!, log ${MR_LOCAL#"$MR_ROOT"/}/logs/$name.log)"
+}
+
+# mr_wait_component <name> <timeout> <command...>: like mr_wait, failing early (with the log
+# tail) if the component died.
+mr_wait_component() {
+  local name="$1" timeout="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ! mr_running "$name"; then
+      tail -20 "$MR_LOCAL/logs/$name.log" >&2 || true
+      mr_log "$name exited during startup"
+      return 1
+    fi
+    if ((SECONDS >= deadline)); then
+      mr_log "$name not ready after ${timeout}s (see $MR_LOCAL/logs/$name.log)"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+mr_start_apiserver() {
+  local bin tls="${MR_APISERVER_TLS:-1}" token="${MR_APISERVER_TOKEN-mr-e2e-token}"
+  bin="$(mr_find_binary e2e/apiserver/mr-test-apiserver)" || { mr_log "mr-test-apiserver not built (make build)"; return 1; }
+  rm -f "$MR_LOCAL/apiserver.port" "$MR_LOCAL/kubeconfig"
+  rm -rf "$MR_LOCAL/kube-cache"
+  local args=(--listen 127.0.0.1:0 --port-file "$MR_LOCAL/apiserver.port" --kubeconfig-out "$MR_LOCAL/kubeconfig")
+  [[ "$tls" == 1 ]] && args+=(--tls --cert-dir "$MR_LOCAL/certs")
+  [[ -n "$token" ]] && args+=(--token "$token")
+  # shellcheck disable=SC2206  # word splitting of extra flags is intended
+  [[ -n "${MR_APISERVER_FLAGS:-}" ]] && args+=(${MR_APISERVER_FLAGS})
+  mr_start_bg apiserver "$bin" "${args[@]}" || return 1
+  mr_wait_component apiserver 20 test -s "$MR_LOCAL/kubeconfig" || return 1
+  mr_wait_component apiserver 20 kc get --raw /readyz || return 1
+  mr_log "apiserver ready on port $(cat "$MR_LOCAL/apiserver.port")"
+}
+
+mr_register_crds() {
+  local f
+  for f in "$MR_ROOT"/e2e/crds/*.yaml "$MR_ROOT"/crds/*.yaml; do
+    [[ -f "$f" ]] || continue
+    kc apply -f "$f" >/dev/null || { mr_log "kubectl apply -f $f failed"; return 1; }
+  done
+  mr_wait 20 "CRDs established" kc wait --for=condition=Established --timeout=1s \
+    crd/modelrollouts.modelrollout.io crd/httproutes.gateway.networking.k8s.io || return 1
+  mr_log "registered CRDs: ModelRollout, HTTPRoute, VirtualService"
+}
+
+mr_start_simulator() {
+  local bin
+  bin="$(mr_find_binary e2e/simulator/mr-simulator)" || { mr_log "mr-simulator not built (make build)"; return 1; }
+  rm -f "$MR_LOCAL/simulator.port"
+  # shellcheck disable=SC2206
+  local extra=(${MR_SIM_FLAGS:-})
+  mr_start_bg simulator "$bin" --kubeconfig "$MR_LOCAL/kubeconfig" --rate "${MR_SIM_RATE:-1000}" \
+    --ready-delay "${MR_SIM_READY_DELAY:-1s}" --port-file "$MR_LOCAL/simulator.port" \
+    --log-format text "${extra[@]}" || return 1
+  mr_wait_component simulator 20 test -s "$MR_LOCAL/simulator.port" || return 1
+  mr_wait_component simulator 10 curl -fsS "http://127.0.0.1:$(cat "$MR_LOCAL/simulator.port")/metrics" || return 1
+  mr_log "simulator ready: metrics on port $(cat "$MR_LOCAL/simulator.port"), ${MR_SIM_RATE:-1000} requests/s per ModelRollout"
+}
+
+# The controller's port is chosen once per cluster and reused on restart, so its /metrics stays
+# at one address.
+mr_controller_port() {
+  if [[ ! -s "$MR_LOCAL/controller.port" ]]; then
+    mr_free_port >"$MR_LOCAL/controller.port" || return 1
+  fi
+  cat "$MR_LOCAL/controller.port"
+}
+
+# mr_start_prometheus [--fresh]: start.sh keeps the port of .local/prometheus.port, so a restart
+# keeps the address the ModelRollouts point at.
+mr_start_prometheus() {
+  local out
+  mkdir -p "$MR_LOCAL/pids" "$MR_LOCAL/logs"
+  # Not scraping the controller yet: start.sh substitutes CONTROLLER_METRICS_TARGET inside the
+  # template's header comment too, which breaks the YAML (reported to the simulator's owner).
+  out="$(MR_LOCAL_DIR="$MR_LOCAL" setsid "$MR_ROOT/e2e/prometheus/start.sh" "$@" 2>&1)" || {
+    echo "$out" >&2
+    return 1
+  }
+  cp "$MR_LOCAL/prometheus.pid" "$MR_LOCAL/pids/prometheus.pid"
+  mr_log "prometheus ready on port $(cat "$MR_LOCAL/prometheus.port") (scrapes every 1s; log ${MR_LOCAL#"$MR_ROOT"/}/logs/prometheus.log)"
+}
+
+mr_stop_prometheus() {
+  MR_LOCAL_DIR="$MR_LOCAL" "$MR_ROOT/e2e/prometheus/stop.sh" || true
+  rm -f "$MR_LOCAL/pids/prometheus.pid"
+}
+
+mr_start_controller() {
+  local bin port
+  bin="$(mr_find_binary controller/modelrollout-controller)" || { mr_log "modelrollout-controller not built (make build)"; return 1; }
+  port="$(mr_controller_port)" || return 1
+  # shellcheck disable=SC2206
+  local extra=(${MR_CONTROLLER_FLAGS:-})
+  mr_start_bg controller "$bin" --kubeconfig "$MR_LOCAL/kubeconfig" --workers 4 \
+    --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$port" \
+    --log-format text --log-level "${MR_CONTROLLER_LOG_LEVEL:-info}" "${extra[@]}" || return 1
+  mr_wait_component controller 30 curl -fsS "http://127.0.0.1:$port/readyz" || return 1
+  mr_log "controller ready (metrics and probes on port $port)"
+}
+
+# mr_kill_controller [signal]: stops the controller by its recorded pid (SIGKILL for the crash
+# scenario) and forgets the pid.
+mr_kill_controller() {
+  local pid
+  pid="$(cat "$MR_LOCAL/pids/controller.pid" 2>/dev/null || true)"
+  mr_stop_pid controller "$pid" "${1:-TERM}"
+  rm -f "$MR_LOCAL/pids/controller.pid"
+}
+
+# mr_cluster_status: prints "up", "down" or "partial: <running components>".
+mr_cluster_status() {
+  local c running=() wanted=(apiserver simulator prometheus)
+  [[ "${MR_WITH_CONTROLLER:-1}" == 1 ]] && wanted+=(controller)
+  for c in "${MR_COMPONENTS[@]}"; do mr_running "$c" && running+=("$c"); done
+  if ((${#running[@]} == 0)); then
+    echo down
+  elif ((${#running[@]} == ${#wanted[@]})); then
+    echo up
+  else
+    echo "partial: ${running[*]}"
+  fi
+}
+
+mr_cluster_up() {
+  mkdir -p "$MR_LOCAL/pids" "$MR_LOCAL/logs"
+  rm -f "$MR_LOCAL/controller.port" "$MR_LOCAL/prometheus.port"
+  mr_start_apiserver || return 1
+  mr_register_crds || return 1
+  mr_start_simulator || return 1
+  mr_start_prometheus --fresh || return 1
+  if [[ "${MR_WITH_CONTROLLER:-1}" == 1 ]]; then mr_start_controller || return 1; fi
+}
+
+# mr_cluster_down: every recorded pid, newest first (clients before the API server).
+mr_cluster_down() {
+  local f name pid files
+  [[ -d "$MR_LOCAL/pids" ]] || return 0
+  mr_stop_prometheus
+  mapfile -t files < <(ls -t "$MR_LOCAL"/pids/*.pid 2>/dev/null)
+  for f in "${files[@]}"; do
+    name="$(basename "$f" .pid)"
+    pid="$(cat "$f" 2>/dev/null || true)"
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+      mr_stop_pid "$name" "$pid"
+      mr_log "stopped $name (pid $pid)"
+    fi
+    rm -f "$f"
+  done
+  rm -f "$MR_LOCAL/apiserver.port" "$MR_LOCAL/simulator.port"
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The end-to-end scenarios of issue 6 against real processes on loopback:
+#   e2e/run.sh [NAME...]        (or: make e2e; NAME selects scenarios by name or prefix)
+# Two clusters (e2e/lib/cluster.sh), each with its own state dir under .local/e2e/:
+#   main    scenarios 1-8 run concurrently, each in its own namespace, sharing the API server,
+#           simulator, Prometheus and controller (scenario 5 SIGKILLs that controller, so the
+#           others go through the crash as well; scenario 4 stops a Prometheus of its own);
+#   faults  chart-install (controller started from the rendered chart's args), then scenario 9,
+#           which makes that API server fail 10% of requests and drop watches every 20 s.
+# Prints one line per scenario (result, duration, and why it failed); exit code 1 if any failed.
+# Logs: .local/e2e/results/<scenario>.log, component logs in .local/e2e/{main,faults}/logs/.
+# Environment: MR_BIN_DIR (default build), MR_E2E_KEEP=1 leaves the clusters running,
+# MR_E2E_TIMEOUT (whole run, default 720 s), MR_SIM_RATE (default 1000 requests/s per rollout).
+set -uo pipefail
+MR_LOG_PREFIX=e2e
+# shellcheck source=e2e/lib/cluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
+# shellcheck source=e2e/lib/scenario.sh
+source "$MR_ROOT/e2e/lib/scenario.sh"
+for f in "$MR_ROOT"/e2e/scenarios/*.sh; do
+  # shellcheck source=/dev/null
+  source "$f"
+done
+
+E2E_DIR="$MR_ROOT/.local/e2e"
+MAIN="$E2E_DIR/main"
+FAULTS="$E2E_DIR/faults"
+export SC_RESULT_DIR="$E2E_DIR/results"
+export MR_SIM_RATE="${MR_SIM_RATE:-1000}"
+
+# name|function|cluster. Scenarios on the faults cluster run one after the other, in order.
+SCENARIOS=(
+  "1-healthy-promotion|scenario_healthy_promotion|main"
+  "2-error-rate|scenario_error_rate|main"
+  "2-latency-p99|scenario_latency|main"
+  "2-drift|scenario_drift|main"
+  "2-mae|scenario_mae|main"
+  "3-low-traffic-pauses|scenario_low_traffic|main"
+  "4-prometheus-outage|scenario_prometheus_outage|main"
+  "5-controller-sigkill|scenario_controller_crash|main"
+  "6-newer-version-restarts|scenario_newer_version|main"
+  "7-annotate-abort|scenario_abort|main"
+  "7-annotate-promote-full|scenario_promote_full|main"
+  "8-invalid-spec|scenario_invalid_spec|main"
+  "chart-install|scenario_chart_install|faults"
+  "9-api-faults|scenario_api_faults|faults"
+)
+
+selected=()
+for entry in "${SCENARIOS[@]}"; do
+  name="${entry%%|*}"
+  if (($# == 0)); then selected+=("$entry"); continue; fi
+  for want in "$@"; do
+    if [[ "$name" == "$want"* ]]; then selected+=("$entry"); break; fi
+  done
+done
+((${#selected[@]} > 0)) || mr_die "no scenario matches: $*"
+need_main=0 need_faults=0
+for entry in "${selected[@]}"; do
+  [[ "$entry" == *"|main" ]] && need_main=1
+  [[ "$entry" == *"|faults" ]] && need_faults=1
+done
+
+command -v kubectl >/dev/null || mr_die "kubectl is not on PATH"
+for bin in e2e/apiserver/mr-test-apiserver e2e/simulator/mr-simulator \
+  controller/modelrollout-controller plugin/kubectl-modelrollout; do
+  mr_find_binary "$bin" >/dev/null || mr_die "$bin not built (make build)"
+done
+
+job_pids=()
+cleanup() {
+  local code=$? pid
+  trap - EXIT INT TERM
+  for pid in "${job_pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null; done
+  if [[ "${MR_E2E_KEEP:-0}" == 1 ]]; then
+    mr_log "clusters left running: MR_LOCAL=$MAIN (and $FAULTS) e2e/cluster/down.sh stops them"
+  else
+    MR_LOCAL="$MAIN" mr_cluster_down 2>/dev/null
+    MR_LOCAL="$FAULTS" mr_cluster_down 2>/dev/null
+  fi
+  exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+t_start=$SECONDS
+# Stop what a previous, interrupted run may have left, then start afresh.
+MR_LOCAL="$MAIN" mr_cluster_down 2>/dev/null
+MR_LOCAL="$FAULTS" mr_cluster_down 2>/dev/null
+rm -rf "$E2E_DIR"
+mkdir -p "$SC_RESULT_DIR" "$MAIN" "$FAULTS"
+
+# cluster_up DIR [MR_WITH_CONTROLLER]: brings one cluster up and starts its watchers.
+cluster_up() {
+  export MR_LOCAL="$1" MR_WITH_CONTROLLER="${2:-1}"
+  mr_cluster_up && sc_start_watchers
+}
+up_pids=()
+if ((need_main)); then
+  (cluster_up "$MAIN" 1) >"$E2E_DIR/cluster-main.log" 2>&1 &
+  up_pids+=($!)
+fi
+if ((need_faults)); then
+  (cluster_up "$FAULTS" 0) >"$E2E_DIR/cluster-faults.log" 2>&1 &
+  up_pids+=($!)
+fi
+for pid in "${up_pids[@]}"; do
+  if ! wait "$pid"; then
+    cat "$E2E_DIR"/cluster-*.log >&2
+    mr_die "a cluster did not come up"
+  fi
+done
+mr_log "clusters up in $((SECONDS - t_start))s (simulator: $MR_SIM_RATE requests/s per rollout)"
+
+# run_one NAME FUNCTION CLUSTER-DIR: one scenario in a subshell; writes <name>.rc and .secs.
+run_one() {
+  local name="$1" fn="$2" dir="$3" t0=$SECONDS rc
+  (
+    export MR_LOCAL="$dir" SC_NAME="$name" SC_WORK="$E2E_DIR/work/$name"
+    export SC_PROM="http://127.0.0.1:$(cat "$dir/prometheus.port")"
+    mkdir -p "$SC_WORK"
+    sc_note "scenario $name starting"
+    "$fn"
+    sc_note "scenario $name passed"
+  ) >"$SC_RESULT_DIR/$name.log" 2>&1
+  rc=$?
+  echo "$rc" >"$SC_RESULT_DIR/$name.rc"
+  echo $((SECONDS - t0)) >"$SC_RESULT_DIR/$name.secs"
+  return "$rc"
+}
+
+# Job control: every background job gets its own process group, so a watchdog or Ctrl-C can stop
+# a scenario with everything it started (kubectl, sleep) and nothing else.
+set -m
+faults_chain=()
+for entry in "${selected[@]}"; do
+  IFS='|' read -r name fn cluster <<<"$entry"
+  if [[ "$cluster" == main ]]; then
+    run_one "$name" "$fn" "$MAIN" &
+    job_pids+=($!)
+    sleep 0.3  # spread the initial kubectl applies
+  else
+    faults_chain+=("$name|$fn")
+  fi
+done
+if ((${#faults_chain[@]} > 0)); then
+  (for entry in "${faults_chain[@]}"; do run_one "${entry%%|*}" "${entry##*|}" "$FAULTS"; done) &
+  job_pids+=($!)
+fi
+
+# Wait for every job, with a watchdog for the whole run.
+deadline=$((t_start + ${MR_E2E_TIMEOUT:-720}))
+for pid in "${job_pids[@]}"; do
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      mr_log "run timeout (${MR_E2E_TIMEOUT:-720}s): stopping the remaining scenarios"
+      for p in "${job_pids[@]}"; do kill -- "-$p" 2>/dev/null; done
+      break 2
+    fi
+    sleep 1
+  done
+done
+wait 2>/dev/null
+
+passed=0 failed=0
+echo
+for entry in "${selected[@]}"; do
+  name="${entry%%|*}"
+  rc="$(cat "$SC_RESULT_DIR/$name.rc" 2>/dev/null || echo timeout)"
+  secs="$(cat "$SC_RESULT_DIR/$name.secs" 2>/dev/null || echo "?")"
+  note="$(cat "$SC_RESULT_DIR/$name.note" 2>/dev/null || true)"
+  if [[ "$rc" == 0 ]]; then
+    passed=$((passed + 1))
+    printf 'PASS  %-26s %4ss%s\n' "$name" "$secs" "${note:+  ($note)}"
+  else
+    failed=$((failed + 1))
+    reason="$(cat "$SC_RESULT_DIR/$name.reason" 2>/dev/null || echo "exit $rc; see the log")"
+    printf 'FAIL  %-26s %4ss  %s\n' "$name" "$secs" "$reason"
+    printf '      log: %s\n' "${SC_RESULT_DIR#"$MR_ROOT"/}/$name.log"
+  fi
+done
+echo
+mr_log "$passed passed, $failed failed in $((SECONDS - t_start))s (logs: ${E2E_DIR#"$MR_ROOT"/}/)"
+((failed == 0))

@@ -1,0 +1,56 @@
+# Scenario 8: a malformed ModelRollout is rejected by kubectl with the field named (schema:
+# maximum, type, unknown field); one that passes the schema but is semantically wrong (selector
+# not matching the template's labels) ends Degraded with InvalidSpec, creates nothing, and a
+# valid rollout in the same namespace is rolled out as usual.
+# shellcheck shell=bash
+
+scenario_invalid_spec() {
+  local ns=e2e-invalid out
+  sc_manifest "$ns" good >"$SC_WORK/good.yaml"
+  kc apply -f "$SC_WORK/good.yaml" >/dev/null || sc_fail "could not apply the valid rollout"
+
+  # 1. Schema violations: kubectl exits non-zero and names the field.
+  sc_manifest "$ns" bad-weight steps="150:5s 100" >"$SC_WORK/bad-weight.yaml"
+  sc_expect_rejected "$SC_WORK/bad-weight.yaml" 'spec\.steps\[0\]\.weight'
+  sc_manifest "$ns" bad-type replicas='"four"' >"$SC_WORK/bad-type.yaml"
+  sc_expect_rejected "$SC_WORK/bad-type.yaml" 'spec\.replicas'
+  sc_manifest "$ns" bad-field >"$SC_WORK/bad-field.yaml"
+  sed -i 's/^  service: /  serivce: /' "$SC_WORK/bad-field.yaml"
+  sc_expect_rejected "$SC_WORK/bad-field.yaml" 'spec\.serivce'
+  for out in bad-weight bad-type bad-field; do
+    kc -n "$ns" get mr "$out" >/dev/null 2>&1 && sc_fail "rejected ModelRollout $out exists"
+  done
+  echo "ok: no rejected ModelRollout was stored"
+
+  # 2. Passes the schema, semantically wrong: the selector does not select the template.
+  sc_manifest "$ns" wrong selector=other-app >"$SC_WORK/wrong.yaml"
+  kc apply -f "$SC_WORK/wrong.yaml" >/dev/null || sc_fail "the schema-valid ModelRollout was rejected"
+  sc_wait_final "$ns/wrong" Degraded 30
+  sc_expect_eq "condition InvalidSpec" \
+    "$(sc_get "$ns" wrong '{.status.conditions[?(@.type=="InvalidSpec")].status}')" True
+  sc_expect_match "InvalidSpec message" \
+    "$(sc_get "$ns" wrong '{.status.conditions[?(@.type=="InvalidSpec")].message}')" 'spec\.selector'
+  sc_expect_match "status.message" "$(sc_get "$ns" wrong '{.status.message}')" 'spec\.selector'
+  sc_expect_match "Events" "$(sc_events "$ns" wrong)" '^Warning InvalidSpec: .*spec\.selector'
+  sc_expect_eq "objects created for it" \
+    "$(kc -n "$ns" get deploy,svc -l modelrollout.io/rollout=wrong -o name | wc -l)" 0
+
+  # 3. The valid neighbour is unaffected: deployed, then a new version promoted.
+  sc_wait_final "$ns/good" Healthy 60
+  sc_wait_for 60 "good-stable ready" sc_deploy_ready "$ns" good-stable 4
+  local canary
+  canary="$(sc_start_version "$ns" good)" || exit 1
+  sc_wait_final "$ns/good" Healthy 150
+  sc_expect_eq "good: stableRevision" "$(sc_get "$ns" good '{.status.stableRevision}')" "$canary"
+  sc_expect_eq "good: route weights" "$(sc_weights "$ns/good")" "0 1 10 50 100 0"
+  sc_expect_eq "wrong: still Degraded" "$(sc_get "$ns" wrong '{.status.phase}')" Degraded
+}
+
+sc_expect_rejected() {  # FILE FIELD-REGEX
+  local out
+  if out="$(kc apply -f "$1" 2>&1)"; then
+    sc_fail "kubectl accepted $(basename "$1"): $out"
+  fi
+  echo "$out"
+  sc_expect_match "kubectl error for $(basename "$1")" "$out" "$2"
+}
