@@ -65,12 +65,16 @@ TEST(ApiserverSchemaValidatorTest, ReportsEachViolationWithItsField) {
   EXPECT_EQ(f, (std::vector<std::string>{"spec.image", "spec.mode", "spec.replicas", "spec.steps",
                                          "spec.steps[0].weight", "spec.steps[1].weight"}));
   for (const auto& e : out.errors) {
-    if (e.field == "spec.replicas")
+    if (e.field == "spec.replicas") {
       EXPECT_EQ(e.detail,
                 "Invalid value: 11: spec.replicas in body should be less than or equal to 10");
-    if (e.field == "spec.mode")
+    }
+    if (e.field == "spec.mode") {
       EXPECT_EQ(e.detail, "Unsupported value: \"C\": supported values: \"A\", \"B\"");
-    if (e.field == "spec.steps[0].weight") EXPECT_EQ(e.detail, "Required value");
+    }
+    if (e.field == "spec.steps[0].weight") {
+      EXPECT_EQ(e.detail, "Required value");
+    }
   }
 }
 

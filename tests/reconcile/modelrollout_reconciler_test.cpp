@@ -248,7 +248,9 @@ TEST_F(ReconcilerTest, AbortAnnotationRollsBackWithinOnePassAndIsRemoved) {
                after["metadata"]["annotations"].contains("modelrollout.io/abort"));
   ASSERT_TRUE(hasEvent("Aborted"));
   for (const auto& e : events) {
-    if (e.reason == "Aborted") EXPECT_EQ(e.type, "Warning");
+    if (e.reason == "Aborted") {
+      EXPECT_EQ(e.type, "Warning");
+    }
   }
 }
 
