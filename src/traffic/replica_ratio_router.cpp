@@ -43,6 +43,11 @@ Status ReplicaRatioRouter::setWeight(int canary_percent) {
   }
   const std::string name = target_.rollout + "-canary";
   auto deployment = getObject(api_, k8s::resources::deployments(), target_.ns, name);
+  // No canary Deployment already means no canary traffic: 0% needs nothing.
+  if (!deployment.isOk() && deployment.status().code() == StatusCode::kNotFound &&
+      canary_percent == 0) {
+    return Status::ok();
+  }
   if (!deployment.isOk()) return deployment.status();
   const int want = replicaRatioCanaryReplicas(target_.replicas, canary_percent);
   const Json& spec = deployment->value("spec", Json::object());

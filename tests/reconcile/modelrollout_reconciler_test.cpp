@@ -170,6 +170,15 @@ TEST_F(ReconcilerTest, FirstDeployCreatesStableAndServicesThenHealthy) {
   EXPECT_EQ(stable["metadata"]["ownerReferences"][0]["kind"], "ModelRollout");
 }
 
+TEST_F(ReconcilerTest, ReplicaRatioFirstDeployNeedsNoCanary) {
+  json o = rollout("img:1", false);
+  o["spec"].erase("trafficRouting");
+  api.seed(res::modelRollouts(), o);
+  settle();
+  EXPECT_EQ(status()["phase"], "Healthy");
+  EXPECT_FALSE(api.object(res::deployments(), "ml", "m-canary"));
+}
+
 TEST_F(ReconcilerTest, NoOpReconcileWritesNothing) {
   api.seed(res::modelRollouts(), rollout("img:1", false));
   settle();

@@ -78,6 +78,13 @@ TEST_F(ReplicaRatioRouterTest, MissingCanaryDeploymentIsNotFoundOnSet) {
   EXPECT_EQ(*router_.readWeight(), std::optional<int>(0));
 }
 
+TEST_F(ReplicaRatioRouterTest, ZeroWeightWithoutCanaryDeploymentIsAlreadyTrue) {
+  api_.seed(deployments(), deployment("fraud-scorer-stable", 4, 4));
+  const int writes = api_.writes();
+  EXPECT_TRUE(router_.setWeight(0).isOk());
+  EXPECT_EQ(api_.writes(), writes);
+}
+
 TEST_F(ReplicaRatioRouterTest, ApiErrorsPropagate) {
   api_.seed(deployments(), deployment("fraud-scorer-canary", 0, 0));
   api_.injectError("patch",
