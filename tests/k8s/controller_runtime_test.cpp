@@ -123,7 +123,12 @@ TEST_F(RuntimeTest, WorkersWaitForSyncThenReconcileMappedKeys) {
   EXPECT_FALSE(runtime.hasSynced());
 
   // The scripted client answers lists in call order; both informers get the same shape.
-  Json rollout = {{"metadata", {{"namespace", "ml"}, {"name", "r1"}, {"resourceVersion", "1"}}}};
+  // The rollout carries the rollout label too, so whichever informer gets it yields one key.
+  Json rollout = {{"metadata",
+                   {{"namespace", "ml"},
+                    {"name", "r1"},
+                    {"resourceVersion", "1"},
+                    {"labels", {{"modelrollout.io/rollout", "r1"}}}}}};
   api_.pushList(makeList({rollout}, "1"));
   api_.pushList(makeList({owned("r2-canary", {{"modelrollout.io/rollout", "r2"}})}, "1"));
   runtime.startInformers();
