@@ -75,8 +75,9 @@ cleanup() {
   if [[ "${MR_E2E_KEEP:-0}" == 1 ]]; then
     mr_log "clusters left running: MR_LOCAL=$MAIN (and $FAULTS) e2e/cluster/down.sh stops them"
   else
-    MR_LOCAL="$MAIN" mr_cluster_down 2>/dev/null
-    MR_LOCAL="$FAULTS" mr_cluster_down 2>/dev/null
+    (MR_LOCAL="$MAIN" mr_cluster_down 2>/dev/null) &
+    (MR_LOCAL="$FAULTS" mr_cluster_down 2>/dev/null) &
+    wait
   fi
   exit "$code"
 }

@@ -170,20 +170,28 @@ mr_cluster_up() {
   if [[ "${MR_WITH_CONTROLLER:-1}" == 1 ]]; then mr_start_controller || return 1; fi
 }
 
-# mr_cluster_down: every recorded pid, newest first (clients before the API server).
+# mr_cluster_down: every recorded pid. The API server's clients (controller, simulator,
+# Prometheus, watchers) stop in parallel, since each takes a second or two to shut down
+# cleanly; the API server last.
 mr_cluster_down() {
-  local f name pid files
+  local f name pid files waits=()
   [[ -d "$MR_LOCAL/pids" ]] || return 0
-  mr_stop_prometheus
-  mapfile -t files < <(ls -t "$MR_LOCAL"/pids/*.pid 2>/dev/null)
-  for f in "${files[@]}"; do
+  mr_stop_prometheus &
+  waits+=($!)
+  mapfile -t files < <(ls "$MR_LOCAL"/pids/*.pid 2>/dev/null | grep -Ev '/(apiserver|prometheus)\.pid$')
+  for f in "${files[@]}" "$MR_LOCAL/pids/apiserver.pid"; do
+    [[ -f "$f" ]] || continue
+    if [[ "$f" == */apiserver.pid ]]; then
+      wait "${waits[@]}" 2>/dev/null
+      waits=()
+    fi
     name="$(basename "$f" .pid)"
     pid="$(cat "$f" 2>/dev/null || true)"
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-      mr_stop_pid "$name" "$pid"
-      mr_log "stopped $name (pid $pid)"
-    fi
     rm -f "$f"
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || continue
+    (mr_stop_pid "$name" "$pid" && mr_log "stopped $name (pid $pid)") &
+    waits+=($!)
   done
+  wait "${waits[@]}" 2>/dev/null
   rm -f "$MR_LOCAL/apiserver.port" "$MR_LOCAL/simulator.port"
 }
