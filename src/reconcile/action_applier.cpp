@@ -38,20 +38,22 @@ Status ActionApplier::ensure(const k8s::ResourceType& type, const std::string& n
   return patched.status().withContext("patching " + what);
 }
 
-Status ActionApplier::apply(const ApplyContext& ctx, const rollout::EnsureStable& a) {
-  const json desired = rollout::buildDeployment(ctx.owner, *ctx.spec, Role::kStable, a.pod_template,
-                                                a.replicas, a.revision);
-  const std::string name = rollout::deploymentName(ctx.owner.name, Role::kStable);
+Status ActionApplier::ensureDeployment(const ApplyContext& ctx, rollout::Role role,
+                                       const json& pod_template, int replicas,
+                                       const std::string& revision) {
+  const json desired =
+      rollout::buildDeployment(ctx.owner, *ctx.spec, role, pod_template, replicas, revision);
+  const std::string name = rollout::deploymentName(ctx.owner.name, role);
   return ensure(k8s::resources::deployments(), ctx.owner.namespace_name, desired,
                 ctx.deployments(name), &rollout::deploymentPatch);
 }
 
+Status ActionApplier::apply(const ApplyContext& ctx, const rollout::EnsureStable& a) {
+  return ensureDeployment(ctx, Role::kStable, a.pod_template, a.replicas, a.revision);
+}
+
 Status ActionApplier::apply(const ApplyContext& ctx, const rollout::EnsureCanary& a) {
-  const json desired = rollout::buildDeployment(ctx.owner, *ctx.spec, Role::kCanary, a.pod_template,
-                                                a.replicas, a.revision);
-  const std::string name = rollout::deploymentName(ctx.owner.name, Role::kCanary);
-  return ensure(k8s::resources::deployments(), ctx.owner.namespace_name, desired,
-                ctx.deployments(name), &rollout::deploymentPatch);
+  return ensureDeployment(ctx, Role::kCanary, a.pod_template, a.replicas, a.revision);
 }
 
 Status ActionApplier::apply(const ApplyContext& ctx, const rollout::ScaleCanary& a) {

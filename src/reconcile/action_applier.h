@@ -39,6 +39,9 @@ class ActionApplier {
   uint64_t writes() const { return writes_.load(); }
 
  private:
+  Status ensureDeployment(const ApplyContext& ctx, rollout::Role role,
+                          const nlohmann::json& pod_template, int replicas,
+                          const std::string& revision);
   using PatchFn = std::optional<nlohmann::json> (*)(const nlohmann::json&, const nlohmann::json&);
   Status ensure(const k8s::ResourceType& type, const std::string& ns, const nlohmann::json& desired,
                 const std::shared_ptr<const nlohmann::json>& live, PatchFn owned_patch);
