@@ -75,8 +75,9 @@ sleep 1
 
 # The plugin redraws in place on a terminal, or prints each change when piped.
 set +e
-mr_plugin -n "$ns" status "$name" --watch --timeout 4m &
-watch_pid=$!
+"$(mr_find_binary plugin/kubectl-modelrollout)" --kubeconfig "$MR_LOCAL/kubeconfig" \
+  -n "$ns" status "$name" --watch --timeout 4m &
+watch_pid=$!  # the plugin itself, so the trap can stop it
 wait "$watch_pid"
 rc=$?
 watch_pid=""
