@@ -71,7 +71,9 @@ job_pids=()
 cleanup() {
   local code=$? pid
   trap - EXIT INT TERM
+  set +m  # no job-status chatter for the jobs stopped here
   for pid in "${job_pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null; done
+  wait 2>/dev/null
   if [[ "${MR_E2E_KEEP:-0}" == 1 ]]; then
     mr_log "clusters left running: MR_LOCAL=$MAIN (and $FAULTS) e2e/cluster/down.sh stops them"
   else
