@@ -26,6 +26,7 @@ command -v kubectl >/dev/null || mr_die "kubectl is not on PATH (see docs/e2e.md
 mr_find_binary plugin/kubectl-modelrollout >/dev/null || mr_die "kubectl-modelrollout not built; run: make build"
 
 watch_pid=""
+# shellcheck disable=SC2317  # called by the trap
 cleanup() {
   local code=$?
   trap - EXIT INT TERM
@@ -62,6 +63,7 @@ if ! mr_plugin -n "$ns" status "$name" --watch --timeout 60s >/dev/null; then
   mr_plugin -n "$ns" status "$name" || true
   mr_die "fraud-scorer did not become Healthy"
 fi
+# shellcheck disable=SC2317  # called through mr_wait
 stable_ready() { [[ "$(kc -n "$ns" get deploy "$name-stable" -o jsonpath='{.status.readyReplicas}')" == 4 ]]; }
 mr_wait 30 "stable pods ready" stable_ready || mr_die "the stable Deployment did not become ready"
 kc -n "$ns" get mr "$name" | sed 's/^/    /'

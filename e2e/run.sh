@@ -68,6 +68,7 @@ for bin in e2e/apiserver/mr-test-apiserver e2e/simulator/mr-simulator \
 done
 
 job_pids=()
+# shellcheck disable=SC2317  # called by the trap
 cleanup() {
   local code=$? pid
   trap - EXIT INT TERM
@@ -119,8 +120,8 @@ mr_log "clusters up in $((SECONDS - t_start))s (simulator: $MR_SIM_RATE requests
 run_one() {
   local name="$1" fn="$2" dir="$3" t0=$SECONDS rc
   (
-    export MR_LOCAL="$dir" SC_NAME="$name" SC_WORK="$E2E_DIR/work/$name"
-    export SC_PROM="http://127.0.0.1:$(cat "$dir/prometheus.port")"
+    export MR_LOCAL="$dir" SC_NAME="$name" SC_WORK="$E2E_DIR/work/$name" SC_PROM
+    SC_PROM="http://127.0.0.1:$(cat "$dir/prometheus.port")"
     mkdir -p "$SC_WORK"
     sc_note "scenario $name starting"
     "$fn"

@@ -120,8 +120,12 @@ mr_start_prometheus() {
 }
 
 mr_stop_prometheus() {
+  local pid
+  pid="$(cat "$MR_LOCAL/prometheus.pid" 2>/dev/null || true)"
   MR_LOCAL_DIR="$MR_LOCAL" "$MR_ROOT/e2e/prometheus/stop.sh" || true
   rm -f "$MR_LOCAL/pids/prometheus.pid"
+  [[ -n "$pid" ]] && mr_log "stopped prometheus (pid $pid)"
+  return 0
 }
 
 mr_start_controller() {
@@ -178,7 +182,10 @@ mr_cluster_down() {
   [[ -d "$MR_LOCAL/pids" ]] || return 0
   mr_stop_prometheus &
   waits+=($!)
-  mapfile -t files < <(ls "$MR_LOCAL"/pids/*.pid 2>/dev/null | grep -Ev '/(apiserver|prometheus)\.pid$')
+  files=()
+  for f in "$MR_LOCAL"/pids/*.pid; do
+    [[ "$f" == */apiserver.pid || "$f" == */prometheus.pid ]] || files+=("$f")
+  done
   for f in "${files[@]}" "$MR_LOCAL/pids/apiserver.pid"; do
     [[ -f "$f" ]] || continue
     if [[ "$f" == */apiserver.pid ]]; then
@@ -188,7 +195,7 @@ mr_cluster_down() {
     name="$(basename "$f" .pid)"
     pid="$(cat "$f" 2>/dev/null || true)"
     rm -f "$f"
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || continue
+    if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then continue; fi
     (mr_stop_pid "$name" "$pid" && mr_log "stopped $name (pid $pid)") &
     waits+=($!)
   done

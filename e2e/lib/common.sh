@@ -22,7 +22,7 @@ mr_die() { mr_log "ERROR: $*"; exit 1; }
 mr_find_binary() {
   local rel="$1" candidate
   if [[ -x "$MR_BIN_DIR/$rel" ]]; then echo "$MR_BIN_DIR/$rel"; return 0; fi
-  # shellcheck disable=SC2012  # names are build dirs we created; ls -t gives newest first
+  # shellcheck disable=SC2045  # build dir names have no spaces; ls -t gives newest first
   for candidate in $(ls -td "$MR_ROOT"/build*/"$rel" 2>/dev/null); do
     if [[ -x "$candidate" ]]; then echo "$candidate"; return 0; fi
   done

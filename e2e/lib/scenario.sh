@@ -24,6 +24,7 @@ sc_start_watchers() {
     local res=modelrollouts.modelrollout.io
     [[ $kind == routes ]] && res=httproutes.gateway.networking.k8s.io
     : >"$MR_LOCAL/watch/$kind.log"
+    # shellcheck disable=SC2016  # expanded by the inner bash
     setsid bash -c 'while :; do
         kubectl --kubeconfig "$1/kubeconfig" --cache-dir "$1/kube-cache" get "$2" -A -w \
           --request-timeout=0 -o jsonpath="$3" >>"$1/watch/$4.log" 2>>"$1/watch/$4.err"
