@@ -270,7 +270,10 @@ void planCanary(PlanContext& c) {
                    "): " + metricSummary(*s.last_analysis));
       return;
     }
-    if (s.consecutive_inconclusive >= a.inconclusive_limit && !s.analysis_paused) {
+    // A streak made only of Errors (Prometheus down or erroring) never triggers the policy:
+    // an outage must neither roll back nor park the rollout; it holds the step and retries.
+    const bool only_errors = s.consecutive_errors >= s.consecutive_inconclusive;
+    if (s.consecutive_inconclusive >= a.inconclusive_limit && !s.analysis_paused && !only_errors) {
       if (a.on_inconclusive_limit == analysis::InconclusiveLimitPolicy::kRollback) {
         rollback(c, "InconclusiveLimit",
                  std::to_string(s.consecutive_inconclusive) +

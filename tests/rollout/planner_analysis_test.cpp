@@ -139,6 +139,29 @@ TEST(PlannerAnalysis, InconclusiveLimitRollbackPolicy) {
   EXPECT_EQ(h.status.history.back().reason, "InconclusiveLimit");
 }
 
+TEST(PlannerAnalysis, AnOutageNeverTriggersTheInconclusivePolicy) {
+  for (const char* policy : {"Pause", "Rollback"}) {
+    Harness h = analysed(1, 2, policy);
+    for (int i = 0; i < 6; ++i) {
+      h.now += 61s;
+      h.deliver(Verdict::kError, "prometheus unreachable");
+      h.step();
+    }
+    EXPECT_EQ(h.status.phase, Phase::kProgressing) << policy;
+    EXPECT_FALSE(h.status.analysis_paused) << policy;
+    EXPECT_EQ(h.status.consecutive_inconclusive, 6) << policy;
+    // Prometheus is back: a judged non-pass now counts with the errors before it.
+    h.now += 61s;
+    h.deliver(Verdict::kInconclusive);
+    h.step();
+    if (std::string(policy) == "Rollback") {
+      EXPECT_EQ(h.status.phase, Phase::kRolledBack);
+    } else {
+      EXPECT_TRUE(h.status.analysis_paused);
+    }
+  }
+}
+
 TEST(PlannerAnalysis, ErrorsNeverDecideAloneAndBackOff) {
   Harness h = analysed(1, 10);
   h.now += 61s;
