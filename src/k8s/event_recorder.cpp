@@ -53,6 +53,21 @@ void EventRecorder::loop() {
   }
 }
 
+// Retries transient failures (5xx, 429, transport, timeouts) a few times with backoff on the
+// writer thread, so a flaky API server loses no Event; other errors are final.
+template <typename Call>
+auto EventRecorder::withRetries(Call call) -> decltype(call()) {
+  Backoff backoff(kEventRetryBackoff);
+  auto result = call();
+  for (int attempt = 1;
+       attempt < kEventWriteAttempts && !result.isOk() && result.status().isRetryable();
+       ++attempt) {
+    clock_.sleepFor(backoff.next());
+    result = call();
+  }
+  return result;
+}
+
 void EventRecorder::write(const Pending& p) {
   const std::string type = p.type == EventType::kWarning ? "Warning" : "Normal";
   const std::string ns = p.involved.value("namespace", "default");
@@ -64,8 +79,10 @@ void EventRecorder::write(const Pending& p) {
   if (auto it = cache_.find(key); it != cache_.end()) {
     Aggregate& agg = it->second;
     const Json patch = {{"count", agg.count + 1}, {"lastTimestamp", now}};
-    auto patched =
-        client_.patch(resources::coreEvents(), agg.ns, agg.event_name, PatchType::kMerge, patch);
+    auto patched = withRetries([&] {
+      return client_.patch(resources::coreEvents(), agg.ns, agg.event_name, PatchType::kMerge,
+                           patch);
+    });
     if (patched.isOk()) {
       ++agg.count;
       lru_.splice(lru_.begin(), lru_, agg.lru);
@@ -101,7 +118,7 @@ void EventRecorder::write(const Pending& p) {
       {"reportingComponent", options_.component},
       {"reportingInstance", options_.host},
   };
-  auto created = client_.create(resources::coreEvents(), ns, event);
+  auto created = withRetries([&] { return client_.create(resources::coreEvents(), ns, event); });
   if (!created.isOk()) {
     spdlog::warn("event {}: {}", p.reason, created.status().toString());
     return;

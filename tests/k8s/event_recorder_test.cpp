@@ -97,3 +97,38 @@ TEST(EventRecorder, QueueLimitCountsDrops) {
 
 }  // namespace
 }  // namespace mr::k8s
+
+namespace mr::k8s {
+namespace {
+
+TEST(EventRecorder, TransientFailuresAreRetriedWithBackoff) {
+  testing::TestClock clock;
+  testing::ScriptedApiClient api;
+  api.failNext("create", Status(StatusCode::kUnavailable, "injected fault", 500, "InternalError"));
+  api.failNext("create", Status(StatusCode::kUnavailable, "slow down", 429, "TooManyRequests"));
+  EventRecorder recorder(api, clock);
+  ASSERT_TRUE(recorder.record(kRollout, EventType::kNormal, "Promoted", "2.4.0 is stable"));
+  // The writer sleeps on the fake clock between attempts; move time until the third attempt.
+  for (int i = 0; i < 5000 && api.writes().size() < 3; ++i) {
+    clock.advance(std::chrono::milliseconds(50));
+    RealClock::instance().sleepFor(std::chrono::milliseconds(1));
+  }
+  recorder.flush();
+  ASSERT_EQ(api.writes().size(), 3u) << "two transient failures, then success";
+  const std::string name = api.writes()[2].second["metadata"]["name"];
+  ASSERT_TRUE(api.stored(resources::coreEvents(), "ml", name).has_value());
+  EXPECT_EQ(recorder.written(), 1u);
+}
+
+TEST(EventRecorder, PermanentFailuresAreNotRetried) {
+  testing::TestClock clock;
+  testing::ScriptedApiClient api;
+  api.failNext("create", Status(StatusCode::kInvalidArgument, "event is invalid", 422, "Invalid"));
+  EventRecorder recorder(api, clock);
+  recorder.record(kRollout, EventType::kNormal, "Promoted", "2.4.0 is stable");
+  recorder.flush();
+  EXPECT_EQ(api.writes().size(), 1u);
+}
+
+}  // namespace
+}  // namespace mr::k8s
