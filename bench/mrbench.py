@@ -567,7 +567,7 @@ def main():
     ap.add_argument("--rest-probes", type=int, default=20)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--settle-timeout", type=float, default=900)
-    ap.add_argument("--phases", default="idle,analysis")
+    ap.add_argument("--phases", default="analysis,idle")
     ap.add_argument("--label", default="full")
     args = ap.parse_args()
     args.levels = [int(x) for x in args.levels.split(",") if x]
@@ -580,11 +580,8 @@ def main():
               "loadavg_start": os.getloadavg()}
     rc = 0
     try:
-        phases = args.phases.split(",")
-        if "idle" in phases:
-            run_idle_churn(args, run_dir, result)
-        if "analysis" in phases:
-            run_analysis(args, run_dir, result)
+        for phase in args.phases.split(","):
+            {"idle": run_idle_churn, "analysis": run_analysis}[phase](args, run_dir, result)
     except (HarnessError, lib.ApiError, OSError, subprocess.CalledProcessError) as e:
         log(f"HARNESS FAILURE: {e}")
         result["error"] = str(e)
