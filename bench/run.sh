@@ -4,7 +4,7 @@
 # and measures. Prints a Markdown table; JSON in .local/bench/ (latest-<label>.json).
 #
 #   bench/run.sh            full run: idle 1,000 and 10,000, churn 1,000 (100 aborts),
-#                           analysis 500 (about 15-20 minutes)
+#                           analysis 500 (about 10 minutes here)
 #   bench/run.sh --smoke    CI smoke: idle 200, churn 100 (10 aborts), no analysis (< 3 min)
 #   bench/run.sh [--smoke] -- <extra mrbench.py flags>   e.g. -- --levels 1000,5000
 #
