@@ -1,5 +1,7 @@
 // modelrollout-controller: parses flags, sets up logging and signals, and runs the controller
 // with the ModelRollout reconciler (see controller_app.h and rollout_reconciler_factory.h).
+#include <malloc.h>
+
 #include <iostream>
 
 #include "common/logging.h"
@@ -7,6 +9,9 @@
 #include "controller/rollout_reconciler_factory.h"
 
 int main(int argc, char** argv) {
+  // glibc gives each thread that allocates its own arena; with workers, informer and analyzer
+  // threads that kept ~12% of RSS as per-arena slack (bench idle N=1000: 64.8 -> 56.7 MiB).
+  mallopt(M_ARENA_MAX, 2);
   using namespace mr::controller;
   auto flags = parseFlags(std::vector<std::string>(argv + 1, argv + argc));
   if (!flags.isOk()) {
