@@ -70,10 +70,19 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   if (!pass.object) {
     // Deleted: owner references let the garbage collector remove the managed objects.
     tracker_.forget(pass.key_string);
+    {
+      std::lock_guard lock(written_mu_);
+      written_over_.erase(pass.key_string);
+    }
     if (deps_.metrics) deps_.metrics->setPhase(pass.key_string, "");
     return k8s::ReconcileResult::done();
   }
   const json& obj = *pass.object;
+  const std::string cached_rv = obj["metadata"].value("resourceVersion", "");
+  if (cacheBehindOwnWrite(pass.key_string, cached_rv)) {
+    // The watch event of our write re-enqueues the key; this is only the fallback.
+    return k8s::ReconcileResult::requeueAfter(std::chrono::milliseconds(200));
+  }
   pass.meta = rollout::parseObjectMeta(obj);
   auto& in = pass.input;
   in.spec = rollout::parseSpec(obj.contains("spec") ? obj["spec"] : json::object());
@@ -210,7 +219,21 @@ Status ModelRolloutReconciler::writeStatus(Pass& pass) {
   auto written = deps_.api->updateStatus(k8s::resources::modelRollouts(), object);
   if (!written.isOk()) return written.status().withContext("writing status");
   if (deps_.metrics) deps_.metrics->write("status");
+  std::lock_guard lock(written_mu_);
+  written_over_[pass.key_string] = {(*pass.object)["metadata"].value("resourceVersion", ""),
+                                    deps_.clock->steadyNow()};
   return Status::ok();
+}
+
+bool ModelRolloutReconciler::cacheBehindOwnWrite(const std::string& key,
+                                                 const std::string& cached_rv) {
+  std::lock_guard lock(written_mu_);
+  auto it = written_over_.find(key);
+  if (it == written_over_.end()) return false;
+  const bool behind = !cached_rv.empty() && cached_rv == it->second.resource_version &&
+                      deps_.clock->steadyNow() - it->second.at < deps_.own_write_wait;
+  if (!behind) written_over_.erase(it);
+  return behind;
 }
 
 void ModelRolloutReconciler::finishPass(Pass& pass) {

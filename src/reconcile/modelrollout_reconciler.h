@@ -7,12 +7,17 @@
 // write records Events and removes acknowledged annotations (user intent stays until its
 // effect is in status). A failed action stops the pass without a status write; the next pass
 // re-derives the same plan (docs/lifecycle.md, crash safety).
+// After its own status write, a pass whose cache still shows the overwritten resourceVersion
+// waits briefly for the watch instead of acting on stale state (which would only end in a
+// 409 Conflict); the wait is bounded in case the watch event never comes.
 // Thread-safety: reconcile() may run on many workers at once for different keys (the work
 // queue never hands one key to two workers).
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "analysis/analyzer.h"
@@ -43,6 +48,8 @@ struct ReconcilerDeps {
   // Longest time between two passes over one object, so a route changed by someone else is
   // noticed even in a steady state (routes are not watched).
   std::chrono::milliseconds resync_period{300000};
+  // How long to wait for the cache to show our own status write before acting anyway.
+  std::chrono::milliseconds own_write_wait{5000};
 };
 
 class ModelRolloutReconciler final : public k8s::Reconciler {
@@ -65,6 +72,15 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
   ReconcilerDeps deps_;
   ActionApplier applier_;
   AnalysisTracker tracker_;
+
+  // Per key: the resourceVersion our last status write replaced, and when it was written.
+  struct WrittenOver {
+    std::string resource_version;
+    SteadyTime at;
+  };
+  bool cacheBehindOwnWrite(const std::string& key, const std::string& cached_rv);
+  std::mutex written_mu_;
+  std::map<std::string, WrittenOver> written_over_;  // guarded by written_mu_
 };
 
 }  // namespace mr::reconcile

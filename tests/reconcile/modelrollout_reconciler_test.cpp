@@ -83,6 +83,9 @@ class ReconcilerTest : public ::testing::Test {
     deps.analyzer = &analyzer;
     deps.cache = [this](const k8s::ResourceType& t, const std::string& ns,
                         const std::string& n) -> std::shared_ptr<const json> {
+      if (frozen_rollout && t == res::modelRollouts()) {
+        return std::make_shared<const json>(*frozen_rollout);
+      }
       auto o = api.object(t, ns, n);
       return o ? std::make_shared<const json>(*o) : nullptr;
     };
@@ -147,6 +150,7 @@ class ReconcilerTest : public ::testing::Test {
   ScriptedAnalyzer analyzer;
   std::vector<RecordedEvent> events;
   int enqueued = 0;
+  std::optional<json> frozen_rollout;  // the cache's view of the ModelRollout, when set
   std::unique_ptr<ModelRolloutReconciler> reconciler;
 };
 
@@ -311,6 +315,28 @@ TEST_F(ReconcilerTest, StatusWriteConflictFailsThePassWithoutEvents) {
   EXPECT_TRUE(events.empty()) << "events follow a successful status write only";
   settle();
   EXPECT_EQ(status()["phase"], "Healthy");
+}
+
+TEST_F(ReconcilerTest, WaitsForTheCacheToShowItsOwnStatusWriteInsteadOfConflicting) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  changeImage("img:2");
+  frozen_rollout = api.object(res::modelRollouts(), "ml", "m");  // the watch stalls here
+  auto first = pass();
+  ASSERT_TRUE(first.error.isOk()) << first.error.toString();
+  const int status_writes = api.count("updateStatus");
+  auto second = pass();
+  EXPECT_TRUE(second.error.isOk()) << "a stale cache must not end in a 409";
+  EXPECT_EQ(api.count("updateStatus"), status_writes) << "no write from a stale view";
+  ASSERT_TRUE(second.requeue_after.has_value());
+  EXPECT_EQ(*second.requeue_after, std::chrono::milliseconds(200));
+  // The wait is bounded: a watch event that never comes does not wedge the object.
+  clock.advance(std::chrono::seconds(6));
+  auto late = pass();
+  EXPECT_EQ(late.error.code(), StatusCode::kConflict);
+  frozen_rollout.reset();  // the cache caught up
+  auto caught_up = pass();
+  EXPECT_TRUE(caught_up.error.isOk()) << caught_up.error.toString();
 }
 
 TEST_F(ReconcilerTest, MissingRouteIsDegradedNotAnError) {
