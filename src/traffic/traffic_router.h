@@ -20,7 +20,7 @@
 
 namespace mr::traffic {
 
-// Which object routes the traffic. Parsed from spec.trafficRouting (parseTrafficRouting).
+// Which object routes the traffic: spec.trafficRouting as parsed by rollout::parseSpec.
 struct TrafficRoutingConfig {
   enum class Kind { kReplicaRatio, kGatewayApi, kIstio };
   Kind kind = Kind::kReplicaRatio;
@@ -67,10 +67,6 @@ class TrafficRouter {
   // "HTTPRoute ml/fraud-scorer", for Events and log lines.
   virtual std::string describe() const = 0;
 };
-
-// Parses spec.trafficRouting (the object itself; null/absent = replica ratio). Reports every
-// problem at once: both routers set, empty names, routes not strings.
-Result<TrafficRoutingConfig> parseTrafficRouting(const k8s::Json& traffic_routing);
 
 // Builds the router for `config`. REQUIRES: `api` outlives the returned router.
 std::unique_ptr<TrafficRouter> makeTrafficRouter(k8s::ApiClient& api, const RouterTarget& target,

@@ -20,41 +20,6 @@ TEST(WeightPercentTest, RoundsHalfUp) {
   EXPECT_EQ(weightPercent(0, 0), std::nullopt);
 }
 
-TEST(ParseTrafficRoutingTest, AbsentMeansReplicaRatio) {
-  auto parsed = parseTrafficRouting(Json());
-  ASSERT_TRUE(parsed.isOk());
-  EXPECT_EQ(parsed->kind, Kind::kReplicaRatio);
-  EXPECT_EQ(parseTrafficRouting(Json::object())->kind, Kind::kReplicaRatio);
-}
-
-TEST(ParseTrafficRoutingTest, GatewayAndIstio) {
-  auto gw = parseTrafficRouting(Json::parse(R"({"gatewayAPI": {"httpRoute": "r"}})"));
-  ASSERT_TRUE(gw.isOk());
-  EXPECT_EQ(gw->kind, Kind::kGatewayApi);
-  EXPECT_EQ(gw->http_route, "r");
-  auto istio = parseTrafficRouting(
-      Json::parse(R"({"istio": {"virtualService": "vs", "routes": ["primary", "b"]}})"));
-  ASSERT_TRUE(istio.isOk());
-  EXPECT_EQ(istio->kind, Kind::kIstio);
-  EXPECT_EQ(istio->virtual_service, "vs");
-  EXPECT_EQ(istio->routes, (std::vector<std::string>{"primary", "b"}));
-}
-
-TEST(ParseTrafficRoutingTest, ReportsEveryProblem) {
-  auto parsed = parseTrafficRouting(
-      Json::parse(R"({"gatewayAPI": {"httpRoute": ""}, "istio": {"virtualService": "vs"}})"));
-  ASSERT_FALSE(parsed.isOk());
-  EXPECT_EQ(parsed.status().message(),
-            "spec.trafficRouting: set at most one of gatewayAPI, istio; "
-            "spec.trafficRouting.gatewayAPI.httpRoute: must be a non-empty string");
-  auto bad_routes =
-      parseTrafficRouting(Json::parse(R"({"istio": {"virtualService": "", "routes": [1]}})"));
-  ASSERT_FALSE(bad_routes.isOk());
-  EXPECT_EQ(bad_routes.status().message(),
-            "spec.trafficRouting.istio.virtualService: must be a non-empty string; "
-            "spec.trafficRouting.istio.routes[0]: must be a non-empty string");
-}
-
 TEST(MakeTrafficRouterTest, BuildsTheConfiguredRouter) {
   testing::FakeApiClient api;
   const RouterTarget target = makeRouterTarget("ml", "fraud", 80, 4);
