@@ -13,6 +13,7 @@ import os
 import socketserver
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 MR_PATH = "/apis/modelrollout.io/v1alpha1"
@@ -245,12 +246,16 @@ def percentile(values, q):
 
 
 class SlowProxy:
-    """Threaded HTTP GET proxy to `upstream_port` adding `delay` seconds (settable) before
-    forwarding; stands in for a slow Prometheus."""
+    """Threaded HTTP GET/POST proxy to `upstream_port` adding `delay` seconds (settable) before
+    forwarding; stands in for a slow Prometheus. `on_answer(promql, t)`, when set, is called on
+    the proxy thread for every answered request with its PromQL (`query` of the URL or form
+    body, "" if none) and the monotonic time taken just BEFORE the answer is written back, so
+    the client cannot have read the answer earlier than `t`."""
 
     def __init__(self, upstream_port):
         self.delay = 0.0
         self.requests = 0
+        self.on_answer = None
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -268,6 +273,10 @@ class SlowProxy:
                 c.request(self.command, self.path, body=body, headers=hdrs)
                 r = c.getresponse()
                 data = r.read()
+                if proxy.on_answer:
+                    form = body.decode(errors="replace") if body else ""
+                    params = urllib.parse.parse_qs(form or urllib.parse.urlsplit(self.path).query)
+                    proxy.on_answer((params.get("query") or [""])[0], now())
                 self.send_response(r.status)
                 self.send_header("Content-Type", r.getheader("Content-Type", "application/json"))
                 self.send_header("Content-Length", str(len(data)))

@@ -71,6 +71,28 @@ def rows(result):
                     f"{_fmt(c['workqueue_depth_max'])}, {_fmt(c['reconcile_p99_s'])} s", "", ""))
         out.append((f"churn {n}: load average", f"{c['loadavg_start']:.1f}-{c['loadavg_end']:.1f}",
                     "", ""))
+    f = result.get("failcheck")
+    if f:
+        p = f"failcheck {f['n']} ({f['failing']} failing)"
+        cr, cs = f["check_to_route_stable"], f["check_to_status_rolled_back"]
+        out.append((f"{p}: failing check -> route 100% stable p50/p99",
+                    f"{_fmt(cr['p50_ms'])} / {_fmt(cr['p99_ms'])}",
+                    f"ms (n={cr['n']}, {f['route_moves_during_churn']} during churn)",
+                    "p99 <= 200"))
+        out.append((f"{p}: failing check -> status RolledBack p50/p99",
+                    f"{_fmt(cs['p50_ms'])} / {_fmt(cs['p99_ms'])}", "ms", ""))
+        out.append((f"{p}: spec change -> first status p50/p99 (the churn)",
+                    f"{_fmt(f['change_to_status']['p50_ms'])} / "
+                    f"{_fmt(f['change_to_status']['p99_ms'])}",
+                    f"ms (churn done in {f['churn_seconds']}s)", ""))
+        out.append((f"{p}: controller / apiserver / sim / prom CPU",
+                    " / ".join(_fmt(f.get(f"{k}_cpu_s_per_min")) for k in
+                               ("controller", "apiserver", "simulator", "prometheus")),
+                    "s/min", ""))
+        out.append((f"{p}: max work queue depth, reconcile p99",
+                    f"{_fmt(f['workqueue_depth_max'])}, {_fmt(f['reconcile_p99_s'])} s", "", ""))
+        out.append((f"{p}: load average", f"{f['loadavg_start']:.1f}-{f['loadavg_end']:.1f}",
+                    "", ""))
     a = result.get("analysis")
     if a:
         for key in sorted(k for k in a if k.startswith("delay_")):
