@@ -20,11 +20,14 @@ What is measured, per failing rollout (all times are the harness's monotonic clo
   latency = t_route - t_check: the controller's parse/verdict, the done callback, queueing
             behind the churn, the reconcile that writes the route, and the watch delivery to
             the harness (a Python thread: pessimistic under load). Always > 0 by causality.
+Cross-check: status.lastAnalysis.time (the deciding check's end, whole seconds) must lie in
+(t_check - 1 s, t_check + 0.5 s] on the wall clock; disagreements are listed, not hidden.
 Only rollouts whose final status is RolledBack with lastAnalysis.verdict Fail count. Also
 reported: t_check -> first ModelRollout watch event with phase RolledBack, and how many route
 moves happened before every churn rollout had finished (i.e. under the churn load).
 """
 
+import datetime
 import re
 import threading
 import time
@@ -99,7 +102,7 @@ def run_failcheck(args, run_dir, result):
 def measure(args, c, tr, proxy, answers):
     n = args.fail_churn
     names = [f"fc-{i}" for i in range(n)]
-    bad = set(names[:: max(1, n // args.fail_checks)][: args.fail_checks])
+    bad = set(names[:: max(1, n // max(1, args.fail_checks))][: max(0, args.fail_checks)])
     good = [nm for nm in names if nm not in bad]
     ana = analysis_spec(args, proxy.port)
     create_rollouts(c, NS, names, lambda nm: lib.mr_obj(
@@ -155,6 +158,8 @@ def measure(args, c, tr, proxy, answers):
 
     to_route, to_status, under_churn, not_fail, unmeasured = [], [], 0, [], []
     details = []  # per measured rollout, seconds after the patches started
+    check_time_mismatch = []
+    wall = time.time() - time.monotonic()
     with tr.lock:
         final = {nm: dict(tr.state[(NS, nm)]) for nm in bad}
         r["change_to_status"] = lat_summary(tr.latencies)
@@ -168,6 +173,11 @@ def measure(args, c, tr, proxy, answers):
             unmeasured.append(nm)
             continue
         to_route.append(t_route - t_check)
+        # Cross-check that t_check ends the deciding check: lastAnalysis.time is that check's
+        # end in whole seconds (wall clock), and the checks before it ended >= 1 interval earlier.
+        la_time = last_analysis_time(c, nm)
+        if la_time is None or not (t_check + wall - 1.0 < la_time <= t_check + wall + 0.5):
+            check_time_mismatch.append(nm)
         details.append({"rollout": nm, "answers": answers.count_before(nm, t_route),
                         "check_s": round(t_check - t0, 3), "route_s": round(t_route - t0, 3),
                         "rolled_back_s": nm in rolled_back_at
@@ -180,15 +190,27 @@ def measure(args, c, tr, proxy, answers):
              check_to_route_stable=lat_summary(to_route),
              check_to_status_rolled_back=lat_summary(to_status),
              route_moves_during_churn=under_churn, rolled_back_not_by_fail=not_fail,
-             unmeasured=unmeasured, details=details, prometheus_answers_unmatched=answers.unmatched,
+             unmeasured=unmeasured, details=details, check_time_mismatch=check_time_mismatch,
+             prometheus_answers_unmatched=answers.unmatched,
              workqueue_depth_max=depth_max, analysis_interval_s=args.fail_interval,
              sim_rate=args.fail_sim_rate,
              reconcile_p99_s=lib.hist_quantile(r["_metrics_before"], r["_metrics_after"],
                                                "modelrollout_reconcile_duration_seconds", 0.99))
     log(f"failcheck: {len(to_route)} measured ({under_churn} during churn of "
         f"{r['churn_seconds']}s), check->route p50/p99 "
-        f"{r['check_to_route_stable']['p50_ms']} / {r['check_to_route_stable']['p99_ms']} ms")
+        f"{r['check_to_route_stable']['p50_ms']} / {r['check_to_route_stable']['p99_ms']} ms; "
+        f"lastAnalysis.time disagrees for {len(check_time_mismatch)}, not Fail {len(not_fail)}, "
+        f"unmeasured {len(unmeasured)}")
     return r
+
+
+def last_analysis_time(c, name):
+    """status.lastAnalysis.time of a rollout as Unix seconds, or None."""
+    obj = c.api.request("GET", f"{lib.MR_PATH}/namespaces/{NS}/modelrollouts/{name}")[1]
+    t = ((obj.get("status") or {}).get("lastAnalysis") or {}).get("time")
+    if not t:
+        return None
+    return datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()
 
 
 def route_back_to_stable(events):

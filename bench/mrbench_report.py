@@ -77,7 +77,9 @@ def rows(result):
         cr, cs = f["check_to_route_stable"], f["check_to_status_rolled_back"]
         out.append((f"{p}: failing check -> route 100% stable p50/p99",
                     f"{_fmt(cr['p50_ms'])} / {_fmt(cr['p99_ms'])}",
-                    f"ms (n={cr['n']}, {f['route_moves_during_churn']} during churn)",
+                    f"ms (n={cr['n']}, {f['route_moves_during_churn']} during churn"
+                    + (f", {len(f['check_time_mismatch'])} start mismatches"
+                       if f.get("check_time_mismatch") else "") + ")",
                     "p99 <= 200"))
         out.append((f"{p}: failing check -> status RolledBack p50/p99",
                     f"{_fmt(cs['p50_ms'])} / {_fmt(cs['p99_ms'])}", "ms", ""))

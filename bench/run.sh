@@ -4,8 +4,10 @@
 # and measures. Prints a Markdown table; JSON in .local/bench/ (latest-<label>.json).
 #
 #   bench/run.sh            full run: idle 1,000 and 10,000, churn 1,000 (100 aborts),
-#                           analysis 500 (about 10 minutes here)
-#   bench/run.sh --smoke    CI smoke: idle 200, churn 100 (10 aborts), no analysis (< 3 min)
+#                           analysis 500, failcheck 1,000 (100 failing checks): ~10 minutes
+#                           before failcheck was added (not yet timed with it)
+#   bench/run.sh --smoke    CI smoke: idle 200, churn 100 (10 aborts); no Prometheus, so no
+#                           analysis and no failcheck (about 1 minute)
 #   bench/run.sh [--smoke] -- <extra mrbench.py flags>   e.g. -- --levels 1000,5000
 #
 # Binaries come from $MR_BIN_DIR (default build/). Exit status 1 when the harness breaks (a
@@ -20,7 +22,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
