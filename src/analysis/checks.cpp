@@ -1,9 +1,11 @@
 #include "analysis/checks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
 #include "analysis/default_queries.h"
+#include "analysis/noise_aware.h"
 #include "analysis/query_template.h"
 #include "analysis/statistics.h"
 
@@ -99,9 +101,7 @@ class CheckRunner {
                         ", stable " + formatNumber(psi->expected_total) + " < minSampleSize " +
                         std::to_string(req_.spec.min_sample_size));
     }
-    m.value = psi->psi;
-    return compare(m, psi->psi, std::nullopt, spec.max, "PSI",
-                   " (" + std::to_string(psi->bins) + " bins)");
+    return judged(m, judgeDrift(*psi, spec.max));
   }
 
   MetricResult maeDegradation(const SampleSize& n) {
@@ -122,7 +122,7 @@ class CheckRunner {
     const double cc = counts->canary.value_or(0), sc = counts->stable.value_or(0);
     m.sample_size = cc;
     const double min_n = req_.spec.min_sample_size;
-    if (cc < min_n || sc < min_n) {
+    if (cc < min_n || sc < min_n || cc <= 0 || sc <= 0) {
       return finish(m, noDataVerdict(),
                     "labelled samples in window: canary " + formatNumber(cc) + ", stable " +
                         formatNumber(sc) + " < minSampleSize " +
@@ -131,14 +131,9 @@ class CheckRunner {
     if (!sums->canary || !sums->stable) {
       return finish(m, noDataVerdict(), "no data: absolute-error sum missing for a role");
     }
-    const auto d = analysis::maeDegradation(*sums->canary, cc, *sums->stable, sc);
-    const std::string maes = " (canary MAE " + formatNumber(d.canary_mae) + ", stable MAE " +
-                             formatNumber(d.stable_mae) + ")";
-    if (!d.value) {
-      return finish(m, Verdict::kFail, "stable MAE is 0 and canary MAE is not" + maes);
-    }
-    m.value = d.value;
-    return compare(m, *d.value, std::nullopt, spec.max, "MAE degradation", maes);
+    // increase() never goes below 0; a negative sum would be a broken override of the metric.
+    return judged(m, judgeMaeDegradation(std::max(0.0, *sums->canary), cc,
+                                         std::max(0.0, *sums->stable), sc, spec.max));
   }
 
   MetricResult custom(const CustomMetric& c, const SampleSize& n) {
@@ -282,6 +277,11 @@ class CheckRunner {
     if (min && v < *min) return finish(m, Verdict::kFail, text + " < min " + formatNumber(*min));
     if (max && v > *max) return finish(m, Verdict::kFail, text + " > max " + formatNumber(*max));
     return finish(m, Verdict::kPass, text + " within " + m.threshold);
+  }
+
+  MetricResult judged(MetricResult& m, Judgement j) {
+    m.value = j.value;
+    return finish(m, j.verdict, std::move(j.message));
   }
 
   Verdict noDataVerdict() const {

@@ -4,8 +4,9 @@
 //   query could not be rendered or run      -> Error (message says why; never promotes)
 //   sample size < minSampleSize             -> no data
 //   empty result or NaN                     -> no data
-//   value compared with its threshold       -> Pass | Fail (error rate: Wilson, may be
-//                                              Inconclusive)
+//   value compared with its threshold       -> Pass | Fail, or Inconclusive where sampling
+//                                              noise cannot tell: error rate (Wilson), drift
+//                                              and maeDegradation (noise_aware.h)
 // where "no data" is Inconclusive, or Fail when spec.onNoData is Fail. Never Pass without data.
 // Query budget per check: 1 shared sample-size query (canary requests in the window) plus
 // errorRate 1, latencyP99 1, drift 2 (canary and stable buckets), maeDegradation 2 (sums and

@@ -77,24 +77,36 @@ Result<PsiResult> populationStabilityIndex(const std::vector<CumulativeBucket>& 
   if (bounds.size() < 2) {
     return invalidArgument("canary and stable histograms share no bucket bound besides +Inf");
   }
-  const auto eb = binCounts(expected, bounds);
-  const auto ab = binCounts(actual, bounds);
   PsiResult r;
   r.bins = bounds.size();
+  r.expected_bins = binCounts(expected, bounds);
+  r.actual_bins = binCounts(actual, bounds);
   for (size_t i = 0; i < bounds.size(); ++i) {
-    r.expected_total += eb[i];
-    r.actual_total += ab[i];
+    r.expected_total += r.expected_bins[i];
+    r.actual_total += r.actual_bins[i];
   }
   if (r.expected_total <= 0) return invalidArgument("stable histogram is empty");
   if (r.actual_total <= 0) return invalidArgument("canary histogram is empty");
-  for (size_t i = 0; i < bounds.size(); ++i) {
-    double pe = eb[i] / r.expected_total;
-    double pa = ab[i] / r.actual_total;
+  r.psi = psiOfBins(r.expected_bins, r.actual_bins, smoothing);
+  return r;
+}
+
+double psiOfBins(const std::vector<double>& expected, const std::vector<double>& actual,
+                 double smoothing) {
+  double te = 0, ta = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    te += expected[i];
+    ta += actual[i];
+  }
+  double psi = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    double pe = expected[i] / te;
+    double pa = actual[i] / ta;
     if (pe == 0) pe = smoothing;
     if (pa == 0) pa = smoothing;
-    r.psi += (pa - pe) * std::log(pa / pe);
+    psi += (pa - pe) * std::log(pa / pe);
   }
-  return r;
+  return psi;
 }
 
 MaeDegradation maeDegradation(double canary_sum, double canary_count, double stable_sum,

@@ -48,7 +48,15 @@ struct PsiResult {
   double expected_total = 0;  // observations in the reference (stable) histogram
   double actual_total = 0;    // observations in the canary histogram
   size_t bins = 0;
+  // Per-bin counts on the shared bounds (what the PSI was computed from), for the noise model.
+  std::vector<double> expected_bins;
+  std::vector<double> actual_bins;
 };
+
+// PSI of two aligned per-bin count vectors (same length, each with a positive total), with
+// zero proportions replaced by `smoothing`.
+double psiOfBins(const std::vector<double>& expected, const std::vector<double>& actual,
+                 double smoothing = 1e-4);
 
 // PSI = sum_i (a_i - e_i) * ln(a_i / e_i) over bin proportions, actual = canary,
 // expected = stable. Bins are aligned on the `le` bounds both histograms share (a bound present

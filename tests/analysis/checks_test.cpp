@@ -235,11 +235,12 @@ TEST_F(ChecksTest, MaeVerdictTable) {
     double canary_sum, canary_count, stable_sum, stable_count;
     Verdict verdict;
   } cases[] = {
-      {300, 1000, 250, 1000, Verdict::kFail},        // 0.3 / 0.25 - 1 = 0.2 > 0.1
-      {260, 1000, 500, 2000, Verdict::kPass},        // 0.26 / 0.25 - 1 = 0.04
-      {30, 100, 250, 1000, Verdict::kInconclusive},  // canary labels below minSampleSize
-      {300, 1000, 25, 100, Verdict::kInconclusive},  // stable labels below minSampleSize
-      {300, 1000, 0, 1000, Verdict::kFail},          // stable MAE 0, canary not
+      {600, 1000, 250, 1000, Verdict::kFail},          // 2.4x: 99% lower bound 1.16 > 0.1
+      {300, 1000, 250, 1000, Verdict::kInconclusive},  // 1.2x: bounds [0.08, 0.29] hold 0.1
+      {2600, 10000, 5000, 20000, Verdict::kPass},      // +4%: 95% upper bound 0.062 <= 0.1
+      {30, 100, 250, 1000, Verdict::kInconclusive},    // canary labels below minSampleSize
+      {300, 1000, 25, 100, Verdict::kInconclusive},    // stable labels below minSampleSize
+      {300, 1000, 0, 1000, Verdict::kFail},            // stable MAE 0, canary not
   };
   for (const auto& c : cases) {
     FakePrometheusApi api;
@@ -255,11 +256,23 @@ TEST_F(ChecksTest, MaeVerdictTable) {
 }
 
 TEST_F(ChecksTest, MaeValueAndMessage) {
-  api_.on({"model_absolute_error_sum"}, byLabel("role", {{"canary", 300}, {"stable", 250}}));
+  api_.on({"model_absolute_error_sum"}, byLabel("role", {{"canary", 600}, {"stable", 250}}));
   api_.on({"model_absolute_error_count"}, byLabel("role", {{"canary", 1000}, {"stable", 1000}}));
   const auto m = runOne(request("maeDegradation"));
-  EXPECT_NEAR(*m.value, 0.2, 1e-12);
-  EXPECT_EQ(m.message, "MAE degradation 0.2 (canary MAE 0.3, stable MAE 0.25) > max 0.1");
+  EXPECT_EQ(m.verdict, Verdict::kFail);
+  EXPECT_NEAR(*m.value, 1.4, 1e-12);
+  EXPECT_EQ(m.message,
+            "MAE degradation 1.4 (canary MAE 0.6, stable MAE 0.25; 99% lower bound 1.163, 95% "
+            "upper bound 1.583): lower bound > max 0.1");
+}
+
+TEST_F(ChecksTest, MaeIdenticalAtMinSampleSizeIsInconclusiveNotFail) {
+  // +12% on 500 labels a side: the old point-estimate rule rolled this back.
+  api_.on({"model_absolute_error_sum"}, byLabel("role", {{"canary", 56}, {"stable", 50}}));
+  api_.on({"model_absolute_error_count"}, byLabel("role", {{"canary", 500}, {"stable", 500}}));
+  const auto m = runOne(request("maeDegradation"));
+  EXPECT_EQ(m.verdict, Verdict::kInconclusive) << m.message;
+  EXPECT_NEAR(*m.value, 0.12, 1e-12);
 }
 
 TEST_F(ChecksTest, CustomMinAndMax) {
