@@ -134,17 +134,25 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
 
   pass.plan = rollout::plan(in);
 
-  if (Status s = applyActions(pass); !s.isOk()) return k8s::ReconcileResult::failed(s);
+  if (Status s = applyActions(pass, pass.plan.actions, false); !s.isOk()) {
+    return k8s::ReconcileResult::failed(s);
+  }
   if (Status s = writeStatus(pass); !s.isOk()) return k8s::ReconcileResult::failed(s);
+  // The status is stored: now what had to wait for it. If this fails the Events still go out
+  // (they describe the stored status) and the retry finds the world behind the status and
+  // repairs it (docs/lifecycle.md).
+  const Status after = applyActions(pass, pass.plan.after_status, true);
   finishPass(pass);
+  if (!after.isOk()) return k8s::ReconcileResult::failed(after);
 
   std::chrono::milliseconds next = deps_.resync_period;
   if (pass.plan.requeue_after && *pass.plan.requeue_after < next) next = *pass.plan.requeue_after;
   return k8s::ReconcileResult::requeueAfter(next);
 }
 
-Status ModelRolloutReconciler::applyActions(Pass& pass) {
-  for (const auto& action : pass.plan.actions) {
+Status ModelRolloutReconciler::applyActions(Pass& pass, const std::vector<rollout::Action>& actions,
+                                            bool status_stored) {
+  for (const auto& action : actions) {
     Status s = std::visit(
         [&](const auto& a) -> Status {
           using T = std::decay_t<decltype(a)>;
@@ -159,18 +167,19 @@ Status ModelRolloutReconciler::applyActions(Pass& pass) {
             return Status::ok();
           } else if constexpr (std::is_same_v<T, rollout::SetWeight>) {
             if (!pass.router) return internalError("SetWeight without a router");
-            if (Status w = pass.router->setWeight(a.percent); !w.isOk()) {
-              return w.withContext("setting " + pass.router->describe() + " to " +
-                                   std::to_string(a.percent) + "% canary");
+            // The router's read-back comes from its write's response (no extra GET).
+            auto read = pass.router->setWeight(a.percent);
+            if (!read.isOk()) {
+              return read.status().withContext("setting " + pass.router->describe() + " to " +
+                                               std::to_string(a.percent) + "% canary");
             }
             if (deps_.metrics) deps_.metrics->write("route");
-            auto read = pass.router->readWeight();
-            if (!read.isOk()) return read.status().withContext("reading back weight");
             const bool replica_ratio =
                 pass.input.spec.spec->traffic_routing.kind == rollout::RouterKind::kReplicaRatio;
             if (replica_ratio) {
-              // The effective weight follows ready pods; report what is true now.
-              if (*read) pass.plan.status.canary_weight = **read;
+              // The effective weight follows ready pods; report what is true now (once the
+              // status is stored, the next pass reports it).
+              if (*read && !status_stored) pass.plan.status.canary_weight = **read;
             } else if (!*read || **read != a.percent) {
               return unavailable(pass.router->describe() + " read back " +
                                  (*read ? std::to_string(**read) + "%" : "no weight") +

@@ -4,9 +4,11 @@
 // object actions through ActionApplier, weights through the router (read back after every
 // change), checks through the Analyzer (off the worker thread; the result re-enqueues the
 // key). Then it writes status once, only if it changed, and only after a successful status
-// write records Events and removes acknowledged annotations (user intent stays until its
+// write applies the plan's after_status actions (e.g. the weight of a step entered in this
+// pass), records Events and removes acknowledged annotations (user intent stays until its
 // effect is in status). A failed action stops the pass without a status write; the next pass
-// re-derives the same plan (docs/lifecycle.md, crash safety).
+// re-derives the same plan (docs/lifecycle.md, crash safety). A failed after-status action
+// fails the pass after the Events; the next pass repairs the world from the stored status.
 // After its own status write, a pass whose cache still shows the overwritten resourceVersion
 // waits briefly for the watch instead of acting on stale state (which would only end in a
 // 409 Conflict); the wait is bounded in case the watch event never comes.
@@ -64,7 +66,9 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
 
  private:
   struct Pass;
-  Status applyActions(Pass& pass);
+  // Applies `actions` in order, stopping at the first failure. `status_stored`: they are the
+  // plan's after_status actions and the status is already written.
+  Status applyActions(Pass& pass, const std::vector<rollout::Action>& actions, bool status_stored);
   Status writeStatus(Pass& pass);
   void finishPass(Pass& pass);
   void startAnalysis(Pass& pass, const rollout::StartAnalysis& action);

@@ -209,8 +209,9 @@ void handleStrayPromote(PlanContext& c, State state) {
 // A missing route object: Degraded, weights untouched, everything else kept.
 void applyRouteGuard(PlanContext& c) {
   if (!c.routed() || c.world().route_exists) return;
-  std::erase_if(c.out.actions,
-                [](const Action& a) { return std::holds_alternative<SetWeight>(a); });
+  auto is_weight = [](const Action& a) { return std::holds_alternative<SetWeight>(a); };
+  std::erase_if(c.out.actions, is_weight);
+  std::erase_if(c.out.after_status, is_weight);
   c.st().canary_weight = c.in.status.canary_weight;
   const std::string message = c.routeDescription() + " not found; traffic cannot be shifted";
   if (c.in.status.phase != Phase::kDegraded || c.in.status.message != message) {

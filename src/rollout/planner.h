@@ -12,6 +12,12 @@
 //    the request counts as a failure. After a successful SetWeight the caller may store the
 //    read-back value in plan.status.canary_weight (replica ratio reports an effective weight).
 //  - Write plan.status (status subresource) only if it differs from the stored one.
+//  - Then, only if that write succeeded (or nothing needed writing), apply `after_status` in
+//    order the same way. These are actions that must not run before the stored status says
+//    what they are for (the weight and capacity of a step entered in this pass, the stable
+//    Deployment taking the canary's template). If one fails or the process dies before them,
+//    the next pass sees the world differ from the stored status and repairs it.
+//    A SetWeight here cannot change plan.status any more (it is stored).
 //  - RemoveAnnotation actions come last and must be applied only after the status write
 //    succeeded: an annotation is the user's intent until its effect is recorded in status.
 //  - Ensure* means: create when missing (managed_resources.h build*), else send the owned-field
@@ -19,8 +25,9 @@
 //  - StartAnalysis: submit an analysis::AnalysisRequest for {step, canary revision}; pass the
 //    result back as PlanInput.latest_analysis (and analysis_in_flight=false) when it arrives.
 // Crash safety: a step's weight (and canary capacity) is raised only when the *stored* status
-// already says that step, so a crash between actions and the status write never leaves more
-// canary traffic than the stored step allows.
+// already says that step (in a later pass, or in `after_status` of the pass that stores it),
+// so a crash between actions and the status write never leaves more canary traffic than the
+// stored step allows.
 // Thread-safety: pure function.
 #pragma once
 
@@ -120,6 +127,9 @@ using Action = std::variant<EnsureStable, EnsureCanary, ScaleCanary, SetWeight, 
 struct Plan {
   std::vector<Action> actions;
   RolloutStatus status;
+  // Applied only after `status` is stored (see the contract above). No RecordEvent,
+  // RemoveAnnotation or StartAnalysis here.
+  std::vector<Action> after_status;
   // When to reconcile again at the latest (hold end, next analysis due, or a poll while
   // waiting for Deployments); nullopt = only on watch events.
   std::optional<std::chrono::milliseconds> requeue_after;

@@ -43,6 +43,11 @@ struct PlanContext {
   void act(T a) {
     out.actions.emplace_back(std::in_place_type<T>, std::move(a));
   }
+  // Runs only once plan.status is stored (Plan::after_status).
+  template <typename T>
+  void actAfterStatus(T a) {
+    out.after_status.emplace_back(std::in_place_type<T>, std::move(a));
+  }
   void event(const char* type, const std::string& reason, const std::string& message);
   // A transition: phase/message set, a history entry and an Event (Warning for RolledBack and
   // Degraded, Normal otherwise).

@@ -40,26 +40,60 @@ void stableMissing(PlanContext& c) {
   c.requeueIn(kDegradedPoll);
 }
 
+// What a pass in the middle of a running hold says; also set when a step is entered, so the
+// pass after entry has nothing new to write.
+std::string holdMessage(const PlanContext& c, int k, SystemTime hold_end) {
+  return "step " + stepLabel(c, k) + ": canary weight " + std::to_string(c.spec.steps[k].weight) +
+         "%, hold until " + formatRfc3339(hold_end);
+}
+
+// The hold of step k elapsed (and its last check passed): enter step k+1 or promote.
 void advance(PlanContext& c) {
   auto& s = c.st();
   const int k = s.current_step;
   const std::string why = "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
                           (c.spec.analysis ? " and the last check passed" : "");
+  const std::string passed = "step " + stepLabel(c, k) + " passed (" + why + ")";
   if (k + 1 >= c.stepCount()) {
-    startPromotion(c, "AllStepsPassed",
-                   "step " + stepLabel(c, k) + " passed (" + why + "); promoting revision " +
-                       s.canary_revision);
+    startPromotion(c, "AllStepsPassed", passed + "; promoting revision " + s.canary_revision);
     return;
   }
-  s.current_step = k + 1;
-  s.step_started_at.reset();
+  const int next = k + 1;
+  const Step& step = c.spec.steps[next];
+  const int replicas = canaryReplicasFor(c.spec.replicas, step.weight);
+  s.current_step = next;
   resetCounters(s);
+  if (!c.canaryAvailable(replicas)) {
+    // More canary pods are needed first; they are added next pass, once the stored status
+    // says this step, and the weight (and the hold) follows when they are available.
+    s.step_started_at.reset();
+    c.transition(Phase::kProgressing, "StepAdvanced",
+                 passed + "; advancing to step " + stepLabel(c, next) + " (weight " +
+                     std::to_string(step.weight) + "%) once " + std::to_string(replicas) +
+                     " canary replicas are available");
+    c.requeueIn(kNextPassDelay);
+    return;
+  }
+  // The canary already has the pods for this step: enter it in one pass. The status (step,
+  // stepStartedAt, weight) is stored first; the weight is raised only after that write
+  // (after_status). If that SetWeight never lands, the next pass finds the route at the
+  // previous step's weight, puts it back (RouteDrift) and restarts the hold (planCanary).
+  s.step_started_at = c.now;
+  const auto& read = c.world().route_weight;
+  // Replica ratio reports an effective weight; it does not move when no pod changes.
+  s.canary_weight = c.routed() || !read ? step.weight : *read;
   c.transition(Phase::kProgressing, "StepAdvanced",
-               "step " + stepLabel(c, k) + " passed (" + why + "); advancing to step " +
-                   stepLabel(c, k + 1) + " (weight " + std::to_string(c.spec.steps[k + 1].weight) +
-                   "%)");
-  // The new weight is applied next pass, once the stored status says this step.
-  c.requeueIn(kNextPassDelay);
+               "step " + stepLabel(c, next) + " started: canary weight " +
+                   std::to_string(step.weight) + "% with " + std::to_string(replicas) +
+                   " canary replicas, hold " + formatDuration(step.hold) + " (" + passed + ")");
+  const SystemTime hold_end = c.now + step.hold;
+  s.message = holdMessage(c, next, hold_end);
+  if (c.world().canary.replicas != replicas) {
+    c.actAfterStatus(EnsureCanary{c.spec.pod_template, replicas, c.hash});
+  }
+  if (!read || *read != step.weight) c.actAfterStatus(SetWeight{step.weight});
+  scheduleAnalysis(c);
+  c.requeueAt(hold_end);
 }
 
 // Pause bookkeeping: the hold clock stops while paused. Returns whether the canary is paused.
@@ -207,14 +241,18 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
 
 void startPromotion(PlanContext& c, const std::string& reason, const std::string& message) {
   auto& s = c.st();
-  // The stable Deployment gets the new template in the next pass, once status says Promoting:
-  // a crash before this status is stored must not leave stable changed under a canary.
+  // The stable Deployment gets the new template only after the status saying Promoting is
+  // stored (after_status; planPromoting repeats it): a crash before that write must not leave
+  // stable changed under a canary.
   s.current_step = c.stepCount();
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;
   c.transition(Phase::kPromoting, reason, message);
-  c.requeueIn(kNextPassDelay);
+  // Callers are in a canary whose revision is spec.template, so the template is at hand.
+  c.actAfterStatus(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
+  c.actAfterStatus(EnsureServices{"", s.canary_revision});
+  c.requeueIn(kAvailabilityPoll);
 }
 
 void rollback(PlanContext& c, const std::string& reason, const std::string& message) {
@@ -312,6 +350,13 @@ void planCanary(PlanContext& c) {
                 "% with " + std::to_string(replicas) + " canary replicas, hold " +
                 formatDuration(step.hold));
   } else {
+    const auto& read = c.world().route_weight;
+    const int previous = k > 0 ? c.spec.steps[k - 1].weight : 0;
+    if (!paused && c.routed() && read && *read != step.weight && *read == previous) {
+      // This step's weight never reached the route (the SetWeight after the status write of
+      // the step entry failed, or the process died before it): the hold starts when it does.
+      s.step_started_at = c.now;
+    }
     c.ensureWeight(step.weight);
   }
   const SystemTime hold_end = *s.step_started_at + step.hold;
@@ -324,8 +369,7 @@ void planCanary(PlanContext& c) {
   if (paused) return;
   if (!hold_done) {
     c.requeueAt(hold_end);
-    s.message = "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
-                "%, hold until " + formatRfc3339(hold_end);
+    s.message = holdMessage(c, k, hold_end);
   } else {
     s.message = "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
                 "%, hold elapsed; waiting for a passing check";

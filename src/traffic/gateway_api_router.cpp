@@ -46,6 +46,19 @@ const Json& rulesOf(const Json& route) {
   return rules != spec->end() && rules->is_array() ? *rules : kEmpty;
 }
 
+// The canary percentage of the first rule naming our Services (what readWeight reports).
+std::optional<int> weightOf(const Json& route, const RouterTarget& target) {
+  for (const Json& rule : rulesOf(route)) {
+    const RuleRefs refs = findRefs(rule, target);
+    if (refs.stable < 0 && refs.canary < 0) continue;
+    const Json& list = rule["backendRefs"];
+    const long long stable = refs.stable < 0 ? 0 : refWeight(list[refs.stable]);
+    const long long canary = refs.canary < 0 ? 0 : refWeight(list[refs.canary]);
+    return weightPercent(stable, canary);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 GatewayApiRouter::GatewayApiRouter(k8s::ApiClient& api, RouterTarget target, std::string http_route)
@@ -55,7 +68,7 @@ std::string GatewayApiRouter::describe() const {
   return "HTTPRoute " + target_.ns + "/" + http_route_;
 }
 
-Status GatewayApiRouter::setWeight(int canary_percent) {
+Result<std::optional<int>> GatewayApiRouter::setWeight(int canary_percent) {
   if (canary_percent < 0 || canary_percent > 100) {
     return invalidArgument("canary weight " + std::to_string(canary_percent) +
                            " is outside 0..100");
@@ -90,21 +103,16 @@ Status GatewayApiRouter::setWeight(int canary_percent) {
     }
     return route != before;
   };
-  return updateWithRetry(api_, k8s::resources::httpRoutes(), target_.ns, http_route_, mutate);
+  auto stored =
+      updateWithRetry(api_, k8s::resources::httpRoutes(), target_.ns, http_route_, mutate);
+  if (!stored.isOk()) return stored.status();
+  return weightOf(*stored, target_);
 }
 
 Result<std::optional<int>> GatewayApiRouter::readWeight() {
   auto route = getObject(api_, k8s::resources::httpRoutes(), target_.ns, http_route_);
   if (!route.isOk()) return route.status();
-  for (const Json& rule : rulesOf(*route)) {
-    const RuleRefs refs = findRefs(rule, target_);
-    if (refs.stable < 0 && refs.canary < 0) continue;
-    const Json& list = rule["backendRefs"];
-    const long long stable = refs.stable < 0 ? 0 : refWeight(list[refs.stable]);
-    const long long canary = refs.canary < 0 ? 0 : refWeight(list[refs.canary]);
-    return weightPercent(stable, canary);
-  }
-  return std::optional<int>();
+  return weightOf(*route, target_);
 }
 
 Status GatewayApiRouter::verify() {

@@ -16,7 +16,7 @@ class GatewayApiRouter final : public TrafficRouter {
   // REQUIRES: `api` outlives this router.
   GatewayApiRouter(k8s::ApiClient& api, RouterTarget target, std::string http_route);
 
-  Status setWeight(int canary_percent) override;
+  Result<std::optional<int>> setWeight(int canary_percent) override;
   Result<std::optional<int>> readWeight() override;
   Status verify() override;
   std::string describe() const override;

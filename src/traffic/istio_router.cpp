@@ -102,7 +102,7 @@ Result<std::vector<int>> IstioRouter::selectRoutes(const Json& vs) const {
   return selected;
 }
 
-Status IstioRouter::setWeight(int canary_percent) {
+Result<std::optional<int>> IstioRouter::setWeight(int canary_percent) {
   if (canary_percent < 0 || canary_percent > 100) {
     return invalidArgument("canary weight " + std::to_string(canary_percent) +
                            " is outside 0..100");
@@ -135,16 +135,22 @@ Status IstioRouter::setWeight(int canary_percent) {
     }
     return vs != before;
   };
-  return updateWithRetry(api_, k8s::resources::virtualServices(), target_.ns, virtual_service_,
-                         mutate);
+  auto stored = updateWithRetry(api_, k8s::resources::virtualServices(), target_.ns,
+                                virtual_service_, mutate);
+  if (!stored.isOk()) return stored.status();
+  return weightOf(*stored);
 }
 
 Result<std::optional<int>> IstioRouter::readWeight() {
   auto vs = getObject(api_, k8s::resources::virtualServices(), target_.ns, virtual_service_);
   if (!vs.isOk()) return vs.status();
-  auto selected = selectRoutes(*vs);
-  if (!selected.isOk()) return std::optional<int>();
-  const Json& http_route = httpRoutesOf(*vs)[selected->front()];
+  return weightOf(*vs);
+}
+
+std::optional<int> IstioRouter::weightOf(const Json& vs) const {
+  auto selected = selectRoutes(vs);
+  if (!selected.isOk()) return std::nullopt;
+  const Json& http_route = httpRoutesOf(vs)[selected->front()];
   const RouteDestinations found = findDestinations(http_route, target_);
   const Json& route = http_route["route"];
   const long long stable = found.stable < 0 ? 0 : destinationWeight(route, found.stable);

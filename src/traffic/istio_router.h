@@ -18,7 +18,7 @@ class IstioRouter final : public TrafficRouter {
   IstioRouter(k8s::ApiClient& api, RouterTarget target, std::string virtual_service,
               std::vector<std::string> routes);
 
-  Status setWeight(int canary_percent) override;
+  Result<std::optional<int>> setWeight(int canary_percent) override;
   Result<std::optional<int>> readWeight() override;
   Status verify() override;
   std::string describe() const override;
@@ -27,6 +27,8 @@ class IstioRouter final : public TrafficRouter {
   // Indices into spec.http of the routes to act on, or an InvalidArgument naming what is
   // missing (a named route absent, a named route not pointing at our Services, no match).
   Result<std::vector<int>> selectRoutes(const k8s::Json& virtual_service) const;
+  // The canary percentage of the first selected route (what readWeight reports).
+  std::optional<int> weightOf(const k8s::Json& virtual_service) const;
 
   k8s::ApiClient& api_;
   RouterTarget target_;

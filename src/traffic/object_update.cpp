@@ -13,17 +13,18 @@ Result<k8s::Json> getObject(k8s::ApiClient& api, const k8s::ResourceType& type,
   return got;
 }
 
-Status updateWithRetry(k8s::ApiClient& api, const k8s::ResourceType& type, const std::string& ns,
-                       const std::string& name, const ObjectMutation& mutate, int max_attempts) {
+Result<k8s::Json> updateWithRetry(k8s::ApiClient& api, const k8s::ResourceType& type,
+                                  const std::string& ns, const std::string& name,
+                                  const ObjectMutation& mutate, int max_attempts) {
   Status last;
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
     auto object = getObject(api, type, ns, name);
     if (!object.isOk()) return object.status();
     auto changed = mutate(*object);
     if (!changed.isOk()) return changed.status();
-    if (!*changed) return Status::ok();
+    if (!*changed) return object;
     auto updated = api.update(type, *object);
-    if (updated.isOk()) return Status::ok();
+    if (updated.isOk()) return updated;
     last = updated.status();
     if (last.code() != StatusCode::kConflict) {
       return last.withContext("updating " + type.kind + " " + ns + "/" + name);

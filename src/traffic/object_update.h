@@ -20,11 +20,13 @@ using ObjectMutation = std::function<Result<bool>(k8s::Json& object)>;
 inline constexpr int kMaxConflictRetries = 5;
 
 // GET, mutate, PUT; on Conflict repeats up to `max_attempts` times in total. A NotFound from
-// GET is returned as NotFound with a message naming the object. Returns ok without writing
-// when the mutation reports no change.
-Status updateWithRetry(k8s::ApiClient& api, const k8s::ResourceType& type, const std::string& ns,
-                       const std::string& name, const ObjectMutation& mutate,
-                       int max_attempts = kMaxConflictRetries);
+// GET is returned as NotFound with a message naming the object. Returns the object as stored
+// afterwards: the PUT response (the server's stored object, so callers need no read-back GET),
+// or the object as read when the mutation reports no change (nothing is written then).
+Result<k8s::Json> updateWithRetry(k8s::ApiClient& api, const k8s::ResourceType& type,
+                                  const std::string& ns, const std::string& name,
+                                  const ObjectMutation& mutate,
+                                  int max_attempts = kMaxConflictRetries);
 
 // GET that turns a 404 into NotFound("<Kind> <ns>/<name> not found").
 Result<k8s::Json> getObject(k8s::ApiClient& api, const k8s::ResourceType& type,

@@ -7,6 +7,12 @@ namespace {
 
 using k8s::Json;
 
+long long readyOf(const Json& deployment) {
+  const Json& status = deployment.value("status", Json::object());
+  const auto ready = status.find("readyReplicas");
+  return ready != status.end() && ready->is_number_integer() ? ready->get<long long>() : 0LL;
+}
+
 // Ready pods of a Deployment; a missing Deployment has none.
 Result<long long> readyReplicas(k8s::ApiClient& api, const std::string& ns,
                                 const std::string& name) {
@@ -15,9 +21,7 @@ Result<long long> readyReplicas(k8s::ApiClient& api, const std::string& ns,
     if (deployment.status().code() == StatusCode::kNotFound) return 0LL;
     return deployment.status().withContext("reading Deployment " + ns + "/" + name);
   }
-  const Json& status = deployment->value("status", Json::object());
-  const auto ready = status.find("readyReplicas");
-  return ready != status.end() && ready->is_number_integer() ? ready->get<long long>() : 0LL;
+  return readyOf(*deployment);
 }
 
 }  // namespace
@@ -36,30 +40,38 @@ std::string ReplicaRatioRouter::describe() const {
          target_.rollout + "-canary";
 }
 
-Status ReplicaRatioRouter::setWeight(int canary_percent) {
+Result<std::optional<int>> ReplicaRatioRouter::setWeight(int canary_percent) {
   if (canary_percent < 0 || canary_percent > 100) {
     return invalidArgument("canary weight " + std::to_string(canary_percent) +
                            " is outside 0..100");
   }
   const std::string name = target_.rollout + "-canary";
   auto deployment = getObject(api_, k8s::resources::deployments(), target_.ns, name);
-  // No canary Deployment already means no canary traffic: 0% needs nothing.
-  if (!deployment.isOk() && deployment.status().code() == StatusCode::kNotFound &&
-      canary_percent == 0) {
-    return Status::ok();
+  long long canary_ready = 0;
+  if (!deployment.isOk()) {
+    // No canary Deployment already means no canary traffic: 0% needs nothing.
+    if (deployment.status().code() != StatusCode::kNotFound || canary_percent != 0) {
+      return deployment.status();
+    }
+  } else {
+    const int want = replicaRatioCanaryReplicas(target_.replicas, canary_percent);
+    const Json& spec = deployment->value("spec", Json::object());
+    canary_ready = readyOf(*deployment);
+    if (!spec.contains("replicas") || spec["replicas"] != want) {
+      // spec.replicas is a scalar, so a merge patch cannot clobber anyone else's edit.
+      const Json patch = {{"spec", {{"replicas", want}}}};
+      auto patched = api_.patch(k8s::resources::deployments(), target_.ns, name,
+                                k8s::PatchType::kMerge, patch);
+      if (!patched.isOk()) {
+        return patched.status().withContext("scaling Deployment " + target_.ns + "/" + name);
+      }
+      canary_ready = readyOf(*patched);  // the stored object: no read-back GET
+    }
   }
-  if (!deployment.isOk()) return deployment.status();
-  const int want = replicaRatioCanaryReplicas(target_.replicas, canary_percent);
-  const Json& spec = deployment->value("spec", Json::object());
-  if (spec.contains("replicas") && spec["replicas"] == want) return Status::ok();
-  // spec.replicas is a scalar, so a merge patch cannot clobber anyone else's edit.
-  const Json patch = {{"spec", {{"replicas", want}}}};
-  auto patched =
-      api_.patch(k8s::resources::deployments(), target_.ns, name, k8s::PatchType::kMerge, patch);
-  if (!patched.isOk()) {
-    return patched.status().withContext("scaling Deployment " + target_.ns + "/" + name);
-  }
-  return Status::ok();
+  // The effective weight also depends on stable's ready pods, which only a read can tell.
+  auto stable = readyReplicas(api_, target_.ns, target_.rollout + "-stable");
+  if (!stable.isOk()) return stable.status();
+  return weightPercent(*stable, canary_ready);
 }
 
 Result<std::optional<int>> ReplicaRatioRouter::readWeight() {

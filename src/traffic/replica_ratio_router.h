@@ -20,7 +20,7 @@ class ReplicaRatioRouter final : public TrafficRouter {
   // REQUIRES: `api` outlives this router.
   ReplicaRatioRouter(k8s::ApiClient& api, RouterTarget target);
 
-  Status setWeight(int canary_percent) override;
+  Result<std::optional<int>> setWeight(int canary_percent) override;
   Result<std::optional<int>> readWeight() override;
   // There is no user-owned routing object: the Deployments and the root Service are the
   // controller's own and are recreated by it, so there is nothing that can be misconfigured.

@@ -51,9 +51,11 @@ class TrafficRouter {
 
   // Sends `canary_percent` (0..100) of the traffic to the canary and the rest to stable.
   // Writes nothing when the object already says so. Retries optimistic-concurrency conflicts
-  // a bounded number of times. Errors: NotFound (route missing), InvalidArgument (route does
-  // not reference our Services / weight out of range), API errors as returned by the client.
-  virtual Status setWeight(int canary_percent) = 0;
+  // a bounded number of times. Returns the weight read back, with readWeight()'s meaning,
+  // taken from the write's response (the stored object) rather than a second GET.
+  // Errors: NotFound (route missing), InvalidArgument (route does not reference our Services /
+  // weight out of range), API errors as returned by the client.
+  virtual Result<std::optional<int>> setWeight(int canary_percent) = 0;
 
   // The canary percentage the live object currently carries. nullopt when the object exists
   // but the weight cannot be told (no reference to our Services, all weights zero, no ready

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <iostream>
 
 #include "common/fake_clock.h"
 #include "rollout/status_json.h"
@@ -125,6 +126,19 @@ class ReconcilerTest : public ::testing::Test {
     }
   }
 
+  // Writes the controller sent (not the test's own kubelet updates of Deployment status).
+  int controllerWrites() const {
+    int n = 0;
+    for (const auto& r : api.requests()) {
+      if (r.verb == "updateStatus" && r.plural == "deployments") continue;
+      if (r.verb == "create" || r.verb == "update" || r.verb == "updateStatus" ||
+          r.verb == "patch" || r.verb == "remove") {
+        ++n;
+      }
+    }
+    return n;
+  }
+
   json status() { return (*api.object(res::modelRollouts(), "ml", "m"))["status"]; }
   int routeCanaryWeight() {
     auto r = api.object(res::httpRoutes(), "ml", "m");
@@ -213,6 +227,72 @@ TEST_F(ReconcilerTest, NewTemplateStartsCanaryAtFirstStepAndHoldsIt) {
   settle();
   EXPECT_EQ(routeCanaryWeight(), 50);
   EXPECT_EQ(status()["currentStep"], 1);
+}
+
+// Issue 8: a plain step advance (the canary already has the pods for the next step) is one
+// status write, one route write and one Event; the pass after it writes nothing.
+TEST_F(ReconcilerTest, StepAdvanceCostsOneStatusWriteOneRouteWriteAndOneEvent) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  changeImage("img:2");
+  settle();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  ASSERT_EQ(status()["currentStep"], 0);
+  clock.advance(std::chrono::seconds(11));
+  const int writes_before = controllerWrites();
+  const int status_before = api.count("updateStatus");
+  events.clear();
+  auto r = pass();
+  ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  EXPECT_EQ(status()["currentStep"], 1);
+  EXPECT_EQ(status()["canaryWeight"], 50);
+  EXPECT_TRUE(status().contains("stepStartedAt"));
+  EXPECT_EQ(routeCanaryWeight(), 50) << "raised in the same pass, after the status write";
+  for (int i = 0; i < 3; ++i) {
+    r = pass();
+    ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  }
+  const int writes = controllerWrites() - writes_before;
+  std::cout << "[ step transition ] " << writes << " API writes ("
+            << api.count("updateStatus") - status_before << " of them status) + " << events.size()
+            << " Event(s)\n";
+  EXPECT_LE(writes, 2);
+  int route_writes = 0;
+  for (const auto& req : api.requests())
+    route_writes += req.verb == "update" && req.plural == "httproutes";
+  EXPECT_EQ(route_writes, 2) << "1%, then 50%";
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].reason, "StepAdvanced");
+  EXPECT_NE(events[0].message.find("step 2/3 started: canary weight 50%"), std::string::npos)
+      << events[0].message;
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, std::chrono::milliseconds(10000)) << "the hold of step 2";
+}
+
+TEST_F(ReconcilerTest, FailedWeightAfterStepEntryIsRepairedNextPassAndTheHoldRestarts) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  changeImage("img:2");
+  settle();
+  clock.advance(std::chrono::seconds(11));
+  api.injectError("update", Status(StatusCode::kUnavailable, "etcd down", 503, "Unavailable"), 1,
+                  "httproutes");
+  events.clear();
+  auto r = pass();
+  EXPECT_EQ(r.error.code(), StatusCode::kUnavailable) << "retried with backoff";
+  EXPECT_EQ(status()["currentStep"], 1) << "the status write came first";
+  EXPECT_EQ(routeCanaryWeight(), 1) << "never more than the stored step allows";
+  EXPECT_TRUE(hasEvent("StepAdvanced")) << "the stored transition is reported";
+  const std::string entered = status()["stepStartedAt"];
+  clock.advance(std::chrono::seconds(3));
+  r = pass();
+  ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  EXPECT_EQ(routeCanaryWeight(), 50);
+  EXPECT_TRUE(hasEvent("RouteDrift"));
+  EXPECT_NE(status()["stepStartedAt"], entered) << "the hold starts with the real weight";
+  EXPECT_EQ(status()["currentStep"], 1);
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_EQ(*r.requeue_after, std::chrono::milliseconds(10000));
 }
 
 TEST_F(ReconcilerTest, TimeBasedCanaryIsPromotedAndBecomesStable) {

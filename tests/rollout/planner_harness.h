@@ -41,11 +41,31 @@ inline std::string revisionOf(const Json& spec) {
 }
 
 template <typename T>
-std::vector<T> actionsOf(const Plan& p) {
+std::vector<T> actionsOf(const std::vector<Action>& actions) {
   std::vector<T> out;
-  for (const auto& a : p.actions) {
+  for (const auto& a : actions) {
     if (auto* v = std::get_if<T>(&a)) out.push_back(*v);
   }
+  return out;
+}
+
+// Actions of type T applied before the status write.
+template <typename T>
+std::vector<T> actionsOf(const Plan& p) {
+  return actionsOf<T>(p.actions);
+}
+
+// Actions of type T applied only after the status write.
+template <typename T>
+std::vector<T> afterStatusOf(const Plan& p) {
+  return actionsOf<T>(p.after_status);
+}
+
+// Everything that changes traffic in a pass, before and after the status write.
+inline std::vector<SetWeight> allWeights(const Plan& p) {
+  auto out = actionsOf<SetWeight>(p);
+  for (const auto& w : afterStatusOf<SetWeight>(p))
+    out.push_back(w);
   return out;
 }
 
@@ -64,6 +84,9 @@ inline bool hasEvent(const Plan& p, const std::string& reason) {
 inline std::string dump(const Plan& p) {
   std::string out;
   for (const auto& a : p.actions)
+    out += "  " + describe(a) + "\n";
+  if (!p.after_status.empty()) out += "  -- status written --\n";
+  for (const auto& a : p.after_status)
     out += "  " + describe(a) + "\n";
   return out;
 }
@@ -112,25 +135,30 @@ struct Harness {
     d.observed_generation = d.generation;
     d.ready_replicas = d.available_replicas = d.updated_replicas = d.replicas;
   }
-  // Applies like the reconciler: actions in order, then status, then annotation removals.
-  void apply(const Plan& p) {
-    for (const auto& a : p.actions) {
-      if (auto* s = std::get_if<EnsureStable>(&a))
-        applyDeployment(world.stable, s->revision, s->replicas);
-      if (auto* c = std::get_if<EnsureCanary>(&a))
-        applyDeployment(world.canary, c->revision, c->replicas);
-      if (auto* sc = std::get_if<ScaleCanary>(&a)) {
-        if (world.canary.exists) applyDeployment(world.canary, world.canary.revision, sc->replicas);
-      }
-      if (auto* w = std::get_if<SetWeight>(&a)) {
-        if (world.route_exists) world.route_weight = w->percent;
-      }
-      if (std::holds_alternative<EnsureServices>(a)) {
-        world.stable_service = world.canary_service = world.root_service = true;
-      }
-      if (std::holds_alternative<StartAnalysis>(a)) in_flight = true;
+  void applyAction(const Action& a) {
+    if (auto* s = std::get_if<EnsureStable>(&a))
+      applyDeployment(world.stable, s->revision, s->replicas);
+    if (auto* c = std::get_if<EnsureCanary>(&a))
+      applyDeployment(world.canary, c->revision, c->replicas);
+    if (auto* sc = std::get_if<ScaleCanary>(&a)) {
+      if (world.canary.exists) applyDeployment(world.canary, world.canary.revision, sc->replicas);
     }
+    if (auto* w = std::get_if<SetWeight>(&a)) {
+      if (world.route_exists) world.route_weight = w->percent;
+    }
+    if (std::holds_alternative<EnsureServices>(a)) {
+      world.stable_service = world.canary_service = world.root_service = true;
+    }
+    if (std::holds_alternative<StartAnalysis>(a)) in_flight = true;
+  }
+  // Applies like the reconciler: actions in order, then status, then the after-status actions,
+  // then annotation removals.
+  void apply(const Plan& p) {
+    for (const auto& a : p.actions)
+      applyAction(a);
     status = p.status;
+    for (const auto& a : p.after_status)
+      applyAction(a);
     for (const auto& r : actionsOf<RemoveAnnotation>(p))
       annotations.erase(r.key);
   }

@@ -118,16 +118,99 @@ TEST(PlannerLifecycle, AdvanceRaisesWeightOnlyAfterStepIsStored) {
   startCanary(h);
   h.now += 1h;
   Plan p = h.step();
+  // One pass: the stored status says step 2 (with its weight and hold start) before the
+  // route changes.
   EXPECT_EQ(p.status.current_step, 1);
-  EXPECT_FALSE(p.status.step_started_at.has_value());
+  EXPECT_EQ(p.status.step_started_at, h.now);
+  EXPECT_EQ(p.status.canary_weight, 10);
   EXPECT_TRUE(actionsOf<SetWeight>(p).empty()) << "crash safety: " << dump(p);
-  EXPECT_TRUE(hasEvent(p, "StepAdvanced"));
+  EXPECT_EQ(afterStatusOf<SetWeight>(p), std::vector<SetWeight>{{10}}) << dump(p);
+  EXPECT_TRUE(afterStatusOf<EnsureCanary>(p).empty()) << "1 canary replica for 1% and 10%";
+  EXPECT_EQ(eventReasons(p), std::vector<std::string>{"StepAdvanced"}) << "one Event per step";
   EXPECT_EQ(p.status.history.back().reason, "StepAdvanced");
+  EXPECT_NE(p.status.history.back().message.find("step 2/3 started: canary weight 10%"),
+            std::string::npos)
+      << p.status.history.back().message;
+  EXPECT_EQ(p.requeue_after, std::chrono::milliseconds(2h));
+  EXPECT_EQ(h.world.route_weight, 10);
+  // The pass after the entry has nothing to write.
+  h.now += 1s;
+  Plan q = h.run();
+  EXPECT_EQ(q.status, p.status) << "no status write after a one-pass step entry";
+  EXPECT_TRUE(allWeights(q).empty()) << dump(q);
+  EXPECT_TRUE(eventReasons(q).empty());
+  EXPECT_EQ(q.requeue_after, std::chrono::milliseconds(2h - 1s));
+}
+
+TEST(PlannerLifecycle, AdvanceNeedingMoreCanaryPodsIsTwoPass) {
+  Harness h;
+  h.spec["steps"][2]["hold"] = "1h";  // so the last step does not promote in the same pass
+  startCanary(h);
+  h.now += 1h;
+  h.step();  // step 2/3 (10%): still 1 canary replica
+  h.now += 2h;
+  h.pods_ready = false;
+  Plan p = h.step();  // step 3/3 (100%) needs 4 canary replicas
+  EXPECT_EQ(p.status.current_step, 2);
+  EXPECT_FALSE(p.status.step_started_at.has_value()) << "the hold starts with the weight";
+  EXPECT_TRUE(allWeights(p).empty()) << dump(p);
+  EXPECT_TRUE(p.after_status.empty()) << dump(p);
+  EXPECT_EQ(actionsOf<EnsureCanary>(p)[0].replicas, 1) << "capacity follows the stored step";
+  EXPECT_EQ(eventReasons(p), std::vector<std::string>{"StepAdvanced"});
   EXPECT_EQ(p.requeue_after, kNextPassDelay);
   p = h.step();
-  EXPECT_EQ(actionsOf<SetWeight>(p), std::vector<SetWeight>{{10}});
-  EXPECT_EQ(actionsOf<EnsureCanary>(p)[0].replicas, 1);  // ceil(4*10/100)
+  EXPECT_EQ(actionsOf<EnsureCanary>(p)[0].replicas, 4);
+  EXPECT_EQ(allWeights(p), std::vector<SetWeight>{}) << "10% kept while pods start";
+  EXPECT_EQ(h.world.route_weight, 10);
+  h.pods_ready = true;
+  h.settle(h.world.canary);
+  p = h.step();
+  EXPECT_EQ(actionsOf<SetWeight>(p), std::vector<SetWeight>{{100}});
+  EXPECT_EQ(p.status.step_started_at, h.now);
+  EXPECT_EQ(eventReasons(p), std::vector<std::string>{"StepStarted"});
+}
+
+TEST(PlannerLifecycle, LostWeightAfterStepEntryIsPutBackAndRestartsTheHold) {
+  Harness h;
+  startCanary(h);
+  h.now += 1h;
+  Plan entry = h.run();
+  ASSERT_EQ(afterStatusOf<SetWeight>(entry), std::vector<SetWeight>{{10}});
+  Plan lost = entry;
+  lost.after_status.clear();  // the status write succeeded, then the process died
+  h.apply(lost);
+  ASSERT_EQ(h.world.route_weight, 1);
+  ASSERT_EQ(h.status.step_started_at, h.now);
+  h.now += 5min;  // restarted later
+  Plan p = h.step();
+  EXPECT_EQ(actionsOf<SetWeight>(p), std::vector<SetWeight>{{10}}) << dump(p);
+  EXPECT_TRUE(hasEvent(p, "RouteDrift"));
+  EXPECT_EQ(p.status.step_started_at, h.now) << "the 2h hold counts from the real weight";
+  EXPECT_EQ(p.status.current_step, 1);
   EXPECT_EQ(p.requeue_after, std::chrono::milliseconds(2h));
+  // Repaired once: the next pass neither writes the weight nor moves the hold again.
+  h.now += 1min;
+  Plan q = h.step();
+  EXPECT_TRUE(allWeights(q).empty());
+  EXPECT_FALSE(hasEvent(q, "RouteDrift"));
+  EXPECT_EQ(q.status.step_started_at, p.status.step_started_at);
+  h.now += 2h;
+  q = h.step();
+  EXPECT_EQ(q.status.current_step, 2) << "the hold is not lost either";
+}
+
+TEST(PlannerLifecycle, DriftToAnotherWeightKeepsTheHold) {
+  Harness h;
+  startCanary(h);
+  h.now += 1h;
+  h.step();  // step 2/3 at 10%
+  const SystemTime started = *h.status.step_started_at;
+  h.now += 30min;
+  h.world.route_weight = 40;  // someone else edited the route
+  Plan p = h.step();
+  EXPECT_EQ(actionsOf<SetWeight>(p), std::vector<SetWeight>{{10}});
+  EXPECT_TRUE(hasEvent(p, "RouteDrift"));
+  EXPECT_EQ(p.status.step_started_at, started);
 }
 
 TEST(PlannerLifecycle, FullRolloutWalksWeightsInOrderThenPromotes) {
@@ -139,7 +222,7 @@ TEST(PlannerLifecycle, FullRolloutWalksWeightsInOrderThenPromotes) {
   bool saw_promoting = false;
   for (int pass = 0; pass < 30 && !(h.status.phase == Phase::kHealthy && saw_promoting); ++pass) {
     Plan p = h.step();
-    for (const auto& w : actionsOf<SetWeight>(p))
+    for (const auto& w : allWeights(p))
       weights.push_back(w.percent);
     if (p.status.phase == Phase::kPromoting) {
       saw_promoting = true;
@@ -161,17 +244,21 @@ TEST(PlannerLifecycle, PromotionChangesStableOnlyOnceStoredAndFinishesWeightFirs
   Harness h;
   startCanary(h);
   h.annotations[kAnnotationPromote] = "true";
+  h.pods_ready = false;
   Plan p = h.step();
   EXPECT_EQ(p.status.phase, Phase::kPromoting);
-  EXPECT_TRUE(actionsOf<EnsureStable>(p).empty()) << "stable changes next pass";
+  EXPECT_TRUE(actionsOf<EnsureStable>(p).empty()) << "stable changes after the status write";
+  ASSERT_EQ(afterStatusOf<EnsureStable>(p).size(), 1u) << dump(p);
+  EXPECT_EQ(afterStatusOf<EnsureStable>(p)[0].revision, h.status.canary_revision);
+  EXPECT_EQ(afterStatusOf<EnsureServices>(p)[0].stable_revision, "") << "old and new stable pods";
   EXPECT_EQ(actionsOf<RemoveAnnotation>(p), std::vector<RemoveAnnotation>{{kAnnotationPromote}});
   EXPECT_TRUE(hasEvent(p, "PromoteRequested"));
-  h.pods_ready = false;
-  p = h.step();
+  EXPECT_EQ(p.requeue_after, kAvailabilityPoll);
+  EXPECT_EQ(h.world.stable.revision, h.status.canary_revision);
+  p = h.step();  // stable rolling: the same patch again is a no-op for the applier
   ASSERT_EQ(actionsOf<EnsureStable>(p).size(), 1u);
   EXPECT_EQ(actionsOf<EnsureStable>(p)[0].revision, h.status.canary_revision);
-  EXPECT_EQ(actionsOf<EnsureServices>(p)[0].stable_revision, "") << "old and new stable pods";
-  EXPECT_TRUE(actionsOf<SetWeight>(p).empty());
+  EXPECT_TRUE(allWeights(p).empty());
   EXPECT_EQ(p.requeue_after, kAvailabilityPoll);
   h.pods_ready = true;
   h.settle(h.world.stable);
@@ -331,9 +418,9 @@ TEST(PlannerLifecycle, NewerTemplateDuringPromotionFinishesPromotionFirst) {
   startCanary(h);
   const std::string promoted = h.status.canary_revision;
   h.annotations[kAnnotationPromote] = "full";
-  h.step();
   h.pods_ready = false;
-  h.step();  // stable gets the canary's template
+  h.step();  // Promoting; stable gets the canary's template right after the status write
+  ASSERT_EQ(h.world.stable.revision, promoted);
   h.spec = withImage(h.spec, "m:3");
   h.pods_ready = true;
   h.settle(h.world.stable);
@@ -351,6 +438,7 @@ TEST(PlannerLifecycle, AbortDuringPromotionIsIgnored) {
   Harness h;
   startCanary(h);
   h.annotations[kAnnotationPromote] = "full";
+  h.pods_ready = false;  // stable still rolling out
   h.step();
   h.annotations[kAnnotationAbort] = "";
   Plan p = h.step();
@@ -486,25 +574,36 @@ TEST(PlannerLifecycle, HistoryIsBoundedToTwenty) {
   EXPECT_EQ(h.status.history.back().reason, "CanaryRestarted");
 }
 
-// Crash safety: at every pass, apply only a prefix of the actions and drop the status write,
-// then continue. The route must never carry more than the stored step allows, and the rollout
-// must still finish with the same weights in order.
+// Crash safety: at every other pass, crash after a prefix of the pass's sequence
+// [actions..., status write, after_status...] and continue. The route must never carry more
+// than the stored step allows, and the rollout must still finish with the same weights in order.
+// Prefixes that end after the status write cover crashes between it and the after-status
+// actions (the step entered, its weight not yet raised).
 TEST(PlannerLifecycle, CrashAtAnyActionNeverExceedsStoredStepWeight) {
-  for (int crash_at = 0; crash_at < 6; ++crash_at) {
+  int crashes_after_status = 0;
+  for (int crash_at = 0; crash_at < 10; ++crash_at) {
     Harness h;
     h.deployStable();
     h.spec = withImage(h.spec, "m:2");
     std::vector<int> weights;
-    for (int pass = 0; pass < 60 && !(h.status.phase == Phase::kHealthy && pass > 0 &&
+    for (int pass = 0; pass < 80 && !(h.status.phase == Phase::kHealthy && pass > 0 &&
                                       h.status.stable_revision == revisionOf(h.spec));
          ++pass) {
       Plan p = h.run();
-      if (pass % 2 == 1) {  // crash: a prefix of the actions, no status write
+      if (pass % 2 == 1) {  // crash part-way through the pass
         Plan partial = p;
-        partial.actions.resize(std::min<size_t>(p.actions.size(), crash_at));
-        partial.status = h.status;
+        const size_t n = static_cast<size_t>(crash_at);
         std::erase_if(partial.actions,
                       [](const Action& a) { return std::holds_alternative<RemoveAnnotation>(a); });
+        if (n <= partial.actions.size()) {  // before the status write
+          partial.actions.resize(n);
+          partial.status = h.status;
+          partial.after_status.clear();
+        } else {  // status stored, after_status cut short
+          const size_t after = n - partial.actions.size() - 1;
+          if (after < partial.after_status.size()) ++crashes_after_status;
+          partial.after_status.resize(std::min(partial.after_status.size(), after));
+        }
         h.apply(partial);
       } else {
         h.apply(p);
@@ -521,9 +620,11 @@ TEST(PlannerLifecycle, CrashAtAnyActionNeverExceedsStoredStepWeight) {
         weights.push_back(*h.world.route_weight);
       }
     }
+    EXPECT_EQ(h.status.phase, Phase::kHealthy) << "crash_at " << crash_at;
     EXPECT_EQ(h.status.stable_revision, revisionOf(h.spec)) << "crash_at " << crash_at;
     EXPECT_EQ(weights, (std::vector<int>{0, 1, 10, 100, 0})) << "crash_at " << crash_at;
   }
+  EXPECT_GE(crashes_after_status, 3) << "crashes between the status write and after_status";
 }
 
 }  // namespace

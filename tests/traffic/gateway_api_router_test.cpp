@@ -89,6 +89,21 @@ TEST_F(GatewayApiRouterTest, ReadsBackWhatItWrote) {
   }
 }
 
+TEST_F(GatewayApiRouterTest, SetWeightReadsBackFromThePutResponseWithoutAnotherGet) {
+  api_.seed(routes(), sampleRoute());
+  auto set = router_.setWeight(10);
+  ASSERT_TRUE(set.isOk());
+  EXPECT_EQ(*set, std::optional<int>(10));
+  EXPECT_EQ(api_.count("get"), 1);
+  EXPECT_EQ(api_.count("update"), 1);
+  // Unchanged: the GET is the read-back.
+  set = router_.setWeight(10);
+  ASSERT_TRUE(set.isOk());
+  EXPECT_EQ(*set, std::optional<int>(10));
+  EXPECT_EQ(api_.count("get"), 2);
+  EXPECT_EQ(api_.count("update"), 1);
+}
+
 TEST_F(GatewayApiRouterTest, DetectsWeightChangedBySomeoneElse) {
   api_.seed(routes(), sampleRoute());
   ASSERT_TRUE(router_.setWeight(10).isOk());
@@ -119,7 +134,7 @@ TEST_F(GatewayApiRouterTest, NoWriteWhenWeightsAlreadyMatch) {
 }
 
 TEST_F(GatewayApiRouterTest, MissingRouteIsNotFound) {
-  EXPECT_EQ(router_.setWeight(10).code(), StatusCode::kNotFound);
+  EXPECT_EQ(router_.setWeight(10).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(router_.readWeight().status().code(), StatusCode::kNotFound);
   const Status verified = router_.verify();
   EXPECT_EQ(verified.code(), StatusCode::kNotFound);
@@ -136,7 +151,9 @@ TEST_F(GatewayApiRouterTest, RetriesAfterConflictAndKeepsConcurrentEdit) {
     other["spec"]["rules"][1]["backendRefs"][0]["port"] = 8081;
     ASSERT_TRUE(api_.update(routes(), other).isOk());
   });
-  ASSERT_TRUE(router_.setWeight(10).isOk());
+  auto set = router_.setWeight(10);
+  ASSERT_TRUE(set.isOk());
+  EXPECT_EQ(*set, std::optional<int>(10));
   EXPECT_EQ(api_.count("update"), 3);  // ours (409), the interloper's, ours again
   EXPECT_EQ(route()["spec"]["rules"][1]["backendRefs"][0]["port"], 8081);
   EXPECT_EQ(*router_.readWeight(), std::optional<int>(10));
@@ -145,7 +162,7 @@ TEST_F(GatewayApiRouterTest, RetriesAfterConflictAndKeepsConcurrentEdit) {
 TEST_F(GatewayApiRouterTest, GivesUpAfterBoundedConflicts) {
   api_.seed(routes(), sampleRoute());
   api_.injectError("update", Status(StatusCode::kConflict, "modified", 409, "Conflict"), 100);
-  const Status s = router_.setWeight(10);
+  const Status s = router_.setWeight(10).status();
   EXPECT_EQ(s.code(), StatusCode::kConflict);
   EXPECT_EQ(api_.count("update"), kMaxConflictRetries);
 }
@@ -153,7 +170,7 @@ TEST_F(GatewayApiRouterTest, GivesUpAfterBoundedConflicts) {
 TEST_F(GatewayApiRouterTest, OtherErrorsAreNotRetried) {
   api_.seed(routes(), sampleRoute());
   api_.injectError("update", Status(StatusCode::kPermissionDenied, "forbidden", 403, "Forbidden"));
-  EXPECT_EQ(router_.setWeight(10).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(router_.setWeight(10).status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(api_.count("update"), 1);
 }
 
@@ -165,7 +182,7 @@ TEST_F(GatewayApiRouterTest, RouteNotReferencingOurServicesFailsVerify) {
   const Status verified = router_.verify();
   EXPECT_EQ(verified.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(verified.message().find("fraud-scorer-stable"), std::string::npos);
-  EXPECT_EQ(router_.setWeight(10).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(router_.setWeight(10).status().code(), StatusCode::kInvalidArgument);
   auto read = router_.readWeight();
   ASSERT_TRUE(read.isOk());
   EXPECT_FALSE(read->has_value());
@@ -195,8 +212,8 @@ TEST_F(GatewayApiRouterTest, StableOnlyRouteVerifiesAndGetsCanaryAdded) {
 
 TEST_F(GatewayApiRouterTest, RejectsWeightOutOfRange) {
   api_.seed(routes(), sampleRoute());
-  EXPECT_EQ(router_.setWeight(101).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(router_.setWeight(-1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(router_.setWeight(101).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(router_.setWeight(-1).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(api_.writes(), 0);
 }
 

@@ -111,7 +111,7 @@ TEST_F(IstioRouterTest, DetectsDrift) {
 TEST_F(IstioRouterTest, MissingObjectOrRouteIsReported) {
   auto r = router({"primary"});
   EXPECT_EQ(r.verify().code(), StatusCode::kNotFound);
-  EXPECT_EQ(r.setWeight(1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(r.setWeight(1).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(r.readWeight().status().code(), StatusCode::kNotFound);
 
   api_.seed(vss(), sampleVirtualService());
@@ -120,7 +120,7 @@ TEST_F(IstioRouterTest, MissingObjectOrRouteIsReported) {
   EXPECT_EQ(verified.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(verified.message(),
             "VirtualService ml/fraud-scorer has no http route named 'canary-route'");
-  EXPECT_EQ(missing.setWeight(1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(missing.setWeight(1).status().code(), StatusCode::kInvalidArgument);
   auto not_ours = router({"admin"});
   EXPECT_EQ(not_ours.verify().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(api_.writes(), 0);
@@ -130,9 +130,11 @@ TEST_F(IstioRouterTest, RetriesConflicts) {
   api_.seed(vss(), sampleVirtualService());
   api_.injectError("update", Status(StatusCode::kConflict, "modified", 409, "Conflict"), 2);
   auto r = router({"primary"});
-  ASSERT_TRUE(r.setWeight(10).isOk());
+  auto set = r.setWeight(10);
+  ASSERT_TRUE(set.isOk());
+  EXPECT_EQ(*set, std::optional<int>(10)) << "read back from the last PUT's response";
   EXPECT_EQ(api_.count("update"), 3);
-  EXPECT_EQ(api_.count("get"), 3);
+  EXPECT_EQ(api_.count("get"), 3) << "one GET per attempt, none for the read-back";
   EXPECT_EQ(*r.readWeight(), std::optional<int>(10));
 }
 

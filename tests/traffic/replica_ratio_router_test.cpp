@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/traffic/fake_api_client.h"
 
 namespace mr::traffic {
@@ -50,7 +52,8 @@ TEST_F(ReplicaRatioRouterTest, ScalesOnlyTheCanaryWithAMergePatch) {
   EXPECT_EQ((*api_.object(deployments(), "ml", "fraud-scorer-stable"))["spec"]["replicas"], 4);
   const auto requests = api_.requests();
   ASSERT_EQ(api_.count("patch"), 1);
-  const auto& patch = requests.back();
+  const auto patch = *std::find_if(requests.begin(), requests.end(),
+                                   [](const auto& r) { return r.verb == "patch"; });
   EXPECT_EQ(patch.patch_type, k8s::PatchType::kMerge);
   EXPECT_EQ(patch.body, Json::parse(R"({"spec": {"replicas": 2}})"));
   ASSERT_TRUE(router_.setWeight(50).isOk());
@@ -65,6 +68,20 @@ TEST_F(ReplicaRatioRouterTest, ReportsEffectiveWeightFromReadyPods) {
   EXPECT_EQ(*router_.readWeight(), std::optional<int>(0));  // not ready yet
 }
 
+TEST_F(ReplicaRatioRouterTest, SetWeightReturnsTheEffectiveWeight) {
+  api_.seed(deployments(), deployment("fraud-scorer-stable", 4, 4));
+  api_.seed(deployments(), deployment("fraud-scorer-canary", 1, 1));
+  auto set = router_.setWeight(1);  // already 1 replica: no write
+  ASSERT_TRUE(set.isOk());
+  EXPECT_EQ(*set, std::optional<int>(20));
+  EXPECT_EQ(api_.writes(), 0);
+  set = router_.setWeight(50);  // scaled to 2; the new pod is not ready yet
+  ASSERT_TRUE(set.isOk());
+  EXPECT_EQ(*set, std::optional<int>(20));
+  EXPECT_EQ(api_.count("get"), 4) << "canary and stable per call; the patch response is the "
+                                     "canary read-back";
+}
+
 TEST_F(ReplicaRatioRouterTest, NoReadyPodsCannotTell) {
   api_.seed(deployments(), deployment("fraud-scorer-stable", 4, 0));
   auto read = router_.readWeight();
@@ -74,7 +91,7 @@ TEST_F(ReplicaRatioRouterTest, NoReadyPodsCannotTell) {
 
 TEST_F(ReplicaRatioRouterTest, MissingCanaryDeploymentIsNotFoundOnSet) {
   api_.seed(deployments(), deployment("fraud-scorer-stable", 4, 4));
-  EXPECT_EQ(router_.setWeight(10).code(), StatusCode::kNotFound);
+  EXPECT_EQ(router_.setWeight(10).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(*router_.readWeight(), std::optional<int>(0));
 }
 
@@ -89,7 +106,7 @@ TEST_F(ReplicaRatioRouterTest, ApiErrorsPropagate) {
   api_.seed(deployments(), deployment("fraud-scorer-canary", 0, 0));
   api_.injectError("patch",
                    Status(StatusCode::kUnavailable, "etcd down", 503, "ServiceUnavailable"));
-  EXPECT_EQ(router_.setWeight(10).code(), StatusCode::kUnavailable);
+  EXPECT_EQ(router_.setWeight(10).status().code(), StatusCode::kUnavailable);
   api_.injectError("get", Status(StatusCode::kUnavailable, "etcd down", 503, "ServiceUnavailable"));
   EXPECT_EQ(router_.readWeight().status().code(), StatusCode::kUnavailable);
 }

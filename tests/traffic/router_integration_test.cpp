@@ -93,8 +93,9 @@ TEST_F(RouterIntegrationTest, GatewayApiStepsThroughWeightsOnAValidatedRoute) {
   auto router = makeTrafficRouter(*api_, makeRouterTarget("ml", "fraud-scorer", 80, 4), config);
   ASSERT_TRUE(router->verify().isOk());
   for (int w : {1, 10, 50, 100, 0}) {
-    const Status set = router->setWeight(w);
-    ASSERT_TRUE(set.isOk()) << set.toString();
+    const auto set = router->setWeight(w);
+    ASSERT_TRUE(set.isOk()) << set.status().toString();
+    EXPECT_EQ(*set, std::optional<int>(w)) << "read back from the PUT response";
     EXPECT_EQ(*router->readWeight(), std::optional<int>(w));
   }
   const Json route = *api_->get(k8s::resources::httpRoutes(), "ml", "fraud-scorer");
@@ -120,8 +121,9 @@ TEST_F(RouterIntegrationTest, IstioSetsNamedRouteOnAValidatedVirtualService) {
   ASSERT_TRUE(router->verify().isOk());
   EXPECT_EQ(*router->readWeight(), std::optional<int>(0));
   for (int w : {1, 50, 100}) {
-    const Status set = router->setWeight(w);
-    ASSERT_TRUE(set.isOk()) << set.toString();
+    const auto set = router->setWeight(w);
+    ASSERT_TRUE(set.isOk()) << set.status().toString();
+    EXPECT_EQ(*set, std::optional<int>(w)) << "read back from the PUT response";
     EXPECT_EQ(*router->readWeight(), std::optional<int>(w));
   }
 }
