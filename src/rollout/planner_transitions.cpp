@@ -83,9 +83,9 @@ void advance(PlanContext& c) {
   // Replica ratio reports an effective weight; it does not move when no pod changes.
   s.canary_weight = c.routed() || !read ? step.weight : *read;
   c.transition(Phase::kProgressing, "StepAdvanced",
-               "step " + stepLabel(c, next) + " started: canary weight " +
-                   std::to_string(step.weight) + "% with " + std::to_string(replicas) +
-                   " canary replicas, hold " + formatDuration(step.hold) + " (" + passed + ")");
+               passed + "; advancing to step " + stepLabel(c, next) + " (weight " +
+                   std::to_string(step.weight) + "%): started with " + std::to_string(replicas) +
+                   " canary replicas, hold " + formatDuration(step.hold));
   const SystemTime hold_end = c.now + step.hold;
   s.message = holdMessage(c, next, hold_end);
   if (c.world().canary.replicas != replicas) {

@@ -263,7 +263,8 @@ TEST_F(ReconcilerTest, StepAdvanceCostsOneStatusWriteOneRouteWriteAndOneEvent) {
   EXPECT_EQ(route_writes, 2) << "1%, then 50%";
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].reason, "StepAdvanced");
-  EXPECT_NE(events[0].message.find("step 2/3 started: canary weight 50%"), std::string::npos)
+  EXPECT_NE(events[0].message.find("advancing to step 2/3 (weight 50%): started"),
+            std::string::npos)
       << events[0].message;
   ASSERT_TRUE(r.requeue_after.has_value());
   EXPECT_EQ(*r.requeue_after, std::chrono::milliseconds(10000)) << "the hold of step 2";

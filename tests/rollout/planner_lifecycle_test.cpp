@@ -128,7 +128,8 @@ TEST(PlannerLifecycle, AdvanceRaisesWeightOnlyAfterStepIsStored) {
   EXPECT_TRUE(afterStatusOf<EnsureCanary>(p).empty()) << "1 canary replica for 1% and 10%";
   EXPECT_EQ(eventReasons(p), std::vector<std::string>{"StepAdvanced"}) << "one Event per step";
   EXPECT_EQ(p.status.history.back().reason, "StepAdvanced");
-  EXPECT_NE(p.status.history.back().message.find("step 2/3 started: canary weight 10%"),
+  EXPECT_NE(p.status.history.back().message.find(
+                "advancing to step 2/3 (weight 10%): started with 1 canary replicas, hold 2h"),
             std::string::npos)
       << p.status.history.back().message;
   EXPECT_EQ(p.requeue_after, std::chrono::milliseconds(2h));
