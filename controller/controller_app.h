@@ -33,13 +33,19 @@ struct ControllerContext {
 };
 
 using ReconcilerFactory = std::function<std::unique_ptr<k8s::Reconciler>(ControllerContext&)>;
+// What the reconciler's module tells the generic runtime (both optional): the projection of
+// cached objects (ControllerOptions::transform) and the queue priority of primary events.
+struct RuntimePolicy {
+  std::function<nlohmann::json(const k8s::ResourceType&, nlohmann::json)> cache_transform;
+  std::function<k8s::QueuePriority(const nlohmann::json*, const nlohmann::json&)> primary_priority;
+};
 
 class ControllerApp {
  public:
   explicit ControllerApp(ControllerFlags flags, const Clock& clock = RealClock::instance());
 
   // Runs until requestStop() or lost leadership. Returns the process exit code.
-  int run(const ReconcilerFactory& factory);
+  int run(const ReconcilerFactory& factory, RuntimePolicy policy = {});
   void requestStop();
 
   // Ports actually bound (after run() has started them), for tests using ":0".

@@ -44,7 +44,11 @@ class ModelRolloutController final : public k8s::Reconciler {
       k8s::Informer* informer = runtime->informer(type);
       return informer ? informer->get(ns, name) : nullptr;
     };
-    d.enqueue = [runtime](const k8s::ObjectKey& key) { runtime->enqueue(key); };
+    // The reconciler enqueues for analysis results (a failing check rolls back at once, ahead
+    // of routine passes) and to retry annotation removal.
+    d.enqueue = [runtime](const k8s::ObjectKey& key) {
+      runtime->enqueue(key, k8s::QueuePriority::kHigh);
+    };
     k8s::EventRecorder* events = &ctx.events;
     d.events = [events](const nlohmann::json& object, const std::string& type,
                         const std::string& reason, const std::string& message) {

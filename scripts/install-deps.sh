@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git curl ca-certificates
       libcpprest-dev libyaml-cpp-dev nlohmann-json3-dev prometheus-cpp-dev libspdlog-dev
       libssl-dev libgtest-dev libgmock-dev prometheus lua5.1 golang-go
-      golang-github-masterminds-sprig-dev procps)
+      golang-github-masterminds-sprig-dev procps zlib1g-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -29,22 +29,30 @@ ControllerRuntime::ControllerRuntime(ApiClient& client, const Clock& clock,
       options_(std::move(options)),
       hooks_(std::move(hooks)),
       queue_(clock, options_.rate_limit) {
-  InformerOptions primary_options{options_.ns, "", options_.reflector};
+  const auto transformFor = [this](const ResourceType& type) -> std::function<Json(Json)> {
+    if (!options_.transform) return nullptr;
+    return [transform = options_.transform, type](Json o) { return transform(type, std::move(o)); };
+  };
+  InformerOptions primary_options{options_.ns, "", options_.reflector,
+                                  transformFor(options_.primary)};
   informers_.push_back(
       std::make_unique<Informer>(client, options_.primary, primary_options, clock));
-  const auto enqueue_self = [this](const ObjectPtr& o) {
-    queue_.add(ObjectKey::of(*o).toString());
+  const auto priority =
+      options_.primary_priority ? options_.primary_priority : &defaultPrimaryPriority;
+  const auto enqueue_self = [this, priority](const ObjectPtr& old_object, const ObjectPtr& o) {
+    queue_.add(ObjectKey::of(*o).toString(), priority(old_object.get(), *o));
   };
-  informers_.back()->addHandler(
-      {enqueue_self, [enqueue_self](const ObjectPtr&, const ObjectPtr& o) { enqueue_self(o); },
-       enqueue_self});
+  informers_.back()->addHandler({[enqueue_self](const ObjectPtr& o) { enqueue_self(nullptr, o); },
+                                 enqueue_self,
+                                 [enqueue_self](const ObjectPtr& o) { enqueue_self(o, o); }});
 
   for (const ResourceType& type : options_.owned) {
-    InformerOptions owned_options{options_.ns, options_.owned_label_selector, options_.reflector};
+    InformerOptions owned_options{options_.ns, options_.owned_label_selector, options_.reflector,
+                                  transformFor(type)};
     informers_.push_back(std::make_unique<Informer>(client, type, owned_options, clock));
     const ResourceType primary = options_.primary;
     const auto enqueue_owner = [this, primary](const ObjectPtr& o) {
-      if (auto owner = ownerKeyOf(*o, primary)) queue_.add(owner->toString());
+      if (auto owner = ownerKeyOf(*o, primary)) queue_.add(owner->toString(), QueuePriority::kLow);
     };
     informers_.back()->addHandler(
         {enqueue_owner,
@@ -55,6 +63,17 @@ ControllerRuntime::ControllerRuntime(ApiClient& client, const Clock& clock,
          },
          enqueue_owner});
   }
+}
+
+QueuePriority defaultPrimaryPriority(const Json* old_object, const Json& new_object) {
+  if (old_object == nullptr || old_object == &new_object) return QueuePriority::kNormal;
+  const Json none = Json::object();
+  const Json& a = old_object->contains("metadata") ? (*old_object)["metadata"] : none;
+  const Json& b = new_object.contains("metadata") ? new_object["metadata"] : none;
+  for (const char* field : {"generation", "labels", "annotations", "deletionTimestamp"}) {
+    if (a.value(field, Json()) != b.value(field, Json())) return QueuePriority::kNormal;
+  }
+  return QueuePriority::kLow;
 }
 
 ControllerRuntime::~ControllerRuntime() {

@@ -5,6 +5,9 @@
 // `modelrollout.io/rollout` label (same namespace) or else by an ownerReference of the primary
 // kind. The error policy is controller-runtime's: error -> addRateLimited (per-key
 // exponential backoff); requeue_after -> forget + addAfter; success -> forget.
+// Priorities (WorkQueue): a primary object's event is queued at options.primary_priority(old,
+// new) (default: kNormal when generation, labels, annotations or deletion changed, else kLow -
+// e.g. the echo of our own status write); owned objects' events and requeues at kLow.
 // Workers start only once every informer has synced (readiness), and only when
 // startWorkers() is called (after leader election, if any).
 // Thread-safety: enqueue()/enqueueAfter()/hasSynced()/informer() from any thread;
@@ -53,7 +56,15 @@ struct ControllerOptions {
   std::string owned_label_selector = kRolloutLabel;
   RateLimitPolicy rate_limit{Millis(5), Millis(1000 * 1000)};
   ReflectorOptions reflector;
+  // Per-type projection applied before objects enter the caches (InformerOptions::transform).
+  std::function<Json(const ResourceType&, Json)> transform;
+  // Queue priority of a primary object's add (old == nullptr), update or delete (new == old).
+  std::function<QueuePriority(const Json* old_object, const Json& new_object)> primary_priority;
 };
+
+// The default primary_priority: kNormal for adds, deletes and changes a user made (generation,
+// labels, annotations, deletionTimestamp); kLow for status-only updates.
+QueuePriority defaultPrimaryPriority(const Json* old_object, const Json& new_object);
 
 // Observability hooks (all optional), called from worker threads.
 struct ControllerHooks {
@@ -80,7 +91,9 @@ class ControllerRuntime {
   void stop();
 
   bool hasSynced() const;
-  void enqueue(const ObjectKey& key) { queue_.add(key.toString()); }
+  void enqueue(const ObjectKey& key, QueuePriority priority = QueuePriority::kNormal) {
+    queue_.add(key.toString(), priority);
+  }
   void enqueueAfter(const ObjectKey& key, Millis delay) { queue_.addAfter(key.toString(), delay); }
   // nullptr when `type` is not watched.
   Informer* informer(const ResourceType& type) const;

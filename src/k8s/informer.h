@@ -2,8 +2,10 @@
 // The first list is swapped in whole, and hasSynced() turns true only then, so reconciles never
 // see a half-filled cache. Later relists replace the store: objects that vanished are reported
 // as deletes. Event handlers run on the informer thread after the store is updated; they
-// should only enqueue keys. Objects are stored as shared_ptr<const Json> (readers share one
-// copy) with metadata.managedFields stripped, since they are large and never read here.
+// should only enqueue keys. Objects pass through compactObject (managedFields and kubectl's
+// last-applied annotation dropped) and the optional `transform` (a projection to the fields
+// the controller reads), then are stored packed (packed_object.h): get()/list() return a fresh
+// parse each call, so readers own their copy and the cache costs ~its compressed size.
 // Thread-safety: get/list/hasSynced from any thread; addHandler before start().
 #pragma once
 
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "k8s/label_selector.h"
+#include "k8s/packed_object.h"
 #include "k8s/reflector.h"
 
 namespace mr::k8s {
@@ -33,9 +36,13 @@ struct InformerOptions {
   std::string ns;              // "" = all namespaces
   std::string label_selector;  // sent to the server; objects outside it never enter the cache
   ReflectorOptions reflector;  // ns/label_selector are copied in from above
+  // Applied to every object before it is stored (client-go's SetTransform). It must keep
+  // metadata.name/namespace/resourceVersion and whatever handlers and readers use.
+  std::function<Json(Json)> transform;
 };
 
-// Removes fields the controller never reads (metadata.managedFields) to keep the cache small.
+// Removes what no controller reads and is large: metadata.managedFields and the
+// kubectl.kubernetes.io/last-applied-configuration annotation (a second copy of the spec).
 Json compactObject(Json object);
 
 class Informer final : public ReflectorSink {
@@ -60,6 +67,9 @@ class Informer final : public ReflectorSink {
   // ReflectorSink (called on the informer thread; public so tests can drive the store).
   void replace(std::vector<Json> items, const std::string& resource_version) override;
   void apply(WatchEventType type, Json object) override;
+  void beginList() override;
+  void addListItem(Json item) override;
+  void endList(const std::string& resource_version) override;
 
  private:
   ResourceType type_;
@@ -67,7 +77,15 @@ class Informer final : public ReflectorSink {
   Reflector reflector_;
   std::vector<ResourceEventHandler> handlers_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, ObjectPtr> store_;  // key "ns/name"
+  struct Entry {
+    PackedObject object;
+    std::string resource_version;
+  };
+  Json prepare(Json object) const;
+  ObjectPtr unpack(const std::string& key, const Entry& entry) const;
+
+  std::unordered_map<std::string, Entry> store_;    // key "ns/name"
+  std::unordered_map<std::string, Entry> pending_;  // a list in progress (informer thread)
   std::atomic<bool> synced_{false};
   std::thread thread_;
 };

@@ -86,7 +86,7 @@ Reflector::State Reflector::fail(const Status& error, State then) {
 
 Reflector::State Reflector::doList() {
   ++list_count_;
-  std::vector<Json> items;
+  sink_.beginList();
   ListOptions list_options;
   list_options.label_selector = options_.label_selector;
   list_options.limit = options_.list_page_size;
@@ -100,13 +100,13 @@ Reflector::State Reflector::doList() {
     Json& body = *page;
     if (auto it = body.find("items"); it != body.end() && it->is_array()) {
       for (Json& item : *it)
-        items.push_back(std::move(item));
+        sink_.addListItem(std::move(item));
     }
     const Json& meta = body.contains("metadata") ? body["metadata"] : Json::object();
     rv = meta.value("resourceVersion", "");
     list_options.continue_token = meta.value("continue", "");
   } while (!list_options.continue_token.empty());
-  sink_.replace(std::move(items), rv);
+  sink_.endList(rv);
   setResourceVersion(rv);
   return State::kWatch;
 }

@@ -31,8 +31,20 @@ class ReflectorSink {
   virtual ~ReflectorSink() = default;
   // A full list: replaces the store. Objects missing from `items` were deleted.
   virtual void replace(std::vector<Json> items, const std::string& resource_version) = 0;
+  // The reflector streams a list page by page: beginList, addListItem per item, endList once
+  // the last page arrived (a failed list is simply begun again). The defaults collect the
+  // items and call replace(); a sink may override them to shrink items as they arrive.
+  virtual void beginList() { pending_.clear(); }
+  virtual void addListItem(Json item) { pending_.push_back(std::move(item)); }
+  virtual void endList(const std::string& resource_version) {
+    replace(std::move(pending_), resource_version);
+    pending_.clear();
+  }
   // ADDED / MODIFIED / DELETED (never BOOKMARK or ERROR).
   virtual void apply(WatchEventType type, Json object) = 0;
+
+ private:
+  std::vector<Json> pending_;  // the default list streaming collects here
 };
 
 struct ReflectorOptions {

@@ -7,19 +7,30 @@ namespace mr::k8s {
 
 WorkQueue::WorkQueue(const Clock& clock, RateLimitPolicy policy) : clock_(clock), policy_(policy) {}
 
-void WorkQueue::add(const std::string& key) {
+namespace {
+int level(QueuePriority p) {
+  return static_cast<int>(p);
+}
+}  // namespace
+
+void WorkQueue::add(const std::string& key, QueuePriority priority) {
   std::lock_guard lock(mu_);
-  addLocked(key);
+  addLocked(key, priority);
 }
 
-void WorkQueue::addLocked(const std::string& key) {
+void WorkQueue::addLocked(const std::string& key, QueuePriority priority) {
   if (shutting_down_) return;
-  if (dirty_.count(key)) return;
-  dirty_.insert(key);
+  auto it = dirty_.find(key);
+  if (it != dirty_.end()) {
+    if (level(it->second) >= level(priority)) return;
+    it->second = priority;  // promote; the lower entry goes stale
+  } else {
+    dirty_.emplace(key, priority);
+  }
   // A key being processed is re-queued by done(); queueing it now would let a second worker
   // pick it up concurrently.
   if (processing_.count(key)) return;
-  queue_.push_back(key);
+  queues_[level(priority)].push_back(key);
   cv_.notify_one();
 }
 
@@ -27,7 +38,7 @@ void WorkQueue::addAfter(const std::string& key, Millis delay) {
   std::lock_guard lock(mu_);
   if (shutting_down_) return;
   if (delay <= Millis(0)) {
-    addLocked(key);
+    addLocked(key, QueuePriority::kLow);
     return;
   }
   const SteadyTime deadline = clock_.steadyNow() + delay;
@@ -82,19 +93,26 @@ void WorkQueue::promoteDueLocked() const {
     delayed_.erase(delayed_.begin());
     delayed_deadline_.erase(key);
     if (shutting_down_ || dirty_.count(key)) continue;
-    dirty_.insert(key);
-    if (!processing_.count(key)) queue_.push_back(key);
+    dirty_.emplace(key, QueuePriority::kLow);
+    if (!processing_.count(key)) queues_[level(QueuePriority::kLow)].push_back(key);
   }
 }
 
 std::optional<std::string> WorkQueue::popLocked() {
   promoteDueLocked();
-  if (queue_.empty()) return std::nullopt;
-  std::string key = std::move(queue_.front());
-  queue_.pop_front();
-  dirty_.erase(key);
-  processing_.insert(key);
-  return key;
+  for (int l = kLevels - 1; l >= 0; --l) {
+    auto& queue = queues_[l];
+    while (!queue.empty()) {
+      std::string key = std::move(queue.front());
+      queue.pop_front();
+      auto it = dirty_.find(key);
+      if (it == dirty_.end() || level(it->second) != l || processing_.count(key)) continue;
+      dirty_.erase(it);
+      processing_.insert(key);
+      return key;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> WorkQueue::tryGet() {
@@ -119,8 +137,8 @@ std::optional<std::string> WorkQueue::get() {
 void WorkQueue::done(const std::string& key) {
   std::lock_guard lock(mu_);
   processing_.erase(key);
-  if (dirty_.count(key) && !shutting_down_) {
-    queue_.push_back(key);
+  if (auto it = dirty_.find(key); it != dirty_.end() && !shutting_down_) {
+    queues_[level(it->second)].push_back(key);
     cv_.notify_one();
   }
   if (processing_.empty()) cv_.notify_all();  // a draining shutdown may be waiting
@@ -147,7 +165,10 @@ bool WorkQueue::shuttingDown() const {
 size_t WorkQueue::len() const {
   std::lock_guard lock(mu_);
   promoteDueLocked();
-  return queue_.size();
+  size_t waiting_in_processing = 0;
+  for (const std::string& key : processing_)
+    waiting_in_processing += dirty_.count(key);
+  return dirty_.size() - waiting_in_processing;
 }
 
 size_t WorkQueue::delayedLen() const {

@@ -7,6 +7,9 @@
 //    reset by forget();
 //  - shutDown() wakes blocked get() calls (they return nullopt); shutDownWithDrain() also
 //    waits until every handed-out key is done().
+//  - priorities: add(key, p) hands out keys of higher priority first (FIFO within one); adding a
+//    waiting key at a higher priority promotes it. Delayed and rate-limited keys come back at
+//    kLow, so timer requeues never delay a user's change or a rollback.
 // Delayed keys are promoted by get()/tryGet()/len() themselves, so the queue needs no thread.
 // Thread-safety: all methods are safe from any thread.
 #pragma once
@@ -30,11 +33,13 @@ struct RateLimitPolicy {
   Millis max{1000 * 1000};
 };
 
+enum class QueuePriority { kLow = 0, kNormal = 1, kHigh = 2 };
+
 class WorkQueue {
  public:
   explicit WorkQueue(const Clock& clock, RateLimitPolicy policy = {});
 
-  void add(const std::string& key);
+  void add(const std::string& key, QueuePriority priority = QueuePriority::kNormal);
   void addAfter(const std::string& key, Millis delay);
   void addRateLimited(const std::string& key);
   void forget(const std::string& key);
@@ -59,7 +64,7 @@ class WorkQueue {
   size_t processingLen() const;
 
  private:
-  void addLocked(const std::string& key);
+  void addLocked(const std::string& key, QueuePriority priority);
   void promoteDueLocked() const;
   std::optional<std::string> popLocked();
 
@@ -68,8 +73,11 @@ class WorkQueue {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   // mutable: promotion of due delayed keys happens in const observers too.
-  mutable std::deque<std::string> queue_;
-  mutable std::unordered_set<std::string> dirty_;
+  // One FIFO per priority. An entry is live only while dirty_[key] names its level and the key
+  // is not processing; promoted keys leave a stale entry behind that popLocked() skips.
+  static constexpr int kLevels = 3;
+  mutable std::deque<std::string> queues_[kLevels];
+  mutable std::unordered_map<std::string, QueuePriority> dirty_;
   std::unordered_set<std::string> processing_;
   mutable std::multimap<SteadyTime, std::string> delayed_;
   mutable std::unordered_map<std::string, SteadyTime> delayed_deadline_;

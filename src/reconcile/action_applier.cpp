@@ -44,8 +44,24 @@ Status ActionApplier::ensureDeployment(const ApplyContext& ctx, rollout::Role ro
   const json desired =
       rollout::buildDeployment(ctx.owner, *ctx.spec, role, pod_template, replicas, revision);
   const std::string name = rollout::deploymentName(ctx.owner.name, role);
-  return ensure(k8s::resources::deployments(), ctx.owner.namespace_name, desired,
-                ctx.deployments(name), &rollout::deploymentPatch);
+  const auto& type = k8s::resources::deployments();
+  std::shared_ptr<const json> live = ctx.deployments(name);
+  const auto revision_label =
+      "/spec/template/metadata/labels/modelrollout.io~1revision"_json_pointer;
+  if (live && live->value(revision_label, json()) != desired.value(revision_label, json())) {
+    // The cache keeps no pod template spec (cache_projection.h); the template diff needs the
+    // live one, so read it (only in the pass that changes the revision).
+    auto fetched = api_.get(type, ctx.owner.namespace_name, name);
+    if (fetched.isOk()) {
+      live = std::make_shared<const json>(std::move(fetched).value());
+    } else if (fetched.status().code() == StatusCode::kNotFound) {
+      live = nullptr;
+    } else {
+      return fetched.status().withContext("reading Deployment " + ctx.owner.namespace_name + "/" +
+                                          name);
+    }
+  }
+  return ensure(type, ctx.owner.namespace_name, desired, live, &rollout::deploymentPatch);
 }
 
 Status ActionApplier::apply(const ApplyContext& ctx, const rollout::EnsureStable& a) {

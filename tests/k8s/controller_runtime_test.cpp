@@ -46,6 +46,23 @@ Json owned(const std::string& name, Json labels, Json owner_refs = Json::array()
             {"resourceVersion", "1"}}}};
 }
 
+TEST(DefaultPrimaryPriority, UserChangesAreNormalAndStatusOnlyUpdatesLow) {
+  const Json before = {{"metadata", {{"name", "m"}, {"generation", 1}, {"resourceVersion", "1"}}},
+                       {"status", {{"phase", "Healthy"}}}};
+  EXPECT_EQ(defaultPrimaryPriority(nullptr, before), QueuePriority::kNormal);
+  EXPECT_EQ(defaultPrimaryPriority(&before, before), QueuePriority::kNormal);  // delete
+  Json status_only = before;
+  status_only["metadata"]["resourceVersion"] = "2";
+  status_only["status"]["phase"] = "Progressing";
+  EXPECT_EQ(defaultPrimaryPriority(&before, status_only), QueuePriority::kLow);
+  Json spec_change = status_only;
+  spec_change["metadata"]["generation"] = 2;
+  EXPECT_EQ(defaultPrimaryPriority(&before, spec_change), QueuePriority::kNormal);
+  Json annotated = status_only;
+  annotated["metadata"]["annotations"] = {{"modelrollout.io/promote", "true"}};
+  EXPECT_EQ(defaultPrimaryPriority(&before, annotated), QueuePriority::kNormal);
+}
+
 TEST(OwnerKey, LabelFirstThenOwnerReference) {
   const ResourceType& mr = resources::modelRollouts();
   EXPECT_EQ(ownerKeyOf(owned("x-canary", {{"modelrollout.io/rollout", "x"}}), mr),

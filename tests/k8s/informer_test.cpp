@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "fake_api_client.h"
 #include "k8s/label_selector.h"
 #include "test_clock.h"
@@ -87,6 +89,65 @@ TEST_F(InformerTest, ManagedFieldsAreStrippedOnIngest) {
   ASSERT_NE(stored, nullptr);
   EXPECT_FALSE(stored->at("metadata").contains("managedFields"));
   EXPECT_EQ(stored->at("metadata")["resourceVersion"], "1");
+}
+
+TEST_F(InformerTest, TransformAndLastAppliedStripApplyToListsAndWatchEvents) {
+  InformerOptions options;
+  options.transform = [](Json o) {
+    o.erase("data");
+    return o;
+  };
+  Informer informer(api_, resources::configMaps(), options, clock_);
+  Json listed = makeObject("ns", "a", "1");
+  listed["data"] = {{"big", std::string(4096, 'x')}};
+  listed["metadata"]["annotations"] = {{"kubectl.kubernetes.io/last-applied-configuration", "{}"},
+                                       {"keep", "me"}};
+  informer.replace({listed}, "1");
+  Json watched = makeObject("ns", "b", "2");
+  watched["data"] = {{"k", "v"}};
+  informer.apply(WatchEventType::kAdded, watched);
+  for (const char* name : {"a", "b"}) {
+    auto stored = informer.get("ns", name);
+    ASSERT_NE(stored, nullptr) << name;
+    EXPECT_FALSE(stored->contains("data")) << name;
+  }
+  EXPECT_EQ(informer.get("ns", "a")->at("metadata")["annotations"], Json({{"keep", "me"}}));
+}
+
+TEST(PackedObject, RoundTripsAndIsSmallerThanTheText) {
+  Json object = makeObject("ns", "x", "7", {{"app", "m"}});
+  object["spec"] = {{"values", Json::array()}};
+  for (int i = 0; i < 200; ++i)
+    object["spec"]["values"].push_back({{"name", "metric-" + std::to_string(i)}, {"value", i}});
+  const PackedObject packed(object);
+  EXPECT_EQ(packed.unpack(), object);
+  EXPECT_LT(packed.packedBytes() * 3, object.dump().size());
+  EXPECT_TRUE(PackedObject().unpack().is_null());
+}
+
+TEST_F(InformerTest, RelistReportsChangesAgainstThePreviousStore) {
+  std::vector<std::string> log;
+  Informer informer(api_, resources::configMaps(), {}, clock_);
+  informer.addHandler(
+      {[&](const ObjectPtr& o) { log.push_back("add " + o->at("metadata").value("name", "")); },
+       [&](const ObjectPtr& a, const ObjectPtr& b) {
+         log.push_back("update " + a->at("metadata").value("resourceVersion", "") + "->" +
+                       b->at("metadata").value("resourceVersion", ""));
+       },
+       [&](const ObjectPtr& o) {
+         log.push_back("delete " + o->at("metadata").value("name", ""));
+       }});
+  informer.replace({makeObject("ns", "keep", "1"), makeObject("ns", "gone", "2")}, "2");
+  log.clear();
+  informer.beginList();
+  informer.addListItem(makeObject("ns", "keep", "5"));
+  informer.addListItem(makeObject("ns", "new", "6"));
+  EXPECT_EQ(informer.size(), 2u);  // nothing visible until the list ends
+  EXPECT_NE(informer.get("ns", "gone"), nullptr);
+  informer.endList("6");
+  std::sort(log.begin(), log.end());
+  EXPECT_EQ(log, (std::vector<std::string>{"add new", "delete gone", "update 1->5"}));
+  EXPECT_EQ(informer.get("ns", "gone"), nullptr);
 }
 
 TEST_F(InformerTest, HandlersSeeAddUpdateDeleteWithOldAndNew) {

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "test_clock.h"
 
@@ -38,6 +40,60 @@ TEST(WorkQueue, KeyBeingProcessedIsNotHandedOutAgainUntilDone) {
   EXPECT_EQ(q.tryGet(), "a");
   q.done("a");
   EXPECT_EQ(q.tryGet(), std::nullopt);
+}
+
+TEST(WorkQueue, HigherPriorityIsHandedOutFirstAndFifoWithinALevel) {
+  testing::TestClock clock;
+  WorkQueue q(clock);
+  q.add("low1", QueuePriority::kLow);
+  q.add("n1");
+  q.add("low2", QueuePriority::kLow);
+  q.add("high", QueuePriority::kHigh);
+  q.add("n2", QueuePriority::kNormal);
+  EXPECT_EQ(q.len(), 5u);
+  std::vector<std::string> order;
+  while (auto key = q.tryGet())
+    order.push_back(*key);
+  EXPECT_EQ(order, (std::vector<std::string>{"high", "n1", "n2", "low1", "low2"}));
+}
+
+TEST(WorkQueue, ReAddAtHigherPriorityPromotesAWaitingKeyOnce) {
+  testing::TestClock clock;
+  WorkQueue q(clock);
+  q.add("a", QueuePriority::kLow);
+  q.add("b", QueuePriority::kNormal);
+  q.add("a", QueuePriority::kHigh);  // promoted past b
+  q.add("a", QueuePriority::kLow);   // a lower re-add never demotes
+  EXPECT_EQ(q.len(), 2u);
+  EXPECT_EQ(q.tryGet(), "a");
+  EXPECT_EQ(q.tryGet(), "b");
+  EXPECT_EQ(q.tryGet(), std::nullopt) << "the stale low entry of a must not hand it out again";
+  q.done("a");
+  q.done("b");
+  EXPECT_EQ(q.len(), 0u);
+}
+
+TEST(WorkQueue, KeyAddedWhileProcessingKeepsItsPriorityAtDone) {
+  testing::TestClock clock;
+  WorkQueue q(clock);
+  q.add("a");
+  ASSERT_EQ(q.tryGet(), "a");
+  q.add("a", QueuePriority::kHigh);
+  q.add("b", QueuePriority::kNormal);
+  EXPECT_EQ(q.len(), 1u) << "a is still being processed";
+  q.done("a");
+  EXPECT_EQ(q.tryGet(), "a");
+  EXPECT_EQ(q.tryGet(), "b");
+}
+
+TEST(WorkQueue, DelayedKeysComeBackAtLowPriority) {
+  testing::TestClock clock;
+  WorkQueue q(clock);
+  q.addAfter("timer", milliseconds(10));
+  clock.advance(milliseconds(10));
+  q.add("user");
+  EXPECT_EQ(q.tryGet(), "user");
+  EXPECT_EQ(q.tryGet(), "timer");
 }
 
 TEST(WorkQueue, DoneWithoutReAddDoesNotRequeue) {

@@ -1,0 +1,63 @@
+#include "reconcile/cache_projection.h"
+
+#include <initializer_list>
+
+namespace mr::reconcile {
+
+using nlohmann::json;
+
+namespace {
+
+// Copies the named members of `from` that exist into a new object.
+json pick(const json& from, std::initializer_list<const char*> names) {
+  json out = json::object();
+  if (!from.is_object()) return out;
+  for (const char* name : names) {
+    if (auto it = from.find(name); it != from.end()) out[name] = *it;
+  }
+  return out;
+}
+
+json projectMetadata(const json& object) {
+  return pick(object.value("metadata", json::object()),
+              {"name", "namespace", "uid", "resourceVersion", "generation", "labels", "annotations",
+               "ownerReferences", "deletionTimestamp", "finalizers"});
+}
+
+json projectDeployment(const json& object) {
+  json out = pick(object, {"apiVersion", "kind"});
+  out["metadata"] = projectMetadata(object);
+  const json spec = object.value("spec", json::object());
+  json projected_spec = pick(spec, {"replicas"});
+  // The template's labels carry the revision; its spec (containers...) is never read from the
+  // cache.
+  if (auto tmpl = spec.find("template"); tmpl != spec.end() && tmpl->is_object()) {
+    if (auto meta = tmpl->find("metadata"); meta != tmpl->end()) {
+      projected_spec["template"]["metadata"] = pick(*meta, {"labels", "annotations"});
+    }
+  }
+  out["spec"] = std::move(projected_spec);
+  if (auto status = object.find("status"); status != object.end()) {
+    out["status"] = pick(*status, {"observedGeneration", "replicas", "readyReplicas",
+                                   "availableReplicas", "updatedReplicas"});
+  }
+  return out;
+}
+
+json projectService(const json& object) {
+  json out = pick(object, {"apiVersion", "kind"});
+  out["metadata"] = projectMetadata(object);
+  out["spec"] = pick(object.value("spec", json::object()), {"selector", "ports"});
+  return out;
+}
+
+}  // namespace
+
+json projectForCache(const k8s::ResourceType& type, json object) {
+  if (!object.is_object()) return object;
+  if (type == k8s::resources::deployments()) return projectDeployment(object);
+  if (type == k8s::resources::services()) return projectService(object);
+  return object;
+}
+
+}  // namespace mr::reconcile
