@@ -1,11 +1,13 @@
 // modelrollout-controller: parses flags, sets up logging and signals, and runs the controller
 // with the ModelRollout reconciler (see controller_app.h and rollout_reconciler_factory.h).
+// boost/asio (via pplx/threadpool.h) uses std::exchange without including <utility>.
+#include <utility>
+// (separate block: clang-format must not sort <utility> after pplx)
 #include <malloc.h>
 #include <pplx/threadpool.h>
 
 #include <cstdlib>
 #include <iostream>
-#include <utility>  // boost/asio (via pplx/threadpool.h) uses std::exchange without it
 
 #include "common/logging.h"
 #include "controller/controller_app.h"
