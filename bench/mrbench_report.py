@@ -58,6 +58,13 @@ def rows(result):
                     f"({c['transitions']} in {c['seconds_to_done']}s)", ""))
         out.append((f"churn {n}: API writes per transition", c["writes_per_transition"], "",
                     "<= 2 (+1 event)"))
+        kinds = c.get("writes_by_kind") or {}
+        trans = max(1, c["transitions"])
+        named = sum(kinds.values())
+        split = " / ".join(f"{k} {v / trans:.2f}" for k, v in sorted(kinds.items()))
+        out.append((f"churn {n}: writes per transition by kind",
+                    f"{split} / other {(c['controller_writes'] - named) / trans:.2f}",
+                    "", "other = Deployments, Services, Events, lease"))
         out.append((f"churn {n}: reconciles per transition", c["reconciles_per_transition"], "",
                     ""))
         out.append((f"churn {n}: abort -> route 100% stable p50/p99",
