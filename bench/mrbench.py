@@ -248,7 +248,7 @@ def main():
     ap.add_argument("--sim-rate", type=int, default=20)
     ap.add_argument("--rest-seconds", type=float, default=60)
     ap.add_argument("--rest-probes", type=int, default=20)
-    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--settle-timeout", type=float, default=900)
     ap.add_argument("--fail-churn", type=int, default=1000)
     ap.add_argument("--fail-checks", type=int, default=100)

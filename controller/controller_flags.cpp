@@ -99,7 +99,7 @@ std::string helpText(const std::string& program) {
          "                                     then ~/.kube/config)\n"
          "  --context NAME                     kubeconfig context (default: current-context)\n"
          "  --namespace NS                     watch only this namespace (default: all)\n"
-         "  --workers N                        concurrent reconciles (default: 2)\n"
+         "  --workers N                        concurrent reconciles (default: 8)\n"
          "  --leader-elect[=true|false]        use a Lease so only one replica is active\n"
          "  --leader-election-namespace NS     namespace of the Lease (default: config namespace)\n"
          "  --leader-election-id NAME          name of the Lease (default:\n"

@@ -14,7 +14,7 @@ struct ControllerFlags {
   std::string kubeconfig;
   std::string context;
   std::string ns;  // "" = all namespaces
-  int workers = 2;
+  int workers = 8;
   bool leader_elect = false;
   std::string leader_election_namespace;  // "" = the config's namespace
   std::string leader_election_id = "modelrollout-controller-leader";

@@ -134,7 +134,7 @@ mr_start_controller() {
   port="$(mr_controller_port)" || return 1
   # shellcheck disable=SC2206
   local extra=(${MR_CONTROLLER_FLAGS:-})
-  mr_start_bg controller "$bin" --kubeconfig "$MR_LOCAL/kubeconfig" --workers 4 \
+  mr_start_bg controller "$bin" --kubeconfig "$MR_LOCAL/kubeconfig" --workers 8 \
     --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$port" \
     --log-format text --log-level "${MR_CONTROLLER_LOG_LEVEL:-info}" "${extra[@]}" || return 1
   mr_wait_component controller 30 curl -fsS "http://127.0.0.1:$port/readyz" || return 1

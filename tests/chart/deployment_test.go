@@ -69,7 +69,7 @@ func TestProbesAndPorts(t *testing.T) {
 	}
 	as := args(t, docs)
 	for _, a := range []string{"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081",
-		"--log-format=json", "--workers=4", "--log-level=info"} {
+		"--log-format=json", "--workers=8", "--log-level=info"} {
 		if !hasArg(as, a) {
 			t.Errorf("missing %s in %v", a, as)
 		}
@@ -85,9 +85,9 @@ func TestProbesAndPorts(t *testing.T) {
 			t.Errorf("metrics Service selector %s=%v does not match the pod labels", k, v)
 		}
 	}
-	docs = render(t, "--set", "metrics.port=9090,healthPort=9091,workers=8")
+	docs = render(t, "--set", "metrics.port=9090,healthPort=9091,workers=12")
 	as = args(t, docs)
-	for _, a := range []string{"--metrics-bind-address=:9090", "--health-probe-bind-address=:9091", "--workers=8"} {
+	for _, a := range []string{"--metrics-bind-address=:9090", "--health-probe-bind-address=:9091", "--workers=12"} {
 		if !hasArg(as, a) {
 			t.Errorf("override: missing %s in %v", a, as)
 		}

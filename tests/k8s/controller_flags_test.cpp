@@ -14,7 +14,7 @@ TEST(ControllerFlags, DefaultsMatchTheDocumentedOnes) {
   ASSERT_TRUE(f.isOk());
   EXPECT_EQ(f->metrics_bind_address, ":8080");
   EXPECT_EQ(f->health_probe_bind_address, ":8081");
-  EXPECT_EQ(f->workers, 2);
+  EXPECT_EQ(f->workers, 8);
   EXPECT_FALSE(f->leader_elect);
   EXPECT_EQ(f->ns, "");
   EXPECT_EQ(f->log_format, "json");
