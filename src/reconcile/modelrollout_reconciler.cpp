@@ -23,9 +23,20 @@ struct ModelRolloutReconciler::Pass {
   ApplyContext apply_ctx;
   std::vector<rollout::RecordEvent> events;
   std::vector<std::string> annotations_to_remove;
+  std::optional<std::chrono::milliseconds> status_deferred_for;
 };
 
 namespace {
+
+// True when `a` and `b` differ at most in the top-level message and condition messages.
+bool differsOnlyInMessages(rollout::RolloutStatus a, rollout::RolloutStatus b) {
+  for (rollout::RolloutStatus* s : {&a, &b}) {
+    s->message.clear();
+    for (auto& c : s->conditions)
+      c.message.clear();
+  }
+  return a == b;
+}
 
 traffic::TrafficRoutingConfig routingConfig(const rollout::TrafficRouting& r) {
   traffic::TrafficRoutingConfig c;
@@ -73,6 +84,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
     {
       std::lock_guard lock(written_mu_);
       written_over_.erase(pass.key_string);
+      last_status_write_.erase(pass.key_string);
     }
     if (deps_.metrics) deps_.metrics->setPhase(pass.key_string, "");
     return k8s::ReconcileResult::done();
@@ -147,6 +159,9 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
 
   std::chrono::milliseconds next = deps_.resync_period;
   if (pass.plan.requeue_after && *pass.plan.requeue_after < next) next = *pass.plan.requeue_after;
+  if (pass.status_deferred_for && *pass.status_deferred_for < next) {
+    next = *pass.status_deferred_for;
+  }
   return k8s::ReconcileResult::requeueAfter(next);
 }
 
@@ -220,8 +235,24 @@ void ModelRolloutReconciler::startAnalysis(Pass& pass, const rollout::StartAnaly
                          });
 }
 
+bool ModelRolloutReconciler::deferProgressOnly(Pass& pass) {
+  if (deps_.progress_write_interval <= std::chrono::milliseconds(0)) return false;
+  if (!pass.plan.after_status.empty() || !pass.events.empty()) return false;
+  if (!differsOnlyInMessages(pass.input.status, pass.plan.status)) return false;
+  const SteadyTime now = deps_.clock->steadyNow();
+  std::lock_guard lock(written_mu_);
+  auto it = last_status_write_.find(pass.key_string);
+  if (it == last_status_write_.end() || now - it->second >= deps_.progress_write_interval) {
+    return false;
+  }
+  pass.status_deferred_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deps_.progress_write_interval - (now - it->second));
+  return true;
+}
+
 Status ModelRolloutReconciler::writeStatus(Pass& pass) {
   if (pass.plan.status == pass.input.status) return Status::ok();
+  if (deferProgressOnly(pass)) return Status::ok();
   const json desired = rollout::statusToJson(pass.plan.status);
   json object = *pass.object;
   object["status"] = desired;
@@ -231,6 +262,7 @@ Status ModelRolloutReconciler::writeStatus(Pass& pass) {
   std::lock_guard lock(written_mu_);
   written_over_[pass.key_string] = {(*pass.object)["metadata"].value("resourceVersion", ""),
                                     deps_.clock->steadyNow()};
+  last_status_write_[pass.key_string] = deps_.clock->steadyNow();
   return Status::ok();
 }
 

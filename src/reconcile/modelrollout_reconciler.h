@@ -52,6 +52,11 @@ struct ReconcilerDeps {
   std::chrono::milliseconds resync_period{300000};
   // How long to wait for the cache to show our own status write before acting anyway.
   std::chrono::milliseconds own_write_wait{5000};
+  // A status change that only updates messages (pod counts while waiting: "canary 0/1
+  // available") is written at most once per this interval per rollout; the pass requeues to
+  // write it later. Changes of phase, step, weight, revisions, counters, condition status or
+  // anything with an Event or after-status action are never delayed. 0 disables.
+  std::chrono::milliseconds progress_write_interval{2000};
 };
 
 class ModelRolloutReconciler final : public k8s::Reconciler {
@@ -83,8 +88,12 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
     SteadyTime at;
   };
   bool cacheBehindOwnWrite(const std::string& key, const std::string& cached_rv);
+  // Whether this pass's status change is messages only and comes too soon after the last
+  // write (progress_write_interval); then sets pass.status_deferred_for.
+  bool deferProgressOnly(Pass& pass);
   std::mutex written_mu_;
-  std::map<std::string, WrittenOver> written_over_;  // guarded by written_mu_
+  std::map<std::string, WrittenOver> written_over_;      // guarded by written_mu_
+  std::map<std::string, SteadyTime> last_status_write_;  // guarded by written_mu_
 };
 
 }  // namespace mr::reconcile

@@ -323,6 +323,30 @@ TEST_F(ReconcilerTest, TimeBasedCanaryIsPromotedAndBecomesStable) {
   EXPECT_TRUE(hasEvent("Promoted"));
 }
 
+// Issue 8: a change of messages only (pod counts while waiting) is written at most once per
+// progress_write_interval (2 s); the pass asks to be requeued when it may write.
+TEST_F(ReconcilerTest, MessageOnlyStatusChangesAreWrittenAtMostEveryTwoSeconds) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  const std::string message = status()["message"];
+  // Someone (or an older controller) left another message; our last write was just now.
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  o["status"]["message"] = "stale";
+  ASSERT_TRUE(api.updateStatus(res::modelRollouts(), o).isOk());
+  const int before = controllerWrites();
+  auto r = pass();
+  ASSERT_TRUE(r.error.isOk());
+  EXPECT_EQ(controllerWrites(), before) << "a message-only change right after a write waits";
+  ASSERT_TRUE(r.requeue_after.has_value());
+  EXPECT_LE(*r.requeue_after, std::chrono::milliseconds(2000));
+  EXPECT_GT(*r.requeue_after, std::chrono::milliseconds(0));
+  clock.advance(*r.requeue_after);
+  r = pass();
+  ASSERT_TRUE(r.error.isOk());
+  EXPECT_EQ(controllerWrites(), before + 1);
+  EXPECT_EQ(status()["message"], message);
+}
+
 TEST_F(ReconcilerTest, AbortAnnotationRollsBackWithinOnePassAndIsRemoved) {
   api.seed(res::modelRollouts(), rollout("img:1", false));
   settle();
