@@ -1,5 +1,7 @@
 #include "traffic/gateway_api_router.h"
 
+#include <utility>
+
 #include "traffic/object_update.h"
 
 namespace mr::traffic {
@@ -103,15 +105,17 @@ Result<std::optional<int>> GatewayApiRouter::setWeight(int canary_percent) {
     }
     return route != before;
   };
-  auto stored =
-      updateWithRetry(api_, k8s::resources::httpRoutes(), target_.ns, http_route_, mutate);
+  auto stored = updateWithRetry(api_, k8s::resources::httpRoutes(), target_.ns, http_route_, mutate,
+                                kMaxConflictRetries, std::exchange(last_seen_, std::nullopt));
   if (!stored.isOk()) return stored.status();
+  last_seen_ = *stored;
   return weightOf(*stored, target_);
 }
 
 Result<std::optional<int>> GatewayApiRouter::readWeight() {
   auto route = getObject(api_, k8s::resources::httpRoutes(), target_.ns, http_route_);
   if (!route.isOk()) return route.status();
+  last_seen_ = *route;
   return weightOf(*route, target_);
 }
 

@@ -7,6 +7,8 @@
 // Thread-safety: see TrafficRouter.
 #pragma once
 
+#include <optional>
+
 #include "traffic/traffic_router.h"
 
 namespace mr::traffic {
@@ -24,6 +26,9 @@ class GatewayApiRouter final : public TrafficRouter {
  private:
   k8s::ApiClient& api_;
   RouterTarget target_;
+  // The object as last read or written by this router: setWeight right after readWeight
+  // (the reconciler's pattern) PUTs it without a second GET; a stale copy costs one 409.
+  std::optional<k8s::Json> last_seen_;
   std::string http_route_;
 };
 

@@ -1,6 +1,7 @@
 #include "traffic/istio_router.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "traffic/object_update.h"
 
@@ -135,15 +136,18 @@ Result<std::optional<int>> IstioRouter::setWeight(int canary_percent) {
     }
     return vs != before;
   };
-  auto stored = updateWithRetry(api_, k8s::resources::virtualServices(), target_.ns,
-                                virtual_service_, mutate);
+  auto stored =
+      updateWithRetry(api_, k8s::resources::virtualServices(), target_.ns, virtual_service_, mutate,
+                      kMaxConflictRetries, std::exchange(last_seen_, std::nullopt));
   if (!stored.isOk()) return stored.status();
+  last_seen_ = *stored;
   return weightOf(*stored);
 }
 
 Result<std::optional<int>> IstioRouter::readWeight() {
   auto vs = getObject(api_, k8s::resources::virtualServices(), target_.ns, virtual_service_);
   if (!vs.isOk()) return vs.status();
+  last_seen_ = *vs;
   return weightOf(*vs);
 }
 

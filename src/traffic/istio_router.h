@@ -8,6 +8,8 @@
 // Thread-safety: see TrafficRouter.
 #pragma once
 
+#include <optional>
+
 #include "traffic/traffic_router.h"
 
 namespace mr::traffic {
@@ -32,6 +34,9 @@ class IstioRouter final : public TrafficRouter {
 
   k8s::ApiClient& api_;
   RouterTarget target_;
+  // The object as last read or written by this router: setWeight right after readWeight
+  // (the reconciler's pattern) PUTs it without a second GET; a stale copy costs one 409.
+  std::optional<k8s::Json> last_seen_;
   std::string virtual_service_;
   std::vector<std::string> routes_;
 };

@@ -15,10 +15,12 @@ Result<k8s::Json> getObject(k8s::ApiClient& api, const k8s::ResourceType& type,
 
 Result<k8s::Json> updateWithRetry(k8s::ApiClient& api, const k8s::ResourceType& type,
                                   const std::string& ns, const std::string& name,
-                                  const ObjectMutation& mutate, int max_attempts) {
+                                  const ObjectMutation& mutate, int max_attempts,
+                                  std::optional<k8s::Json> known) {
   Status last;
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
-    auto object = getObject(api, type, ns, name);
+    Result<k8s::Json> object = attempt == 0 && known ? Result<k8s::Json>(std::move(*known))
+                                                     : getObject(api, type, ns, name);
     if (!object.isOk()) return object.status();
     auto changed = mutate(*object);
     if (!changed.isOk()) return changed.status();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -23,10 +24,13 @@ inline constexpr int kMaxConflictRetries = 5;
 // GET is returned as NotFound with a message naming the object. Returns the object as stored
 // afterwards: the PUT response (the server's stored object, so callers need no read-back GET),
 // or the object as read when the mutation reports no change (nothing is written then).
+// `known`: a copy read moments ago (with its resourceVersion) used for the first attempt
+// instead of a GET; if it is stale the PUT gets 409 and the next attempt reads afresh.
 Result<k8s::Json> updateWithRetry(k8s::ApiClient& api, const k8s::ResourceType& type,
                                   const std::string& ns, const std::string& name,
                                   const ObjectMutation& mutate,
-                                  int max_attempts = kMaxConflictRetries);
+                                  int max_attempts = kMaxConflictRetries,
+                                  std::optional<k8s::Json> known = std::nullopt);
 
 // GET that turns a 404 into NotFound("<Kind> <ns>/<name> not found").
 Result<k8s::Json> getObject(k8s::ApiClient& api, const k8s::ResourceType& type,

@@ -96,12 +96,37 @@ TEST_F(GatewayApiRouterTest, SetWeightReadsBackFromThePutResponseWithoutAnotherG
   EXPECT_EQ(*set, std::optional<int>(10));
   EXPECT_EQ(api_.count("get"), 1);
   EXPECT_EQ(api_.count("update"), 1);
-  // Unchanged: the GET is the read-back.
+  // Unchanged: the router's copy from the PUT response is the read-back; no request at all.
   set = router_.setWeight(10);
   ASSERT_TRUE(set.isOk());
   EXPECT_EQ(*set, std::optional<int>(10));
-  EXPECT_EQ(api_.count("get"), 2);
+  EXPECT_EQ(api_.count("get"), 1);
   EXPECT_EQ(api_.count("update"), 1);
+}
+
+// The reconciler's pattern: readWeight, then (maybe) setWeight in the same pass.
+TEST_F(GatewayApiRouterTest, SetWeightAfterReadWeightNeedsNoSecondGet) {
+  api_.seed(routes(), sampleRoute());
+  ASSERT_EQ(*router_.readWeight(), std::optional<int>(0));
+  ASSERT_TRUE(router_.setWeight(10).isOk());
+  EXPECT_EQ(api_.count("get"), 1);
+  EXPECT_EQ(api_.count("update"), 1);
+  EXPECT_EQ(route()["spec"]["rules"][0]["backendRefs"][1]["weight"], 10);
+}
+
+TEST_F(GatewayApiRouterTest, StaleCopyFromReadWeightCostsOneConflictAndKeepsTheOtherEdit) {
+  api_.seed(routes(), sampleRoute());
+  ASSERT_TRUE(router_.readWeight().isOk());
+  Json other = route();  // someone edits the admin rule after our read
+  other["spec"]["rules"][1]["backendRefs"][0]["port"] = 8081;
+  ASSERT_TRUE(api_.update(routes(), other).isOk());
+  auto set = router_.setWeight(10);
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  EXPECT_EQ(*set, std::optional<int>(10));
+  EXPECT_EQ(api_.count("get"), 2);     // the read, then the re-read after 409
+  EXPECT_EQ(api_.count("update"), 3);  // the other writer's, ours (409), ours again
+  EXPECT_EQ(route()["spec"]["rules"][1]["backendRefs"][0]["port"], 8081);
+  EXPECT_EQ(route()["spec"]["rules"][0]["backendRefs"][1]["weight"], 10);
 }
 
 TEST_F(GatewayApiRouterTest, DetectsWeightChangedBySomeoneElse) {
