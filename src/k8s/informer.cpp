@@ -167,7 +167,6 @@ void Informer::apply(WatchEventType type, Json object) {
   if (it != store_.end() && type != WatchEventType::kDeleted && !handlers_.empty()) {
     old_object = unpack(key, it->second);
   }
-  const bool existed = it != store_.end();
   Entry entry{type == WatchEventType::kDeleted ? PackedObject() : PackedObject(*stored), rv};
   {
     std::lock_guard lock(mu_);
@@ -180,7 +179,7 @@ void Informer::apply(WatchEventType type, Json object) {
   for (const ResourceEventHandler& h : handlers_) {
     if (type == WatchEventType::kDeleted) {
       if (h.on_delete) h.on_delete(stored);  // DELETED carries the last state
-    } else if (existed && old_object) {
+    } else if (old_object) {
       if (h.on_update) h.on_update(old_object, stored);
     } else if (h.on_add) {
       h.on_add(stored);

@@ -1,5 +1,7 @@
 #include "reconcile/action_applier.h"
 
+#include "reconcile/observed_world.h"
+
 namespace mr::reconcile {
 
 using nlohmann::json;
@@ -46,9 +48,7 @@ Status ActionApplier::ensureDeployment(const ApplyContext& ctx, rollout::Role ro
   const std::string name = rollout::deploymentName(ctx.owner.name, role);
   const auto& type = k8s::resources::deployments();
   std::shared_ptr<const json> live = ctx.deployments(name);
-  const auto revision_label =
-      "/spec/template/metadata/labels/modelrollout.io~1revision"_json_pointer;
-  if (live && live->value(revision_label, json()) != desired.value(revision_label, json())) {
+  if (live && observeDeployment(live.get()).revision != revision) {
     // The cache keeps no pod template spec (cache_projection.h); the template diff needs the
     // live one, so read it (only in the pass that changes the revision).
     auto fetched = api_.get(type, ctx.owner.namespace_name, name);

@@ -24,6 +24,7 @@ struct ModelRolloutReconciler::Pass {
   std::vector<rollout::RecordEvent> events;
   std::vector<std::string> annotations_to_remove;
   std::optional<std::chrono::milliseconds> status_deferred_for;
+  std::map<std::string, std::shared_ptr<const json>> cache_reads;  // "plural/name" -> object
 };
 
 namespace {
@@ -84,7 +85,6 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
     {
       std::lock_guard lock(written_mu_);
       written_over_.erase(pass.key_string);
-      last_status_write_.erase(pass.key_string);
     }
     if (deps_.metrics) deps_.metrics->setPhase(pass.key_string, "");
     return k8s::ReconcileResult::done();
@@ -104,8 +104,12 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   in.now = deps_.clock->now();
   auto& world = in.world;
   world.deleting = pass.meta.deleting;
+  // Each cache read parses a packed object (k8s/packed_object.h), so a pass reads each owned
+  // object once: the world below and the action applier share these copies.
   auto cached = [&](const k8s::ResourceType& type, const std::string& name) {
-    return deps_.cache(type, key.ns, name);
+    auto [it, inserted] = pass.cache_reads.try_emplace(type.plural + "/" + name);
+    if (inserted) it->second = deps_.cache(type, key.ns, name);
+    return it->second;
   };
   const auto stable_dep =
       cached(k8s::resources::deployments(), rollout::deploymentName(key.name, Role::kStable));
@@ -241,12 +245,12 @@ bool ModelRolloutReconciler::deferProgressOnly(Pass& pass) {
   if (!differsOnlyInMessages(pass.input.status, pass.plan.status)) return false;
   const SteadyTime now = deps_.clock->steadyNow();
   std::lock_guard lock(written_mu_);
-  auto it = last_status_write_.find(pass.key_string);
-  if (it == last_status_write_.end() || now - it->second >= deps_.progress_write_interval) {
+  auto it = written_over_.find(pass.key_string);
+  if (it == written_over_.end() || now - it->second.at >= deps_.progress_write_interval) {
     return false;
   }
   pass.status_deferred_for = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deps_.progress_write_interval - (now - it->second));
+      deps_.progress_write_interval - (now - it->second.at));
   return true;
 }
 
@@ -262,7 +266,6 @@ Status ModelRolloutReconciler::writeStatus(Pass& pass) {
   std::lock_guard lock(written_mu_);
   written_over_[pass.key_string] = {(*pass.object)["metadata"].value("resourceVersion", ""),
                                     deps_.clock->steadyNow()};
-  last_status_write_[pass.key_string] = deps_.clock->steadyNow();
   return Status::ok();
 }
 
@@ -273,7 +276,7 @@ bool ModelRolloutReconciler::cacheBehindOwnWrite(const std::string& key,
   if (it == written_over_.end()) return false;
   const bool behind = !cached_rv.empty() && cached_rv == it->second.resource_version &&
                       deps_.clock->steadyNow() - it->second.at < deps_.own_write_wait;
-  if (!behind) written_over_.erase(it);
+  if (!behind) it->second.resource_version.clear();  // keep `at` for the progress throttle
   return behind;
 }
 

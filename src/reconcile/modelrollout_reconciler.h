@@ -82,7 +82,8 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
   ActionApplier applier_;
   AnalysisTracker tracker_;
 
-  // Per key: the resourceVersion our last status write replaced, and when it was written.
+  // Per key, our last status write: when, and the resourceVersion it replaced (cleared once
+  // the cache has moved past it).
   struct WrittenOver {
     std::string resource_version;
     SteadyTime at;
@@ -92,8 +93,7 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
   // write (progress_write_interval); then sets pass.status_deferred_for.
   bool deferProgressOnly(Pass& pass);
   std::mutex written_mu_;
-  std::map<std::string, WrittenOver> written_over_;      // guarded by written_mu_
-  std::map<std::string, SteadyTime> last_status_write_;  // guarded by written_mu_
+  std::map<std::string, WrittenOver> written_over_;  // guarded by written_mu_
 };
 
 }  // namespace mr::reconcile
