@@ -22,6 +22,18 @@ def _fmt(v):
     return str(v)
 
 
+def _p50_p99(summary):
+    return f"{_fmt(summary['p50_ms'])} / {_fmt(summary['p99_ms'])}"
+
+
+def _queue_and_load(prefix, r):
+    """The last two rows of a phase under load: queue depth and reconcile p99, load average."""
+    return [(f"{prefix}: max work queue depth, reconcile p99",
+             f"{_fmt(r['workqueue_depth_max'])}, {_fmt(r['reconcile_p99_s'])} s", "", ""),
+            (f"{prefix}: load average", f"{r['loadavg_start']:.1f}-{r['loadavg_end']:.1f}",
+             "", "")]
+
+
 def rows(result):
     out = []
     for r in result.get("idle", []):
@@ -42,7 +54,7 @@ def rows(result):
         rest = r.get("rest_change_to_status")
         if rest:
             out.append((f"idle N={n}: spec change -> status p50/p99 (at rest)",
-                        f"{_fmt(rest['p50_ms'])} / {_fmt(rest['p99_ms'])}", "ms", "p99 <= 100"))
+                        _p50_p99(rest), "ms", "p99 <= 100"))
         out.append((f"idle N={n}: apiserver / simulator CPU",
                     f"{_fmt(r.get('apiserver_cpu_s_per_min'))} / "
                     f"{_fmt(r.get('simulator_cpu_s_per_min'))}", "s/min", ""))
@@ -52,8 +64,7 @@ def rows(result):
     if c:
         n = c["n"]
         out.append((f"churn {n}: spec change -> first status p50/p99",
-                    f"{_fmt(c['change_to_status']['p50_ms'])} / "
-                    f"{_fmt(c['change_to_status']['p99_ms'])}", "ms", "p99 <= 1000"))
+                    _p50_p99(c['change_to_status']), "ms", "p99 <= 1000"))
         out.append((f"churn {n}: transitions/s", c["transitions_per_s"],
                     f"({c['transitions']} in {c['seconds_to_done']}s)", ""))
         out.append((f"churn {n}: API writes per transition", c["writes_per_transition"], "",
@@ -68,40 +79,32 @@ def rows(result):
         out.append((f"churn {n}: reconciles per transition", c["reconciles_per_transition"], "",
                     ""))
         out.append((f"churn {n}: abort -> route 100% stable p50/p99",
-                    f"{_fmt(c['abort_to_route_stable']['p50_ms'])} / "
-                    f"{_fmt(c['abort_to_route_stable']['p99_ms'])}",
+                    _p50_p99(c['abort_to_route_stable']),
                     f"ms (n={c['abort_to_route_stable']['n']})", "p99 <= 200"))
         out.append((f"churn {n}: controller / apiserver / simulator CPU",
                     f"{_fmt(c['controller_cpu_s_per_min'])} / {_fmt(c['apiserver_cpu_s_per_min'])}"
                     f" / {_fmt(c['simulator_cpu_s_per_min'])}", "s/min", ""))
-        out.append((f"churn {n}: max work queue depth, reconcile p99",
-                    f"{_fmt(c['workqueue_depth_max'])}, {_fmt(c['reconcile_p99_s'])} s", "", ""))
-        out.append((f"churn {n}: load average", f"{c['loadavg_start']:.1f}-{c['loadavg_end']:.1f}",
-                    "", ""))
+        out.extend(_queue_and_load(f"churn {n}", c))
     f = result.get("failcheck")
     if f:
         p = f"failcheck {f['n']} ({f['failing']} failing)"
         cr, cs = f["check_to_route_stable"], f["check_to_status_rolled_back"]
         out.append((f"{p}: failing check -> route 100% stable p50/p99",
-                    f"{_fmt(cr['p50_ms'])} / {_fmt(cr['p99_ms'])}",
+                    _p50_p99(cr),
                     f"ms (n={cr['n']}, {f['route_moves_during_churn']} during churn"
                     + (f", {len(f['check_time_mismatch'])} start mismatches"
                        if f.get("check_time_mismatch") else "") + ")",
                     "p99 <= 200"))
         out.append((f"{p}: failing check -> status RolledBack p50/p99",
-                    f"{_fmt(cs['p50_ms'])} / {_fmt(cs['p99_ms'])}", "ms", ""))
+                    _p50_p99(cs), "ms", ""))
         out.append((f"{p}: spec change -> first status p50/p99 (the churn)",
-                    f"{_fmt(f['change_to_status']['p50_ms'])} / "
-                    f"{_fmt(f['change_to_status']['p99_ms'])}",
+                    _p50_p99(f['change_to_status']),
                     f"ms (churn done in {f['churn_seconds']}s)", ""))
         out.append((f"{p}: controller / apiserver / sim / prom CPU",
                     " / ".join(_fmt(f.get(f"{k}_cpu_s_per_min")) for k in
                                ("controller", "apiserver", "simulator", "prometheus")),
                     "s/min", ""))
-        out.append((f"{p}: max work queue depth, reconcile p99",
-                    f"{_fmt(f['workqueue_depth_max'])}, {_fmt(f['reconcile_p99_s'])} s", "", ""))
-        out.append((f"{p}: load average", f"{f['loadavg_start']:.1f}-{f['loadavg_end']:.1f}",
-                    "", ""))
+        out.extend(_queue_and_load(p, f))
     a = result.get("analysis")
     if a:
         for key in sorted(k for k in a if k.startswith("delay_")):
@@ -113,7 +116,7 @@ def rows(result):
                         f"{_fmt(w['query_p50_s'])} / {_fmt(w['query_p99_s'])}", "s", ""))
             u = w["unrelated_change_to_status"]
             out.append((f"analysis {a['n']} (+{d:g}s): unrelated spec change -> status p50/p99",
-                        f"{_fmt(u['p50_ms'])} / {_fmt(u['p99_ms'])}", "ms", "not blocked"))
+                        _p50_p99(u), "ms", "not blocked"))
             out.append((f"analysis {a['n']} (+{d:g}s): controller / apiserver / sim / prom CPU",
                         " / ".join(_fmt(w.get(f"{p}_cpu_s_per_min")) for p in
                                    ("controller", "apiserver", "simulator", "prometheus")),
