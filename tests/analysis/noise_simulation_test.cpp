@@ -22,6 +22,19 @@ constexpr double kPsiMax = 0.2;
 
 struct Rates {
   double old_fail = 0, fail = 0, pass = 0;
+  // One simulated check: whether the old rule failed it and the new rule's verdict.
+  void count(bool old_failed, Verdict verdict) {
+    old_fail += old_failed;
+    fail += verdict == Verdict::kFail;
+    pass += verdict == Verdict::kPass;
+  }
+  // Counts -> rates.
+  Rates& over(int trials) {
+    old_fail /= trials;
+    fail /= trials;
+    pass /= trials;
+    return *this;
+  }
 };
 
 // MAE checks of `trials` windows with n labelled samples per side, canary MAE = factor x
@@ -36,14 +49,9 @@ Rates maeRates(int n, double factor, int trials, std::mt19937_64& rng, Draw draw
       stable += draw(rng);
     }
     const auto j = judgeMaeDegradation(canary, n, stable, n, kMaeMax);
-    r.old_fail += *maeDegradation(canary, n, stable, n).value > kMaeMax;
-    r.fail += j.verdict == Verdict::kFail;
-    r.pass += j.verdict == Verdict::kPass;
+    r.count(*maeDegradation(canary, n, stable, n).value > kMaeMax, j.verdict);
   }
-  r.old_fail /= trials;
-  r.fail /= trials;
-  r.pass /= trials;
-  return r;
+  return r.over(trials);
 }
 
 void print(const char* what, int n, const Rates& r) {
@@ -145,14 +153,9 @@ Rates driftRates(int n, double shift, int trials, std::mt19937_64& rng) {
     const auto psi = populationStabilityIndex(sampleHistogram(rng, stable_p, n),
                                               sampleHistogram(rng, canary_p, n));
     const auto j = judgeDrift(*psi, kPsiMax);
-    r.old_fail += psi->psi > kPsiMax;
-    r.fail += j.verdict == Verdict::kFail;
-    r.pass += j.verdict == Verdict::kPass;
+    r.count(psi->psi > kPsiMax, j.verdict);
   }
-  r.old_fail /= trials;
-  r.fail /= trials;
-  r.pass /= trials;
-  return r;
+  return r.over(trials);
 }
 
 TEST(NoiseSimulationTest, DriftIdenticalVersionsRarelyFail) {
