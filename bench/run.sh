@@ -37,4 +37,8 @@ if [ "$smoke" = 1 ]; then
 else
   args=(--label full)
 fi
+# The simulator's own cost per tick at 500 rollouts (it shares the cores with the controller).
+if [ -x "$BIN/bench/mr-bench-simulator" ]; then
+  "$BIN/bench/mr-bench-simulator" 500 5 | tee "$OUT/simulator-$( [ "$smoke" = 1 ] && echo smoke || echo full).txt"
+fi
 exec python3 "$ROOT/bench/mrbench.py" --bin-dir "$BIN" --out "$OUT" "${args[@]}" "${extra[@]}"
