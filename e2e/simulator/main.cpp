@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   }
   mr::k8s::RestClientOptions rest_options;
   rest_options.user_agent = "mr-simulator/0.1";
-  auto client = mr::k8s::RestClient::create(std::move(*config), rest_options, clock);
+  auto client = mr::k8s::RestClient::create(std::move(*config), rest_options);
   if (!client.isOk()) {
     spdlog::error("api client: {}", client.status().toString());
     return 1;

@@ -1,11 +1,12 @@
-// RestClient: the real ApiClient, speaking HTTP(S) to a Kubernetes API server via cpprestsdk.
+// RestClient: the real ApiClient, speaking HTTP(S) to a Kubernetes API server through
+// HttpTransport (http_transport.h: keep-alive pool, OpenSSL, no task hand-offs per request).
 // TLS verification is on unless the config says insecure-skip-tls-verify; a CA in the config
-// replaces the system trust store (as client-go does); client certificates are loaded into
-// the TLS context. A bearer token is fetched from the config's TokenSource per request (it
-// may rotate); a 401 invalidates it. Non-2xx responses become mr::Status via api_status.h.
-// Watches stream the chunked body reading min(in_avail(), N) bytes at a time (never waiting
-// for a full buffer) and use a per-read idle timeout of timeoutSeconds + slack, so a silent
-// dead connection ends the watch with DeadlineExceeded.
+// replaces the system trust store (as client-go does); tls-server-name is the name verified
+// and sent as SNI; client certificates are loaded into the TLS context. A bearer token is
+// fetched from the config's TokenSource per request (it may rotate); a 401 invalidates it.
+// Non-2xx responses become mr::Status via api_status.h. A watch runs on a connection of its
+// own, hands each piece of the body to the decoder as it arrives, and has an idle timeout of
+// timeoutSeconds + slack, so a silent dead connection ends the watch with DeadlineExceeded.
 // Thread-safety: all ApiClient methods are safe from many threads; setRequestObserver must
 // be called before the first request.
 #pragma once
@@ -15,19 +16,14 @@
 
 #include "common/clock.h"
 #include "k8s/api_client.h"
+#include "k8s/http_transport.h"
 #include "k8s/kube_config.h"
-
-namespace web::http::client {
-class http_client;
-class http_client_config;
-}  // namespace web::http::client
 
 namespace mr::k8s {
 
 struct RestClientOptions {
   Millis request_timeout{30000};
   int watch_idle_slack_seconds = 10;
-  size_t watch_read_bytes = 16384;
   std::string user_agent = "modelrollout-controller/0.1";
 };
 
@@ -39,8 +35,7 @@ class RestClient final : public ApiClient {
  public:
   // Validates the PEM material in `config` up front so a bad certificate fails at startup.
   static Result<std::unique_ptr<RestClient>> create(ClusterConfig config,
-                                                    RestClientOptions options = {},
-                                                    const Clock& clock = RealClock::instance());
+                                                    RestClientOptions options = {});
   ~RestClient() override;
 
   void setRequestObserver(RequestObserver observer) { observer_ = std::move(observer); }
@@ -71,17 +66,17 @@ class RestClient final : public ApiClient {
                                   const std::string& subresource = "");
 
  private:
-  RestClient(ClusterConfig config, RestClientOptions options, const Clock& clock);
-  std::unique_ptr<web::http::client::http_client_config> makeConfig(
-      std::chrono::seconds timeout) const;
+  RestClient(ClusterConfig config, RestClientOptions options,
+             std::unique_ptr<HttpTransport> transport);
+  HttpOutgoing outgoing(const std::string& method, const std::string& target,
+                        const std::string& authorization) const;
   Result<std::string> authorization();
   void observe(const std::string& verb, int code) const;
 
   ClusterConfig config_;
   RestClientOptions options_;
-  const Clock& clock_;
   RequestObserver observer_;
-  std::unique_ptr<web::http::client::http_client> client_;
+  std::unique_ptr<HttpTransport> transport_;
 };
 
 }  // namespace mr::k8s

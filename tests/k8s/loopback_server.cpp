@@ -128,6 +128,11 @@ std::vector<HttpRequest> LoopbackServer::requests() {
   return requests_;
 }
 
+size_t LoopbackServer::connections() {
+  std::lock_guard lock(mu_);
+  return open_fds_.size();
+}
+
 void LoopbackServer::acceptLoop() {
   while (!stopping_) {
     pollfd pfd{listen_fd_, POLLIN, 0};

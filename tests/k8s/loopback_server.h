@@ -34,6 +34,8 @@ class HttpConnection {
   // Sends `data` as one HTTP chunk.
   void chunk(const std::string& data);
   void endChunked();
+  // Sends bytes as they are (a hand-framed or malformed response).
+  void raw(const std::string& bytes) { sendAll(bytes); }
   // Closes the socket without finishing the response (a dropped connection).
   void drop();
   bool dropped() const { return dropped_; }
@@ -52,6 +54,8 @@ class LoopbackServer {
   int port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::vector<HttpRequest> requests();
+  // Connections accepted so far.
+  size_t connections();
 
  private:
   void acceptLoop();
