@@ -615,13 +615,15 @@ Result<HttpIncoming> HttpTransport::roundTrip(const HttpOutgoing& request, milli
     }
     // A reused connection the server closed fails before any response byte: send it again.
     const bool may_retry = c->reused && attempt == 0;
+    const size_t received_before = c->received();
     if (Status s = c->writeAll(wire, deadline, nullptr); !s.isOk()) {
       if (may_retry && s.code() == StatusCode::kUnavailable) continue;
       return s;
     }
     auto head = readHead(*c, deadline, nullptr);
     if (!head.isOk()) {
-      if (may_retry && c->received() == 0 && head.status().code() == StatusCode::kUnavailable) {
+      if (may_retry && c->received() == received_before &&
+          head.status().code() == StatusCode::kUnavailable) {
         continue;
       }
       return head.status();
