@@ -62,6 +62,7 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   options.workers = flags_.workers;
   options.transform = std::move(policy.cache_transform);
   options.primary_priority = std::move(policy.primary_priority);
+  options.read_cached = std::move(policy.read_cached);
   k8s::ControllerRuntime runtime(
       *client, clock_, options,
       {[&metrics](const std::string& result, double s) { metrics.observeReconcile(result, s); }});

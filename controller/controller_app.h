@@ -38,6 +38,7 @@ using ReconcilerFactory = std::function<std::unique_ptr<k8s::Reconciler>(Control
 struct RuntimePolicy {
   std::function<nlohmann::json(const k8s::ResourceType&, nlohmann::json)> cache_transform;
   std::function<k8s::QueuePriority(const nlohmann::json*, const nlohmann::json&)> primary_priority;
+  std::vector<k8s::ResourceType> read_cached;  // ControllerOptions::read_cached
 };
 
 class ControllerApp {

@@ -35,18 +35,21 @@ int main(int argc, char** argv) {
   }
   ControllerApp app(*flags);
   handleTerminationSignals([&app] { app.requestStop(); });
-  // cpprestsdk runs continuations and socket handlers on a pool of 40 threads by default;
-  // every hop between them is a futex wake-up (half the controller's CPU under churn in perf).
-  // Our blocking waits happen on our own threads, so a small pool suffices. Bench churn 1,000:
-  // 40 threads status p99 3.8 s / abort p99 196 ms; 4 threads 2.2 s / 105 ms.
-  // MR_CPPREST_THREADS overrides it (for measurements). The pool starts its threads now, so
-  // this comes after handleTerminationSignals has blocked SIGTERM/SIGINT (threads inherit the
+  // cpprestsdk (now only the Prometheus client; the API client is k8s/http_transport.h) runs
+  // continuations and socket handlers on a pool of 40 threads by default; every hop between
+  // them is a futex wake-up. Our blocking waits happen on our own threads, so a small pool
+  // suffices. MR_CPPREST_THREADS overrides it (for measurements). The pool starts its threads now,
+  // so this comes after handleTerminationSignals has blocked SIGTERM/SIGINT (threads inherit the
   // mask; an unblocked pool thread would take the default action and kill the process).
   size_t pool_threads = 4;
   if (const char* n = std::getenv("MR_CPPREST_THREADS"); n != nullptr && std::atoi(n) > 0) {
     pool_threads = static_cast<size_t>(std::atoi(n));
   }
   crossplat::threadpool::initialize_with_threads(pool_threads);
+  // Routes are read from caches (reconcile/route_reads.h); those informers do not gate
+  // readiness, so clusters without the Gateway API or Istio CRDs run as before.
   return app.run(makeModelRolloutReconciler,
-                 {mr::reconcile::projectForCache, mr::reconcile::rolloutEventPriority});
+                 {mr::reconcile::projectForCache,
+                  mr::reconcile::rolloutEventPriority,
+                  {mr::k8s::resources::httpRoutes(), mr::k8s::resources::virtualServices()}});
 }

@@ -44,6 +44,15 @@ class ModelRolloutController final : public k8s::Reconciler {
       k8s::Informer* informer = runtime->informer(type);
       return informer ? informer->get(ns, name) : nullptr;
     };
+    // Routes come from the read caches once they have synced (not at all when the CRD is
+    // missing: the reconciler then GETs them).
+    d.route_cache =
+        [runtime](const k8s::ResourceType& type, const std::string& ns,
+                  const std::string& name) -> std::optional<std::shared_ptr<const nlohmann::json>> {
+      k8s::Informer* informer = runtime->informer(type);
+      if (!informer || !informer->hasSynced()) return std::nullopt;
+      return informer->get(ns, name);
+    };
     // The reconciler enqueues for analysis results (a failing check rolls back at once, ahead
     // of routine passes) and to retry annotation removal.
     d.enqueue = [runtime](const k8s::ObjectKey& key) {

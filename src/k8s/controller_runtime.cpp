@@ -63,6 +63,11 @@ ControllerRuntime::ControllerRuntime(ApiClient& client, const Clock& clock,
          },
          enqueue_owner});
   }
+  for (const ResourceType& type : options_.read_cached) {
+    InformerOptions read_options{options_.ns, "", options_.reflector, transformFor(type)};
+    read_options.keep_last_applied = true;
+    read_informers_.push_back(std::make_unique<Informer>(client, type, read_options, clock));
+  }
 }
 
 QueuePriority defaultPrimaryPriority(const Json* old_object, const Json& new_object) {
@@ -83,6 +88,8 @@ ControllerRuntime::~ControllerRuntime() {
 void ControllerRuntime::startInformers() {
   for (auto& informer : informers_)
     informer->start();
+  for (auto& informer : read_informers_)
+    informer->start();
 }
 
 void ControllerRuntime::startWorkers(Reconciler& reconciler) {
@@ -102,8 +109,10 @@ bool ControllerRuntime::hasSynced() const {
 }
 
 Informer* ControllerRuntime::informer(const ResourceType& type) const {
-  for (const auto& informer : informers_) {
-    if (informer->type() == type) return informer.get();
+  for (const auto* list : {&informers_, &read_informers_}) {
+    for (const auto& informer : *list) {
+      if (informer->type() == type) return informer.get();
+    }
   }
   return nullptr;
 }
@@ -157,6 +166,8 @@ void ControllerRuntime::stop() {
     if (worker.joinable()) worker.join();
   }
   for (auto& informer : informers_)
+    informer->stop();
+  for (auto& informer : read_informers_)
     informer->stop();
 }
 

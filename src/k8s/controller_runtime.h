@@ -8,8 +8,11 @@
 // Priorities (WorkQueue): a primary object's event is queued at options.primary_priority(old,
 // new) (default: kNormal when generation, labels, annotations or deletion changed, else kLow -
 // e.g. the echo of our own status write); owned objects' events and requeues at kLow.
-// Workers start only once every informer has synced (readiness), and only when
-// startWorkers() is called (after leader election, if any).
+// Read caches (options.read_cached) are informers for types the reconciler reads but does not
+// own (traffic routes): no label filter, no events, last-applied kept, and they do not gate
+// readiness, so a type whose CRD is not installed only keeps retrying its list.
+// Workers start only once every primary and owned informer has synced (readiness), and only
+// when startWorkers() is called (after leader election, if any).
 // Thread-safety: enqueue()/enqueueAfter()/hasSynced()/informer() from any thread;
 // start/stop from the owner.
 #pragma once
@@ -54,6 +57,7 @@ struct ControllerOptions {
   std::vector<ResourceType> owned = {resources::deployments(), resources::services()};
   // Server-side filter for owned types: only objects carrying the rollout label.
   std::string owned_label_selector = kRolloutLabel;
+  std::vector<ResourceType> read_cached;
   RateLimitPolicy rate_limit{Millis(5), Millis(1000 * 1000)};
   ReflectorOptions reflector;
   // Per-type projection applied before objects enter the caches (InformerOptions::transform).
@@ -95,7 +99,7 @@ class ControllerRuntime {
     queue_.add(key.toString(), priority);
   }
   void enqueueAfter(const ObjectKey& key, Millis delay) { queue_.addAfter(key.toString(), delay); }
-  // nullptr when `type` is not watched.
+  // nullptr when `type` is not watched (primary, owned or read cache).
   Informer* informer(const ResourceType& type) const;
   Informer& primaryInformer() const { return *informers_.front(); }
   WorkQueue& queue() { return queue_; }
@@ -111,7 +115,8 @@ class ControllerRuntime {
   ControllerOptions options_;
   ControllerHooks hooks_;
   WorkQueue queue_;
-  std::vector<std::unique_ptr<Informer>> informers_;
+  std::vector<std::unique_ptr<Informer>> informers_;       // primary first, then owned
+  std::vector<std::unique_ptr<Informer>> read_informers_;  // do not gate hasSynced()
   std::mutex workers_mu_;  // guards workers_ against start/stop from different threads
   std::vector<std::thread> workers_;
   std::atomic<bool> stopping_{false};

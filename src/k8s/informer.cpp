@@ -6,9 +6,10 @@
 
 namespace mr::k8s {
 
-Json compactObject(Json object) {
+Json compactObject(Json object, bool keep_last_applied) {
   if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
     meta->erase("managedFields");
+    if (keep_last_applied) return object;
     if (auto ann = meta->find("annotations"); ann != meta->end() && ann->is_object()) {
       ann->erase("kubectl.kubernetes.io/last-applied-configuration");
       if (ann->empty()) meta->erase(ann);
@@ -57,7 +58,7 @@ void Informer::stop() {
 }
 
 Json Informer::prepare(Json object) const {
-  object = compactObject(std::move(object));
+  object = compactObject(std::move(object), options_.keep_last_applied);
   return options_.transform ? options_.transform(std::move(object)) : object;
 }
 

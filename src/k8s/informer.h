@@ -39,11 +39,15 @@ struct InformerOptions {
   // Applied to every object before it is stored (client-go's SetTransform). It must keep
   // metadata.name/namespace/resourceVersion and whatever handlers and readers use.
   std::function<Json(Json)> transform;
+  // Keep kubectl's last-applied annotation: for objects the reader writes back whole with a
+  // PUT (dropping it would break the owner's next `kubectl apply`).
+  bool keep_last_applied = false;
 };
 
 // Removes what no controller reads and is large: metadata.managedFields and the
-// kubectl.kubernetes.io/last-applied-configuration annotation (a second copy of the spec).
-Json compactObject(Json object);
+// kubectl.kubernetes.io/last-applied-configuration annotation (a second copy of the spec),
+// unless `keep_last_applied`. An API server keeps managedFields a PUT leaves out.
+Json compactObject(Json object, bool keep_last_applied = false);
 
 class Informer final : public ReflectorSink {
  public:

@@ -78,9 +78,15 @@ Reflector::State Reflector::fail(const Status& error, State then) {
   backoff_delay_ = backoff_.next();
   backoff_until_ = now + backoff_delay_;
   after_backoff_ = then;
-  spdlog::warn("{}: {} failed ({}); retrying {} in {}ms", type_.plural,
-               then == State::kList ? "list" : "watch", error.toString(), reflectorStateName(then),
-               backoff_delay_.count());
+  // A type that is not served (CRD not installed) or not allowed is reported once at warn;
+  // its retries every backoff period then go to debug.
+  const bool absent =
+      error.code() == StatusCode::kNotFound || error.code() == StatusCode::kPermissionDenied;
+  const auto level = absent && absent_reported_ ? spdlog::level::debug : spdlog::level::warn;
+  absent_reported_ = absent;
+  spdlog::log(level, "{}: {} failed ({}); retrying {} in {}ms", type_.plural,
+              then == State::kList ? "list" : "watch", error.toString(), reflectorStateName(then),
+              backoff_delay_.count());
   return State::kBackoff;
 }
 

@@ -102,6 +102,7 @@ class Reflector {
   SteadyTime backoff_until_{};
   SteadyTime last_failure_{};
   bool failed_before_ = false;
+  bool absent_reported_ = false;  // the last failure was NotFound/Forbidden, already at warn
   std::string resource_version_;
   CancelToken cancel_;
   Status last_error_;

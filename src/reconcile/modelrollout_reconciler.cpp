@@ -72,7 +72,9 @@ analysis::AnalysisResult errorResult(const rollout::StartAnalysis& action, Syste
 }  // namespace
 
 ModelRolloutReconciler::ModelRolloutReconciler(ReconcilerDeps deps)
-    : deps_(std::move(deps)), applier_(*deps_.api) {}
+    : deps_(std::move(deps)),
+      route_reads_(*deps_.api, deps_.route_cache, *deps_.clock, deps_.own_write_wait),
+      applier_(*deps_.api) {}
 
 k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key) {
   Pass pass;
@@ -125,7 +127,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   if (in.spec.ok() && !world.deleting) {
     const auto& spec = *in.spec.spec;
     pass.router = traffic::makeTrafficRouter(
-        *deps_.api, traffic::makeRouterTarget(key.ns, key.name, spec.service.port, spec.replicas),
+        route_reads_, traffic::makeRouterTarget(key.ns, key.name, spec.service.port, spec.replicas),
         routingConfig(spec.traffic_routing));
     auto weight = pass.router->readWeight();
     if (weight.isOk()) {

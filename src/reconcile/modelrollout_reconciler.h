@@ -1,6 +1,7 @@
 // ModelRolloutReconciler: the I/O shell around the pure planner (rollout/planner.h).
 // Per key it reads the ModelRollout and its managed objects from the informer caches, reads
-// the route's live weight through the TrafficRouter, calls plan(), and applies the plan:
+// the route's weight through the TrafficRouter (from the route read cache when there is one,
+// route_reads.h), calls plan(), and applies the plan:
 // object actions through ActionApplier, weights through the router (read back after every
 // change), checks through the Analyzer (off the worker thread; the result re-enqueues the
 // key). Then it writes status once, only if it changed, and only after a successful status
@@ -29,6 +30,7 @@
 #include "reconcile/action_applier.h"
 #include "reconcile/analysis_tracker.h"
 #include "reconcile/rollout_metrics.h"
+#include "reconcile/route_reads.h"
 
 namespace mr::reconcile {
 
@@ -47,10 +49,13 @@ struct ReconcilerDeps {
   std::function<void(const k8s::ObjectKey&)> enqueue;
   EventSink events;
   RolloutMetrics* metrics = nullptr;  // optional
+  // Optional: answers route reads (route_reads.h); without it every pass GETs its route.
+  RouteCache route_cache;
   // Longest time between two passes over one object, so a route changed by someone else is
-  // noticed even in a steady state (routes are not watched).
+  // noticed even in a steady state (a route's events do not enqueue its rollout).
   std::chrono::milliseconds resync_period{300000};
-  // How long to wait for the cache to show our own status write before acting anyway.
+  // How long to wait for the cache to show our own status (or route) write before acting
+  // anyway.
   std::chrono::milliseconds own_write_wait{5000};
   // A status change that only updates messages (pod counts while waiting: "canary 0/1
   // available") is written at most once per this interval per rollout; the pass requeues to
@@ -79,6 +84,7 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
   void startAnalysis(Pass& pass, const rollout::StartAnalysis& action);
 
   ReconcilerDeps deps_;
+  RouteReads route_reads_;  // what the routers read and write through
   ActionApplier applier_;
   AnalysisTracker tracker_;
 

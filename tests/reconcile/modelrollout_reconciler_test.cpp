@@ -90,6 +90,7 @@ class ReconcilerTest : public ::testing::Test {
       auto o = api.object(t, ns, n);
       return o ? std::make_shared<const json>(*o) : nullptr;
     };
+    deps.route_cache = route_cache;
     deps.enqueue = [this](const k8s::ObjectKey&) { ++enqueued; };
     deps.events = [this](const json&, const std::string& type, const std::string& reason,
                          const std::string& message) {
@@ -152,6 +153,13 @@ class ReconcilerTest : public ::testing::Test {
     o["spec"] = rollout(image, with_analysis)["spec"];
     ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
   }
+  // img:1 deployed and Healthy, then img:2 applied: the canary holds the first step (1%).
+  void canaryAtFirstStep() {
+    api.seed(res::modelRollouts(), rollout("img:1", false));
+    settle();
+    changeImage("img:2");
+    settle();
+  }
   bool hasEvent(const std::string& reason) const {
     for (const auto& e : events) {
       if (e.reason == reason) return true;
@@ -165,7 +173,30 @@ class ReconcilerTest : public ::testing::Test {
   std::vector<RecordedEvent> events;
   int enqueued = 0;
   std::optional<json> frozen_rollout;  // the cache's view of the ModelRollout, when set
+  RouteCache route_cache;              // none: every pass GETs its route
   std::unique_ptr<ModelRolloutReconciler> reconciler;
+};
+
+// With a route read cache (route_reads.h), as the controller runs: `route_view`, when set, is
+// what the cache shows (a watch that has not delivered our writes yet).
+class ReconcilerRouteCacheTest : public ReconcilerTest {
+ protected:
+  void SetUp() override {
+    route_cache = [this](const k8s::ResourceType& t, const std::string& ns,
+                         const std::string& n) -> std::optional<std::shared_ptr<const json>> {
+      if (route_view) return std::make_shared<const json>(*route_view);
+      auto o = api.object(t, ns, n);
+      return o ? std::make_shared<const json>(*o) : nullptr;
+    };
+    ReconcilerTest::SetUp();
+  }
+  int count(const std::string& verb, const std::string& plural) const {
+    int n = 0;
+    for (const auto& r : api.requests())
+      n += r.verb == verb && r.plural == plural;
+    return n;
+  }
+  std::optional<json> route_view;
 };
 
 TEST_F(ReconcilerTest, DeletedObjectIsANoOp) {
@@ -210,10 +241,7 @@ TEST_F(ReconcilerTest, NoOpReconcileWritesNothing) {
 }
 
 TEST_F(ReconcilerTest, NewTemplateStartsCanaryAtFirstStepAndHoldsIt) {
-  api.seed(res::modelRollouts(), rollout("img:1", false));
-  settle();
-  changeImage("img:2");
-  settle();
+  canaryAtFirstStep();
   EXPECT_TRUE(api.object(res::deployments(), "ml", "m-canary"));
   EXPECT_EQ(status()["phase"], "Progressing");
   EXPECT_EQ(status()["currentStep"], 0);
@@ -232,10 +260,7 @@ TEST_F(ReconcilerTest, NewTemplateStartsCanaryAtFirstStepAndHoldsIt) {
 // Issue 8: a plain step advance (the canary already has the pods for the next step) is one
 // status write, one route write and one Event; the pass after it writes nothing.
 TEST_F(ReconcilerTest, StepAdvanceCostsOneStatusWriteOneRouteWriteAndOneEvent) {
-  api.seed(res::modelRollouts(), rollout("img:1", false));
-  settle();
-  changeImage("img:2");
-  settle();
+  canaryAtFirstStep();
   ASSERT_EQ(routeCanaryWeight(), 1);
   ASSERT_EQ(status()["currentStep"], 0);
   clock.advance(std::chrono::seconds(11));
@@ -271,10 +296,7 @@ TEST_F(ReconcilerTest, StepAdvanceCostsOneStatusWriteOneRouteWriteAndOneEvent) {
 }
 
 TEST_F(ReconcilerTest, FailedWeightAfterStepEntryIsRepairedNextPassAndTheHoldRestarts) {
-  api.seed(res::modelRollouts(), rollout("img:1", false));
-  settle();
-  changeImage("img:2");
-  settle();
+  canaryAtFirstStep();
   clock.advance(std::chrono::seconds(11));
   api.injectError("update", Status(StatusCode::kUnavailable, "etcd down", 503, "Unavailable"), 1,
                   "httproutes");
@@ -348,10 +370,7 @@ TEST_F(ReconcilerTest, MessageOnlyStatusChangesAreWrittenAtMostEveryTwoSeconds) 
 }
 
 TEST_F(ReconcilerTest, AbortAnnotationRollsBackWithinOnePassAndIsRemoved) {
-  api.seed(res::modelRollouts(), rollout("img:1", false));
-  settle();
-  changeImage("img:2");
-  settle();
+  canaryAtFirstStep();
   ASSERT_EQ(routeCanaryWeight(), 1);
   auto o = *api.object(res::modelRollouts(), "ml", "m");
   o["metadata"]["annotations"]["modelrollout.io/abort"] = "true";
@@ -460,6 +479,50 @@ TEST_F(ReconcilerTest, InvalidSpecIsDegradedWithTheFieldNamed) {
   EXPECT_EQ(status()["phase"], "Degraded");
   EXPECT_NE(status().dump().find("spec.steps"), std::string::npos) << status().dump();
   EXPECT_FALSE(api.object(res::deployments(), "ml", "m-stable"));
+}
+
+// Issue 8: routes come from the cache, so a whole rollout costs no route GET; a cache that has
+// not yet seen our own route write answers with that write's response instead (no RouteDrift
+// "repair", no 409).
+TEST_F(ReconcilerRouteCacheTest, RoutesAreReadFromTheCacheEvenWhileItLagsOurWrites) {
+  canaryAtFirstStep();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  route_view = api.object(res::httpRoutes(), "ml", "m");  // the watch stops here
+  clock.advance(std::chrono::seconds(11));
+  events.clear();
+  for (int i = 0; i < 3; ++i) {
+    auto r = pass();
+    ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  }
+  EXPECT_EQ(status()["currentStep"], 1);
+  EXPECT_EQ(routeCanaryWeight(), 50);
+  EXPECT_FALSE(hasEvent("RouteDrift")) << "the lagging cache was not taken for drift";
+  EXPECT_EQ(count("update", "httproutes"), 2) << "1%, then 50%; nothing rewritten";
+  route_view.reset();  // the watch catches up
+  for (int i = 0; i < 12 && status()["phase"] != "Healthy"; ++i) {
+    clock.advance(std::chrono::seconds(11));
+    settle();
+  }
+  EXPECT_EQ(status()["phase"], "Healthy");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ(count("get", "httproutes"), 0) << "no pass read its route from the server";
+}
+
+// A cache still showing a version older than someone else's write: the PUT conflicts once,
+// the retry reads the route from the server and succeeds.
+TEST_F(ReconcilerRouteCacheTest, ConflictOnAStaleCachedRouteIsResolvedWithOneGet) {
+  canaryAtFirstStep();
+  route_view = api.object(res::httpRoutes(), "ml", "m");
+  auto foreign = *api.object(res::httpRoutes(), "ml", "m");
+  foreign["metadata"]["labels"] = {{"team", "platform"}};  // someone else's edit
+  ASSERT_TRUE(api.update(res::httpRoutes(), foreign).isOk());
+  clock.advance(std::chrono::seconds(11));
+  auto r = pass();
+  ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  EXPECT_EQ(routeCanaryWeight(), 50);
+  EXPECT_EQ(count("get", "httproutes"), 1);
+  EXPECT_EQ((*api.object(res::httpRoutes(), "ml", "m"))["metadata"]["labels"]["team"], "platform")
+      << "the other writer's change survived";
 }
 
 }  // namespace
