@@ -4,7 +4,7 @@
 // the StatusCode is mapped as: 404 NotFound, 409 Conflict or AlreadyExists (by reason),
 // 410 Gone, 400/422 InvalidArgument, 401/403 PermissionDenied, 429 and 5xx and transport
 // failures Unavailable (retryable), timeouts DeadlineExceeded (retryable).
-// The real implementation (rest_client.h) speaks HTTP(S) via cpprestsdk; tests use fakes.
+// The real implementation (rest_client.h) speaks HTTP(S) via http_transport.h; tests use fakes.
 // Thread-safety: implementations must be safe to call from many threads at once.
 #pragma once
 

@@ -16,7 +16,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 
 namespace mr::k8s {
 
@@ -404,6 +406,16 @@ HttpTransport::~HttpTransport() = default;
 
 Result<std::unique_ptr<HttpTransport>> HttpTransport::create(const ClusterConfig& config,
                                                              HttpTransportOptions options) {
+  // OpenSSL writes to the socket with write(), which raises SIGPIPE when the server has reset
+  // the connection; the default action would kill the process. Every write checks its result,
+  // so the signal is ignored (unless the program installed its own handler).
+  static std::once_flag sigpipe_once;
+  std::call_once(sigpipe_once, [] {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      std::signal(SIGPIPE, SIG_IGN);
+    }
+  });
   auto ep = std::make_unique<Endpoint>();
   std::string rest;
   if (config.server.rfind("https://", 0) == 0) {

@@ -4,7 +4,8 @@
 // - TLS: the CA in the config replaces the system trust store (client-go semantics); peer and
 //   host name (tls_server_name when set, else the URL host; IP addresses as IP SANs) are
 //   verified unless insecure_skip_tls_verify; SNI is sent for names; client certificates are
-//   loaded into the context. ALPN offers http/1.1 only.
+//   loaded into the context. ALPN offers http/1.1 only. SIGPIPE is ignored process-wide
+//   (OpenSSL writes with write(); a reset connection must be an error, not a dead process).
 // - Timeouts: roundTrip's covers connect, write and the whole response; stream's idle timeout
 //   restarts with every byte received (a silent dead watch ends with DeadlineExceeded).
 // - A request on a reused connection that fails before any response byte arrives (the server
