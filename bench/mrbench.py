@@ -102,6 +102,7 @@ def run_churn(args, c, tr):
     with tr.lock:
         old_stable = {k: st["stable"] for k, st in tr.state.items() if k[0] == ns}
         tr.latencies, tr.transitions = [], 0
+        tr.spec_seen_latencies, tr.spec_event_lags = [], []
         tr.count_transitions.add(ns)
     abort_set = set(names[:: max(1, n // args.aborts)][: args.aborts])
     aborted = set()
@@ -152,6 +153,8 @@ def run_churn(args, c, tr):
         trans = tr.transitions
         tr.count_transitions.discard(ns)
         r["change_to_status"] = lat_summary(tr.latencies)
+        r["spec_event_to_status"] = lat_summary(tr.spec_seen_latencies)
+        r["change_to_spec_event"] = lat_summary(tr.spec_event_lags)
         r["abort_to_route_stable"] = lat_summary(tr.route_latencies)
         r["aborts_unmeasured"] = len(tr.route_waits)
     r.update(n=n, seconds_to_done=round(dt, 1), patch_seconds=round(t_patched, 2),

@@ -159,8 +159,12 @@ class Tracker:
         self.c = cluster
         self.lock = threading.Lock()
         self.state = {}  # (ns, name) -> dict(phase, gen, obs, step, weight, stable)
-        self.pending = {}  # key -> (t_change, generation): waiting for the first status write
-        self.latencies = []
+        # key -> [t_change, generation, t_spec_seen]: waiting for the first status write;
+        # t_spec_seen = when this watch delivered the spec change itself
+        self.pending = {}
+        self.latencies = []  # change sent -> status event seen
+        self.spec_seen_latencies = []  # spec event seen -> status event seen (same stream)
+        self.spec_event_lags = []  # change sent -> its own spec event seen
         self.transitions = 0
         self.count_transitions = set()  # namespaces whose transitions are counted
         self.on_mr = []  # extra callbacks (key, st, t)
@@ -195,8 +199,12 @@ class Tracker:
             old = self.state.get(key)
             self.state[key] = st
             p = self.pending.get(key)
+            if p and p[2] is None and st["gen"] >= p[1]:
+                p[2] = t
             if p and st["obs"] >= p[1]:
                 self.latencies.append(t - p[0])
+                self.spec_seen_latencies.append(t - p[2])
+                self.spec_event_lags.append(p[2] - p[0])
                 del self.pending[key]
             if (old and key[0] in self.count_transitions
                     and (old["phase"], old["step"]) != (st["phase"], st["step"])):
@@ -223,7 +231,7 @@ class Tracker:
 
     def expect_status(self, key, t, gen):
         with self.lock:
-            self.pending[key] = (t, gen)
+            self.pending[key] = [t, gen, None]
 
     def stop(self):
         self.w_mr.stop()

@@ -97,7 +97,10 @@ void ControllerRuntime::startWorkers(Reconciler& reconciler) {
   std::lock_guard lock(workers_mu_);
   if (!workers_.empty() || stopping_) return;
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    workers_.emplace_back([this, &reconciler] { workerLoop(reconciler); });
+    workers_.emplace_back([this, &reconciler] { workerLoop(reconciler, QueuePriority::kLow); });
+  }
+  for (int i = 0; i < options_.high_priority_workers; ++i) {
+    workers_.emplace_back([this, &reconciler] { workerLoop(reconciler, QueuePriority::kHigh); });
   }
 }
 
@@ -117,7 +120,7 @@ Informer* ControllerRuntime::informer(const ResourceType& type) const {
   return nullptr;
 }
 
-void ControllerRuntime::workerLoop(Reconciler& reconciler) {
+void ControllerRuntime::workerLoop(Reconciler& reconciler, QueuePriority min_priority) {
   // Reconciling against a partial cache would act on a world that is not there.
   std::mutex mu;
   std::condition_variable cv;
@@ -125,7 +128,7 @@ void ControllerRuntime::workerLoop(Reconciler& reconciler) {
   while (!stopping_ && !hasSynced())
     clock_.waitUntil(cv, lock, clock_.steadyNow() + Millis(50));
   lock.unlock();
-  while (auto key = queue_.get()) {
+  while (auto key = queue_.get(min_priority)) {
     processKey(reconciler, *key);
     queue_.done(*key);
   }

@@ -11,6 +11,7 @@
 // Read caches (options.read_cached) are informers for types the reconciler reads but does not
 // own (traffic routes): no label filter, no events, last-applied kept, and they do not gate
 // readiness, so a type whose CRD is not installed only keeps retrying its list.
+// `workers` general workers take any key; `high_priority_workers` more take only kHigh keys.
 // Workers start only once every primary and owned informer has synced (readiness), and only
 // when startWorkers() is called (after leader election, if any).
 // Thread-safety: enqueue()/enqueueAfter()/hasSynced()/informer() from any thread;
@@ -53,6 +54,9 @@ class Reconciler {
 struct ControllerOptions {
   std::string ns;  // "" = all namespaces
   int workers = 2;
+  // Extra workers that take only kHigh keys (rollbacks, analysis results), so those never
+  // wait for a general worker to finish a routine pass.
+  int high_priority_workers = 1;
   ResourceType primary = resources::modelRollouts();
   std::vector<ResourceType> owned = {resources::deployments(), resources::services()};
   // Server-side filter for owned types: only objects carrying the rollout label.
@@ -109,7 +113,7 @@ class ControllerRuntime {
   void processKey(Reconciler& reconciler, const std::string& key);
 
  private:
-  void workerLoop(Reconciler& reconciler);
+  void workerLoop(Reconciler& reconciler, QueuePriority min_priority);
 
   const Clock& clock_;
   ControllerOptions options_;

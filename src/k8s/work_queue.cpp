@@ -31,6 +31,13 @@ void WorkQueue::addLocked(const std::string& key, QueuePriority priority) {
   // pick it up concurrently.
   if (processing_.count(key)) return;
   queues_[level(priority)].push_back(key);
+  notifyLocked(priority);
+}
+
+void WorkQueue::notifyLocked(QueuePriority queued) const {
+  // Separate condition variables, so waking a reserved kHigh waiter for a routine key can
+  // never use up the notification a general waiter needed.
+  if (queued == QueuePriority::kHigh) high_cv_.notify_one();
   cv_.notify_one();
 }
 
@@ -98,9 +105,9 @@ void WorkQueue::promoteDueLocked() const {
   }
 }
 
-std::optional<std::string> WorkQueue::popLocked() {
+std::optional<std::string> WorkQueue::popLocked(QueuePriority min_priority) {
   promoteDueLocked();
-  for (int l = kLevels - 1; l >= 0; --l) {
+  for (int l = kLevels - 1; l >= level(min_priority); --l) {
     auto& queue = queues_[l];
     while (!queue.empty()) {
       std::string key = std::move(queue.front());
@@ -115,18 +122,20 @@ std::optional<std::string> WorkQueue::popLocked() {
   return std::nullopt;
 }
 
-std::optional<std::string> WorkQueue::tryGet() {
+std::optional<std::string> WorkQueue::tryGet(QueuePriority min_priority) {
   std::lock_guard lock(mu_);
   if (shutting_down_) return std::nullopt;
-  return popLocked();
+  return popLocked(min_priority);
 }
 
-std::optional<std::string> WorkQueue::get() {
+std::optional<std::string> WorkQueue::get(QueuePriority min_priority) {
   std::unique_lock lock(mu_);
   for (;;) {
     if (shutting_down_) return std::nullopt;
-    if (auto key = popLocked()) return key;
-    if (delayed_.empty()) {
+    if (auto key = popLocked(min_priority)) return key;
+    if (min_priority == QueuePriority::kHigh) {
+      high_cv_.wait(lock);  // delayed keys come back at kLow: nothing to wait for
+    } else if (delayed_.empty()) {
       cv_.wait(lock);
     } else {
       clock_.waitUntil(cv_, lock, delayed_.begin()->first);
@@ -139,7 +148,7 @@ void WorkQueue::done(const std::string& key) {
   processing_.erase(key);
   if (auto it = dirty_.find(key); it != dirty_.end() && !shutting_down_) {
     queues_[level(it->second)].push_back(key);
-    cv_.notify_one();
+    notifyLocked(it->second);
   }
   if (processing_.empty()) cv_.notify_all();  // a draining shutdown may be waiting
 }
@@ -148,12 +157,14 @@ void WorkQueue::shutDown() {
   std::lock_guard lock(mu_);
   shutting_down_ = true;
   cv_.notify_all();
+  high_cv_.notify_all();
 }
 
 void WorkQueue::shutDownWithDrain() {
   std::unique_lock lock(mu_);
   shutting_down_ = true;
   cv_.notify_all();
+  high_cv_.notify_all();
   cv_.wait(lock, [&] { return processing_.empty(); });
 }
 

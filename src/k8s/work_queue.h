@@ -47,10 +47,11 @@ class WorkQueue {
   // The delay addRateLimited would use next for `key` (without consuming it).
   Millis nextBackoff(const std::string& key) const;
 
-  // Blocks until a key is ready or the queue shuts down (nullopt).
-  std::optional<std::string> get();
-  // Non-blocking get: a ready key, or nullopt.
-  std::optional<std::string> tryGet();
+  // Blocks until a key of at least `min_priority` is ready or the queue shuts down (nullopt).
+  // A caller with min_priority kHigh is a reserved lane: it never takes routine work.
+  std::optional<std::string> get(QueuePriority min_priority = QueuePriority::kLow);
+  // Non-blocking get: a ready key of at least `min_priority`, or nullopt.
+  std::optional<std::string> tryGet(QueuePriority min_priority = QueuePriority::kLow);
   // REQUIRES: `key` was returned by get()/tryGet() and not yet done.
   void done(const std::string& key);
 
@@ -66,12 +67,14 @@ class WorkQueue {
  private:
   void addLocked(const std::string& key, QueuePriority priority);
   void promoteDueLocked() const;
-  std::optional<std::string> popLocked();
+  std::optional<std::string> popLocked(QueuePriority min_priority);
+  void notifyLocked(QueuePriority queued) const;
 
   const Clock& clock_;
   RateLimitPolicy policy_;
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
+  mutable std::condition_variable cv_;       // waiters for any key
+  mutable std::condition_variable high_cv_;  // waiters for kHigh keys only
   // mutable: promotion of due delayed keys happens in const observers too.
   // One FIFO per priority. An entry is live only while dirty_[key] names its level and the key
   // is not processing; promoted keys leave a stale entry behind that popLocked() skips.

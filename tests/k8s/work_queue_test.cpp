@@ -197,6 +197,49 @@ TEST(WorkQueue, ShutDownWakesBlockedGet) {
   EXPECT_EQ(q.len(), 0u) << "adds after shutdown are dropped";
 }
 
+// A reserved lane (get(kHigh)) takes only kHigh keys; routine keys stay for general workers.
+TEST(WorkQueue, ReservedLaneTakesOnlyHighPriorityKeys) {
+  testing::TestClock clock;
+  WorkQueue q(clock);
+  q.add("routine", QueuePriority::kNormal);
+  q.add("echo", QueuePriority::kLow);
+  EXPECT_EQ(q.tryGet(QueuePriority::kHigh), std::nullopt);
+  q.add("abort", QueuePriority::kHigh);
+  EXPECT_EQ(q.tryGet(QueuePriority::kHigh), "abort");
+  EXPECT_EQ(q.tryGet(QueuePriority::kHigh), std::nullopt);
+  q.add("echo", QueuePriority::kHigh);  // promoted while waiting: now it is the lane's
+  EXPECT_EQ(q.tryGet(QueuePriority::kHigh), "echo");
+  EXPECT_EQ(q.tryGet(), "routine");
+}
+
+// With a reserved waiter blocked, a routine key still wakes a general waiter (the two wait on
+// separate condition variables, so no notification is spent on the wrong one), and a kHigh key
+// wakes the reserved one.
+TEST(WorkQueue, BlockedReservedLaneNeverSwallowsARoutineWakeup) {
+  testing::TestClock clock;
+  WorkQueue q(clock);
+  std::optional<std::string> lane = "unset";
+  std::optional<std::string> general = "unset";
+  std::thread lane_worker([&] { lane = q.get(QueuePriority::kHigh); });
+  std::thread general_worker([&] { general = q.get(); });
+  RealClock::instance().sleepFor(milliseconds(20));
+  q.add("routine", QueuePriority::kNormal);
+  general_worker.join();
+  EXPECT_EQ(general, "routine");
+  RealClock::instance().sleepFor(milliseconds(20));
+  EXPECT_EQ(lane, "unset") << "the lane took nothing";
+  q.add("abort", QueuePriority::kHigh);
+  lane_worker.join();
+  EXPECT_EQ(lane, "abort");
+  q.done("routine");
+  q.done("abort");
+  std::thread blocked([&] { lane = q.get(QueuePriority::kHigh); });
+  RealClock::instance().sleepFor(milliseconds(10));
+  q.shutDown();
+  blocked.join();
+  EXPECT_EQ(lane, std::nullopt) << "shutdown wakes the lane";
+}
+
 TEST(WorkQueue, ShutDownWithDrainWaitsForInFlightKeys) {
   testing::TestClock clock;
   WorkQueue q(clock);
