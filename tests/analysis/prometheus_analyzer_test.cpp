@@ -114,6 +114,11 @@ TEST(PrometheusAnalyzerTest, PerAddressLimitDoesNotBlockOtherAddresses) {
     analyzer.submit(requestFor("http://slow", "s" + std::to_string(i)),
                     [&](AnalysisResult) { ++slow_done; });
   }
+  // The scenario needs a slow check in flight (holding the address's one slot) before the fast
+  // one arrives; under a sanitizer the pool may not have started it yet.
+  for (int i = 0; i < 1000 && slow_active.load() == 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(slow_active.load(), 1) << "no slow check started within 10 s";
   std::promise<void> fast;
   analyzer.submit(requestFor("http://fast", "f"), [&](AnalysisResult) { fast.set_value(); });
   ASSERT_EQ(fast.get_future().wait_for(10s), std::future_status::ready);
