@@ -63,10 +63,11 @@ ControllerRuntime::ControllerRuntime(ApiClient& client, const Clock& clock,
          },
          enqueue_owner});
   }
+  gating_informers_ = informers_.size();
   for (const ResourceType& type : options_.read_cached) {
     InformerOptions read_options{options_.ns, "", options_.reflector, transformFor(type)};
     read_options.keep_last_applied = true;
-    read_informers_.push_back(std::make_unique<Informer>(client, type, read_options, clock));
+    informers_.push_back(std::make_unique<Informer>(client, type, read_options, clock));
   }
 }
 
@@ -88,8 +89,6 @@ ControllerRuntime::~ControllerRuntime() {
 void ControllerRuntime::startInformers() {
   for (auto& informer : informers_)
     informer->start();
-  for (auto& informer : read_informers_)
-    informer->start();
 }
 
 void ControllerRuntime::startWorkers(Reconciler& reconciler) {
@@ -105,17 +104,15 @@ void ControllerRuntime::startWorkers(Reconciler& reconciler) {
 }
 
 bool ControllerRuntime::hasSynced() const {
-  for (const auto& informer : informers_) {
-    if (!informer->hasSynced()) return false;
+  for (size_t i = 0; i < gating_informers_; ++i) {
+    if (!informers_[i]->hasSynced()) return false;
   }
   return true;
 }
 
 Informer* ControllerRuntime::informer(const ResourceType& type) const {
-  for (const auto* list : {&informers_, &read_informers_}) {
-    for (const auto& informer : *list) {
-      if (informer->type() == type) return informer.get();
-    }
+  for (const auto& informer : informers_) {
+    if (informer->type() == type) return informer.get();
   }
   return nullptr;
 }
@@ -169,8 +166,6 @@ void ControllerRuntime::stop() {
     if (worker.joinable()) worker.join();
   }
   for (auto& informer : informers_)
-    informer->stop();
-  for (auto& informer : read_informers_)
     informer->stop();
 }
 

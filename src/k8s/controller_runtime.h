@@ -119,8 +119,10 @@ class ControllerRuntime {
   ControllerOptions options_;
   ControllerHooks hooks_;
   WorkQueue queue_;
-  std::vector<std::unique_ptr<Informer>> informers_;       // primary first, then owned
-  std::vector<std::unique_ptr<Informer>> read_informers_;  // do not gate hasSynced()
+  // Primary first, then owned, then read caches; only the first gating_informers_ (primary
+  // and owned) gate hasSynced().
+  std::vector<std::unique_ptr<Informer>> informers_;
+  size_t gating_informers_ = 0;
   std::mutex workers_mu_;  // guards workers_ against start/stop from different threads
   std::vector<std::thread> workers_;
   std::atomic<bool> stopping_{false};

@@ -25,12 +25,6 @@ ReflectorOptions reflectorOptions(const InformerOptions& options) {
   out.label_selector = options.label_selector;
   return out;
 }
-
-std::string resourceVersionOf(const Json& object) {
-  auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return "";
-  return meta->value("resourceVersion", "");
-}
 }  // namespace
 
 Informer::Informer(ApiClient& client, ResourceType type, InformerOptions options,

@@ -14,4 +14,10 @@ ObjectKey ObjectKey::of(const Json& object) {
   return {meta->value("namespace", ""), meta->value("name", "")};
 }
 
+std::string resourceVersionOf(const Json& object) {
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return "";
+  return meta->value("resourceVersion", "");
+}
+
 }  // namespace mr::k8s

@@ -20,4 +20,7 @@ struct ObjectKey {
   bool operator==(const ObjectKey&) const = default;
 };
 
+// metadata.resourceVersion of an object, "" when absent.
+std::string resourceVersionOf(const Json& object);
+
 }  // namespace mr::k8s

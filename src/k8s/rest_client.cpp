@@ -1,7 +1,6 @@
 #include "k8s/rest_client.h"
 
 #include <cpprest/uri_builder.h>
-#include <spdlog/spdlog.h>
 
 #include "k8s/api_status.h"
 #include "k8s/watch_parser.h"
@@ -84,14 +83,16 @@ Result<Json> RestClient::request(const std::string& method, const std::string& p
   }
   const int code = response->code;
   observe(verb, code);
-  if (code == 401 && config_.token) config_.token->invalidate();
-  if (code < 200 || code >= 300) {
-    return statusFromHttpResponse(code, response->body).withContext(what);
-  }
+  if (code < 200 || code >= 300) return errorResponse(code, response->body, what);
   if (response->body.empty()) return Json::object();
   Json parsed = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return internalError(what + ": response is not JSON");
   return parsed;
+}
+
+Status RestClient::errorResponse(int code, const std::string& body, const std::string& what) {
+  if (code == 401 && config_.token) config_.token->invalidate();  // it may have rotated
+  return statusFromHttpResponse(code, body).withContext(what);
 }
 
 HttpOutgoing RestClient::outgoing(const std::string& method, const std::string& target,
@@ -205,10 +206,7 @@ Status RestClient::watch(const ResourceType& type, const std::string& ns,
     if (code == 0) observe("watch", 0);
     return s.withContext(what);
   }
-  if (code != 0 && (code < 200 || code >= 300)) {
-    if (code == 401 && config_.token) config_.token->invalidate();
-    return statusFromHttpResponse(code, error_body).withContext(what);
-  }
+  if (code != 0 && (code < 200 || code >= 300)) return errorResponse(code, error_body, what);
   return Status::ok();
 }
 

@@ -70,6 +70,8 @@ class RestClient final : public ApiClient {
              std::unique_ptr<HttpTransport> transport);
   HttpOutgoing outgoing(const std::string& method, const std::string& target,
                         const std::string& authorization) const;
+  // The Status of a non-2xx response; a 401 also invalidates the bearer token.
+  Status errorResponse(int code, const std::string& body, const std::string& what);
   Result<std::string> authorization();
   void observe(const std::string& verb, int code) const;
 

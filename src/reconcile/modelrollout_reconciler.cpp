@@ -92,7 +92,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
     return k8s::ReconcileResult::done();
   }
   const json& obj = *pass.object;
-  const std::string cached_rv = obj["metadata"].value("resourceVersion", "");
+  const std::string cached_rv = k8s::resourceVersionOf(obj);
   if (cacheBehindOwnWrite(pass.key_string, cached_rv)) {
     // The watch event of our write re-enqueues the key; this is only the fallback.
     return k8s::ReconcileResult::requeueAfter(std::chrono::milliseconds(200));
@@ -266,8 +266,7 @@ Status ModelRolloutReconciler::writeStatus(Pass& pass) {
   if (!written.isOk()) return written.status().withContext("writing status");
   if (deps_.metrics) deps_.metrics->write("status");
   std::lock_guard lock(written_mu_);
-  written_over_[pass.key_string] = {(*pass.object)["metadata"].value("resourceVersion", ""),
-                                    deps_.clock->steadyNow()};
+  written_over_[pass.key_string] = {k8s::resourceVersionOf(*pass.object), deps_.clock->steadyNow()};
   return Status::ok();
 }
 

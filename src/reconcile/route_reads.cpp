@@ -1,18 +1,12 @@
 #include "reconcile/route_reads.h"
 
+#include "k8s/object_key.h"
+
 namespace mr::reconcile {
 
 using k8s::Json;
 
-namespace {
-
-std::string resourceVersionOf(const Json& object) {
-  auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return "";
-  return meta->value("resourceVersion", "");
-}
-
-}  // namespace
+using k8s::resourceVersionOf;
 
 RouteReads::RouteReads(k8s::ApiClient& inner, RouteCache cache, const Clock& clock,
                        std::chrono::milliseconds own_write_wait)
