@@ -30,6 +30,8 @@ std::optional<Phase> phaseFromName(const std::string& name) {
 
 const char* verdictWireName(analysis::Verdict v) {
   switch (v) {
+    case analysis::Verdict::kSkipped:
+      return "Skipped";
     case analysis::Verdict::kPass:
       return "Pass";
     case analysis::Verdict::kInconclusive:
@@ -43,7 +45,7 @@ const char* verdictWireName(analysis::Verdict v) {
 }
 
 std::optional<analysis::Verdict> verdictFromWireName(const std::string& name) {
-  for (auto v : {analysis::Verdict::kPass, analysis::Verdict::kInconclusive,
+  for (auto v : {analysis::Verdict::kSkipped, analysis::Verdict::kPass, analysis::Verdict::kInconclusive,
                  analysis::Verdict::kError, analysis::Verdict::kFail}) {
     if (name == verdictWireName(v)) return v;
   }
