@@ -179,6 +179,12 @@ class CheckRunner {
     if (canary->empty() && stable->empty() && !spec.listed) {
       return skipped(m, "model_prediction is not exported for either role");
     }
+    for (const auto* side : {&*canary, &*stable}) {
+      if (!side->empty() && total(*side) <= 0 &&
+          std::none_of(side->begin(), side->end(), [](const auto& b) { return std::isinf(b.le); })) {
+        return error(m, invalidArgument("prediction histogram has no +Inf bucket"));
+      }
+    }
     if (total(*canary) <= 0 || total(*stable) <= 0) {
       return noData(m, std::string("no predictions yet on the ") +
                            (total(*canary) <= 0 ? "canary" : "stable") + " side");
