@@ -106,6 +106,10 @@ bool consumeAnalysis(PlanContext& c) {
       s.consecutive_errors = 0;
       break;
     case analysis::Verdict::kError:
+      // An outage does not run the inconclusive clock: it resumes where it was.
+      if (s.hold_extended_at && s.last_analysis && a.time > s.last_analysis->time) {
+        *s.hold_extended_at += a.time - std::max(s.last_analysis->time, *s.hold_extended_at);
+      }
       ++s.consecutive_errors;
       if (s.consecutive_errors == 1) c.event("Warning", "CheckError", where + a.message);
       break;
@@ -127,6 +131,15 @@ bool stepDecided(const PlanContext& c, SystemTime hold_end) {
   if (!a || a->time < std::chrono::floor<std::chrono::seconds>(hold_end)) return false;
   const bool last = c.st().current_step + 1 >= c.stepCount();
   return last ? a->verdict == "Pass" : a->verdict == "Pass" || a->verdict == "Inconclusive";
+}
+
+void noteHoldExtension(PlanContext& c, SystemTime hold_end) {
+  auto& s = c.st();
+  if (!c.spec.analysis || s.hold_extended_at) return;
+  const LastAnalysis* a = latestForStep(c);
+  if (a && a->verdict == "Inconclusive" && a->time >= std::chrono::floor<std::chrono::seconds>(hold_end)) {
+    s.hold_extended_at = c.now;  // not a->time: after a retry the clock restarts now
+  }
 }
 
 bool inconclusiveTimedOut(const PlanContext& c) {

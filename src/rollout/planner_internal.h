@@ -90,6 +90,9 @@ bool currentStepPassed(const PlanContext& c);
 // The step whose hold ends at `hold_end` may be left: no analysis, or a check made after the
 // hold end that found no harm (the last step: that showed every metric within, Pass).
 bool stepDecided(const PlanContext& c, SystemTime hold_end);
+// Starts the inconclusive clock (status.holdExtendedAt) at the first Inconclusive check made
+// after the hold ended; Errors pause it (consumeAnalysis).
+void noteHoldExtension(PlanContext& c, SystemTime hold_end);
 // The hold has been extended for analysis.inconclusiveTimeout without a decision (the latest
 // check is Inconclusive; Errors never count).
 bool inconclusiveTimedOut(const PlanContext& c);

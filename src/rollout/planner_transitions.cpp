@@ -377,8 +377,8 @@ void planCanary(PlanContext& c) {
     return;
   }
   // Past the hold without a decision: the hold extends, and inconclusiveTimeout counts from
-  // the first pass that found it so.
-  if (hold_done && !s.hold_extended_at) s.hold_extended_at = c.now;
+  // the first Inconclusive check after it.
+  if (hold_done) noteHoldExtension(c, hold_end);
   scheduleAnalysis(c);
   if (paused) return;
   if (!hold_done) {
