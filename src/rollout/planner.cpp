@@ -260,6 +260,10 @@ void finalizeConditions(PlanContext& c) {
 }  // namespace
 }  // namespace detail
 
+int ownAvailableReplicas(const ObservedDeployment& d) {
+  return d.available_replicas;
+}
+
 int canaryReplicasFor(int replicas, int weight) {
   if (replicas <= 0 || weight <= 0) return 0;
   return std::max(1, (replicas * weight + 99) / 100);

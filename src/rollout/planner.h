@@ -50,9 +50,10 @@ struct ObservedDeployment {
   int replicas = 0;      // spec.replicas
   std::int64_t generation = 0;
   std::int64_t observed_generation = 0;  // status.observedGeneration
+  int total_replicas = 0;  // status.replicas: pods of every ReplicaSet, old ones included
   int ready_replicas = 0;
   int available_replicas = 0;
-  int updated_replicas = 0;
+  int updated_replicas = 0;  // pods of the newest ReplicaSet (this revision)
 };
 
 struct ObservedWorld {
@@ -142,6 +143,10 @@ inline constexpr std::chrono::milliseconds kNextPassDelay{1000};      // after a
 inline constexpr std::chrono::milliseconds kAvailabilityPoll{10000};  // waiting for pods
 inline constexpr std::chrono::milliseconds kDegradedPoll{30000};      // route/stable missing
 inline constexpr std::chrono::milliseconds kErrorRetryBase{10000};    // analysis Error backoff
+
+// Available pods of the Deployment's newest ReplicaSet (its own revision), by kubectl's
+// rollout-status rule: pods of older ReplicaSets (a rolling update's surge) never count.
+int ownAvailableReplicas(const ObservedDeployment& d);
 
 // Canary replicas for a weight: ceil(replicas * weight / 100), at least 1 when replicas > 0.
 int canaryReplicasFor(int replicas, int weight);

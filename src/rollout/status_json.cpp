@@ -86,6 +86,8 @@ Json statusToJson(const RolloutStatus& s) {
   if (!s.rolled_back_revision.empty()) j["rolledBackRevision"] = s.rolled_back_revision;
   if (s.paused_at) j["pausedAt"] = formatRfc3339(*s.paused_at);
   if (s.analysis_paused) j["analysisPaused"] = true;
+  if (s.step_weight > 0) j["stepWeight"] = s.step_weight;
+  if (!s.steps_fingerprint.empty()) j["stepsFingerprint"] = s.steps_fingerprint;
   return j;
 }
 
@@ -140,6 +142,8 @@ RolloutStatus statusFromJson(const Json& j) {
   if (auto ap = j.find("analysisPaused"); ap != j.end() && ap->is_boolean()) {
     s.analysis_paused = ap->get<bool>();
   }
+  s.step_weight = static_cast<int>(integer(j, "stepWeight"));
+  s.steps_fingerprint = str(j, "stepsFingerprint");
   return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <iostream>
 
@@ -479,6 +480,55 @@ TEST_F(ReconcilerTest, InvalidSpecIsDegradedWithTheFieldNamed) {
   EXPECT_EQ(status()["phase"], "Degraded");
   EXPECT_NE(status().dump().find("spec.steps"), std::string::npos) << status().dump();
   EXPECT_FALSE(api.object(res::deployments(), "ml", "m-stable"));
+}
+
+// Issue 13 finding 0: examples/replica-ratio.yaml (10 replicas, steps 10/50/100) never passed
+// its second step: EnsureCanary scaled the canary to the step's 5 pods and the replica-ratio
+// router, holding the previous weight, scaled it back to 1, ~800 writes per second.
+TEST_F(ReconcilerTest, ReplicaRatioRolloutOfTenReplicasFinishesWithBoundedDeploymentWrites) {
+  json o = rollout("img:1", false);
+  o["spec"].erase("trafficRouting");
+  o["spec"]["replicas"] = 10;
+  o["spec"]["steps"] = json::array({{{"weight", 10}, {"hold", "10s"}},
+                                    {{"weight", 50}, {"hold", "10s"}},
+                                    {{"weight", 100}}});
+  api.seed(res::modelRollouts(), o);
+  settle();
+  ASSERT_EQ(status()["phase"], "Healthy");
+  const std::string old_stable = status()["stableRevision"];
+  auto deploymentWrites = [&] {
+    int n = 0;
+    for (const auto& r : api.requests()) {
+      n += r.plural == "deployments" && r.verb != "updateStatus" &&
+           (r.verb == "create" || r.verb == "update" || r.verb == "patch");
+    }
+    return n;
+  };
+  const int before = deploymentWrites();
+  o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["template"]["spec"]["containers"][0]["image"] = "img:2";
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  std::vector<int> steps_seen;
+  for (int i = 0; i < 30 && !(status()["phase"] == "Healthy" &&
+                              status()["stableRevision"] != old_stable);
+       ++i) {
+    clock.advance(std::chrono::seconds(11));
+    settle();
+    const int step = status().value("currentStep", 0);
+    if (steps_seen.empty() || steps_seen.back() != step) steps_seen.push_back(step);
+  }
+  EXPECT_EQ(status()["phase"], "Healthy") << status().dump();
+  EXPECT_NE(status()["stableRevision"], old_stable);
+  EXPECT_EQ(steps_seen.front(), 0);
+  EXPECT_NE(std::find(steps_seen.begin(), steps_seen.end(), 2), steps_seen.end())
+      << "every step was entered";
+  const int writes = deploymentWrites() - before;
+  std::cout << "[ replica ratio 10/50/100 ] " << writes << " Deployment writes\n";
+  // Create the canary, scale it for 50% and 100%, stable takes the template, canary to 0.
+  EXPECT_LE(writes, 8);
+  const auto canary = api.object(res::deployments(), "ml", "m-canary");
+  ASSERT_TRUE(canary.has_value());
+  EXPECT_EQ((*canary)["spec"]["replicas"], 0);
 }
 
 // Issue 8: routes come from the cache, so a whole rollout costs no route GET; a cache that has

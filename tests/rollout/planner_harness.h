@@ -133,7 +133,7 @@ struct Harness {
   void settle(ObservedDeployment& d) {
     if (!pods_ready) return;
     d.observed_generation = d.generation;
-    d.ready_replicas = d.available_replicas = d.updated_replicas = d.replicas;
+    d.total_replicas = d.ready_replicas = d.available_replicas = d.updated_replicas = d.replicas;
   }
   void applyAction(const Action& a) {
     if (auto* s = std::get_if<EnsureStable>(&a))
