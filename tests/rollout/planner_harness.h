@@ -123,12 +123,28 @@ struct Harness {
     return last;
   }
 
+  // The Deployment controller observes a change at once; with pods_ready its pods are ready at
+  // once too. Otherwise a new revision starts with no updated pod (the old ReplicaSet's pods
+  // still count in total/available, as a rolling update's surge), and a scale of the same
+  // revision has its pods created but not ready.
   void applyDeployment(ObservedDeployment& d, const std::string& revision, int replicas) {
+    const bool new_revision = !d.exists || d.revision != revision;
     d.exists = true;
-    if (d.revision != revision || d.replicas != replicas) ++d.generation;
+    if (new_revision || d.replicas != replicas) ++d.generation;
     d.revision = revision;
     d.replicas = replicas;
-    settle(d);
+    if (pods_ready) {
+      settle(d);
+      return;
+    }
+    d.observed_generation = d.generation;
+    if (new_revision) {
+      d.updated_replicas = 0;
+    } else {
+      d.updated_replicas = d.total_replicas = replicas;
+      d.ready_replicas = std::min(d.ready_replicas, replicas);
+      d.available_replicas = std::min(d.available_replicas, replicas);
+    }
   }
   void settle(ObservedDeployment& d) {
     if (!pods_ready) return;
