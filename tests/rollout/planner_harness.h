@@ -100,6 +100,15 @@ int indexOf(const Plan& p) {
   return -1;
 }
 
+// Index of the first after-status action of type T, or -1.
+template <typename T>
+int indexAfterStatusOf(const Plan& p) {
+  for (size_t i = 0; i < p.after_status.size(); ++i) {
+    if (std::holds_alternative<T>(p.after_status[i])) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 struct Harness {
   Json spec = baseSpec();
   RolloutStatus status;

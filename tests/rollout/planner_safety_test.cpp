@@ -305,6 +305,29 @@ TEST(PlannerSafety, MissingRouteAfterRollbackKeepsTheRollbackReason) {
   EXPECT_TRUE(eventReasons(p).empty());
 }
 
+TEST(PlannerSafety, AbortWhileTheRouteIsMissingIsRecordedOnceAndStaysQuiet) {
+  Harness h;
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  h.step();
+  h.step();
+  h.world.route_exists = false;
+  h.world.route_weight.reset();
+  h.step();  // Degraded (RouteNotFound)
+  h.annotations[kAnnotationAbort] = "true";
+  Plan p = h.step();
+  EXPECT_TRUE(hasEvent(p, "Aborted")) << dump(p);
+  EXPECT_EQ(p.status.phase, Phase::kDegraded);
+  const size_t history = h.status.history.size();
+  for (int i = 0; i < 5; ++i) {
+    h.now += 30s;
+    p = h.step();
+    EXPECT_TRUE(eventReasons(p).empty()) << "pass " << i << dump(p);
+  }
+  EXPECT_EQ(h.status.history.size(), history);
+  EXPECT_EQ(h.status.history.back().reason, "Aborted");
+}
+
 // Issue 13 finding 11: an invalid spec froze traffic at the step's weight with no analysis.
 TEST(PlannerSafety, InvalidSpecMidCanaryTakesTrafficOffTheCanaryAndResumesWithAFreshHold) {
   Harness h;
