@@ -33,8 +33,9 @@ void reenterAfterStepsEdit(PlanContext& c) {
     return;
   }
   // Promotion has begun (stable may already run the canary's template): the steps are done.
+  const auto& stable = c.world().stable;
   const bool promoting = c.in.status.phase == Phase::kPromoting ||
-                         (c.world().stable.exists && c.world().stable.revision == s.canary_revision);
+                         (stable.exists && stable.revision == s.canary_revision);
   if (promoting) {
     s.current_step = c.stepCount();
     recordStepBasis(c, c.stepCount());

@@ -537,6 +537,76 @@ TEST_F(ReconcilerTest, ReplicaRatioRolloutOfTenReplicasFinishesWithBoundedDeploy
   EXPECT_EQ((*canary)["spec"]["replicas"], 0);
 }
 
+// Issue 13 finding 11: an invalid spec mid-canary kept the step's weight with no analysis. The
+// route named by the (still valid) spec.trafficRouting takes the canary's traffic to 0; the
+// canary pods stay; the step is entered again once the spec is valid.
+TEST_F(ReconcilerTest, InvalidSpecMidCanaryTakesTheCanarysTrafficAwayUntilItIsValid) {
+  canaryAtFirstStep();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["selector"]["matchLabels"]["app"] = "other";  // no longer matches the template
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  auto r = pass();
+  ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  EXPECT_EQ(status()["phase"], "Degraded");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 1)
+      << "the canary pods are kept";
+  o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["selector"]["matchLabels"]["app"] = "m";
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  settle();
+  EXPECT_EQ(status()["phase"], "Progressing");
+  EXPECT_EQ(routeCanaryWeight(), 1);
+  EXPECT_EQ(status()["currentStep"], 0);
+}
+
+// Issue 13 finding 4: a failed verdict lives only in memory. RolledBack is stored before the
+// route and the canary change, so a controller restarted after a failed route write (a fresh
+// reconciler, no verdict) finishes the rollback instead of scaling the canary up again.
+TEST_F(ReconcilerTest, RollbackStoredBeforeActingIsFinishedByARestartedController) {
+  api.seed(res::modelRollouts(), rollout("img:1", true));
+  settle();
+  changeImage("img:2", true);
+  settle();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  clock.advance(std::chrono::seconds(6));
+  settle(2);
+  ASSERT_EQ(analyzer.requests.size(), 1u);
+  analysis::AnalysisResult result;
+  result.verdict = analysis::Verdict::kFail;
+  result.time = clock.now();
+  result.canary_revision = analyzer.requests[0].canary_revision;
+  result.step = 0;
+  result.message = "errorRate 0.2 > 0.001";
+  analyzer.answer(result);
+  api.injectError("update", Status(StatusCode::kUnavailable, "etcd down", 503, "Unavailable"), 1,
+                  "httproutes");
+  auto r = pass();
+  EXPECT_FALSE(r.error.isOk()) << "the route write after the status write failed";
+  EXPECT_EQ(status()["phase"], "RolledBack") << "stored first";
+  EXPECT_EQ(status()["lastAnalysis"]["verdict"], "Fail");
+  // The process dies here; a new one knows only the stored status and the cluster.
+  ReconcilerDeps deps;
+  deps.api = &api;
+  deps.clock = &clock;
+  ScriptedAnalyzer fresh;
+  deps.analyzer = &fresh;
+  deps.cache = [this](const k8s::ResourceType& t, const std::string& ns,
+                      const std::string& n) -> std::shared_ptr<const json> {
+    auto obj = api.object(t, ns, n);
+    return obj ? std::make_shared<const json>(*obj) : nullptr;
+  };
+  deps.enqueue = [](const k8s::ObjectKey&) {};
+  deps.events = [](const json&, const std::string&, const std::string&, const std::string&) {};
+  reconciler = std::make_unique<ModelRolloutReconciler>(std::move(deps));
+  settle();
+  EXPECT_EQ(status()["phase"], "RolledBack");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 0);
+  EXPECT_TRUE(fresh.requests.empty()) << "the failed revision is not judged again";
+}
+
 // Issue 8: routes come from the cache, so a whole rollout costs no route GET; a cache that has
 // not yet seen our own route write answers with that write's response instead (no RouteDrift
 // "repair", no 409).
