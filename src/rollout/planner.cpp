@@ -76,9 +76,9 @@ void PlanContext::ensureWeight(int desired) {
   st().canary_weight = desired;
 }
 
-bool PlanContext::canaryAvailable(int replicas) const {
+bool PlanContext::canaryAvailableAt(const std::string& revision, int replicas) const {
   const auto& d = world().canary;
-  return d.exists && d.revision == hash && d.observed_generation >= d.generation &&
+  return d.exists && d.revision == revision && d.observed_generation >= d.generation &&
          d.updated_replicas >= replicas && ownAvailableReplicas(d) >= replicas;
 }
 

@@ -63,7 +63,8 @@ struct PlanContext {
   // Weight the router must carry now; SetWeight (and RouteDrift) when it does not.
   void ensureWeight(int desired);
   // The canary revision's own pods (newest ReplicaSet, ownAvailableReplicas) cover `replicas`.
-  bool canaryAvailable(int replicas) const;
+  bool canaryAvailable(int replicas) const { return canaryAvailableAt(hash, replicas); }
+  bool canaryAvailableAt(const std::string& revision, int replicas) const;
   bool stableAvailableAt(const std::string& revision) const;
   void ensureServices(const std::string& stable_rev, const std::string& canary_rev);
   void noteRecreated();  // Event when managed objects the status says exist are gone
@@ -94,6 +95,9 @@ void reenterAfterStepsEdit(PlanContext& c);
 // The weight a canary keeps while its own pods do not cover step k: the previous step's weight
 // if they cover that, else 0.
 int fallbackWeight(const PlanContext& c, int k);
+// While promoting: the canary keeps its stored weight only while its own pods cover it (a
+// routed weight on a canary without pods is an outage), else 0.
+int promotionWeight(const PlanContext& c);
 // Replica ratio: the weight step k really gets (canary pods / all pods); the step's weight
 // for routed traffic.
 int realisedWeight(const PlanContext& c, int k);

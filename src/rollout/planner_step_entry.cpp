@@ -67,6 +67,14 @@ int fallbackWeight(const PlanContext& c, int k) {
   return c.canaryAvailable(canaryReplicasFor(c.spec.replicas, previous)) ? previous : 0;
 }
 
+int promotionWeight(const PlanContext& c) {
+  const int stored = c.in.status.canary_weight;
+  // Replica ratio's weight is the ready pods' share: it falls with them by itself.
+  if (stored <= 0 || !c.routed()) return stored;
+  const int replicas = canaryReplicasFor(c.spec.replicas, stored);
+  return c.canaryAvailableAt(c.st().canary_revision, replicas) ? stored : 0;
+}
+
 int realisedWeight(const PlanContext& c, int k) {
   const int weight = c.spec.steps[k].weight;
   if (c.routed()) return weight;

@@ -416,7 +416,7 @@ void planPromoting(PlanContext& c) {
                 what + ": restoring stable before traffic leaves the canary");
       }
       c.ensureServices("", s.canary_revision);
-      c.ensureWeight(c.in.status.canary_weight);
+      c.ensureWeight(promotionWeight(c));
       const auto& stable = c.world().stable;
       s.message = what + ": restoring stable, " +
                   std::to_string(ownAvailableReplicas(stable)) + "/" +
@@ -440,7 +440,7 @@ void planPromoting(PlanContext& c) {
   c.ensureServices("", s.canary_revision);
   const auto& stable = c.world().stable;
   if (!c.stableAvailableAt(s.canary_revision)) {
-    c.ensureWeight(c.in.status.canary_weight);
+    c.ensureWeight(promotionWeight(c));
     s.message = "promoting " + s.canary_revision + ": stable " +
                 std::to_string(stable.updated_replicas) + "/" + std::to_string(c.spec.replicas) +
                 " updated, " + std::to_string(ownAvailableReplicas(stable)) + "/" +

@@ -134,12 +134,13 @@ struct Harness {
 
   // The Deployment controller observes a change at once; with pods_ready its pods are ready at
   // once too. Otherwise a new revision starts with no updated pod (the old ReplicaSet's pods
-  // still count in total/available, as a rolling update's surge), and a scale of the same
-  // revision has its pods created but not ready.
+  // still count in total/available, as a rolling update's surge) and stays so until settled,
+  // and a scale of a settled revision has its pods created but not ready.
   void applyDeployment(ObservedDeployment& d, const std::string& revision, int replicas) {
     const bool new_revision = !d.exists || d.revision != revision;
+    const bool scaled = d.replicas != replicas;
     d.exists = true;
-    if (new_revision || d.replicas != replicas) ++d.generation;
+    if (new_revision || scaled) ++d.generation;
     d.revision = revision;
     d.replicas = replicas;
     if (pods_ready) {
@@ -149,7 +150,7 @@ struct Harness {
     d.observed_generation = d.generation;
     if (new_revision) {
       d.updated_replicas = 0;
-    } else {
+    } else if (scaled && d.updated_replicas == d.total_replicas) {
       d.updated_replicas = d.total_replicas = replicas;
       d.ready_replicas = std::min(d.ready_replicas, replicas);
       d.available_replicas = std::min(d.available_replicas, replicas);

@@ -121,6 +121,27 @@ TEST(PlannerSafety, CanaryScaledDownBelowTheStepFallsBackToThePreviousStep) {
   EXPECT_FALSE(p.status.step_started_at.has_value());
 }
 
+// Issue 13 finding 2, during promotion: the canary kept the last step's weight with no pods
+// while stable was still rolling to its template.
+TEST(PlannerSafety, CanaryLosingPodsDuringPromotionLosesItsWeight) {
+  Harness h;
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  h.step();
+  h.step();  // 1%
+  h.annotations[kAnnotationPromote] = "full";
+  h.pods_ready = false;
+  h.step();  // Promoting; stable rolls to m:2
+  ASSERT_EQ(h.status.phase, Phase::kPromoting);
+  ASSERT_EQ(h.world.route_weight, 1);
+  Plan p = h.step();
+  EXPECT_TRUE(allWeights(p).empty()) << "covered: kept" << dump(p);
+  h.world.canary.ready_replicas = h.world.canary.available_replicas = 0;
+  p = h.step();
+  EXPECT_EQ(allWeights(p), std::vector<SetWeight>{{0}}) << dump(p);
+  EXPECT_EQ(p.status.phase, Phase::kPromoting);
+}
+
 // Issue 13 finding 3: an available pod of the old ReplicaSet counted as the canary's.
 TEST(PlannerSafety, SurgePodOfTheOldReplicaSetIsNotCanaryAvailability) {
   Harness h;
