@@ -20,6 +20,7 @@ struct ModelRolloutReconciler::Pass {
   rollout::PlanInput input;
   rollout::Plan plan;
   std::unique_ptr<traffic::TrafficRouter> router;
+  rollout::RouterKind routing_kind = rollout::RouterKind::kReplicaRatio;  // of `router`
   ApplyContext apply_ctx;
   std::vector<rollout::RecordEvent> events;
   std::vector<std::string> annotations_to_remove;
@@ -56,6 +57,13 @@ traffic::TrafficRoutingConfig routingConfig(const rollout::TrafficRouting& r) {
   c.virtual_service = r.virtual_service;
   c.routes = r.routes;
   return c;
+}
+
+// spec.service.port as written (80 when absent or not a number), for a spec that did not parse.
+int servicePortOf(const json& object) {
+  const json::json_pointer ptr("/spec/service/port");
+  return object.contains(ptr) && object.at(ptr).is_number_integer() ? object.at(ptr).get<int>()
+                                                                    : 80;
 }
 
 analysis::AnalysisResult errorResult(const rollout::StartAnalysis& action, SystemTime now,
@@ -124,11 +132,20 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   world.canary_service = cached(svc, rollout::serviceName(key.name, Role::kCanary)) != nullptr;
   world.root_service = cached(svc, rollout::rootServiceName(key.name)) != nullptr;
 
-  if (in.spec.ok() && !world.deleting) {
-    const auto& spec = *in.spec.spec;
+  // An invalid spec mid-canary still reads (and may set to 0) the route named by its valid
+  // spec.trafficRouting, so the planner can take the canary's traffic away (issue 13).
+  const bool invalid_mid_canary =
+      !in.spec.ok() && in.spec.traffic_routing &&
+      in.spec.traffic_routing->kind != rollout::RouterKind::kReplicaRatio &&
+      !in.status.canary_revision.empty();
+  if (!world.deleting && (in.spec.ok() || invalid_mid_canary)) {
+    const auto& routing = in.spec.ok() ? in.spec.spec->traffic_routing : *in.spec.traffic_routing;
+    const int port = in.spec.ok() ? in.spec.spec->service.port : servicePortOf(obj);
+    const int replicas = in.spec.ok() ? in.spec.spec->replicas : 1;
     pass.router = traffic::makeTrafficRouter(
-        route_reads_, traffic::makeRouterTarget(key.ns, key.name, spec.service.port, spec.replicas),
-        routingConfig(spec.traffic_routing));
+        route_reads_, traffic::makeRouterTarget(key.ns, key.name, port, replicas),
+        routingConfig(routing));
+    pass.routing_kind = routing.kind;
     auto weight = pass.router->readWeight();
     if (weight.isOk()) {
       world.route_exists = true;
@@ -139,6 +156,9 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
       return k8s::ReconcileResult::failed(
           weight.status().withContext("reading " + pass.router->describe()));
     }
+  }
+  if (in.spec.ok() && !world.deleting) {
+    const auto& spec = *in.spec.spec;
     pass.apply_ctx.owner = {key.name, key.ns, pass.meta.uid};
     pass.apply_ctx.spec = &spec;
     pass.apply_ctx.deployments = [&](const std::string& n) {
@@ -195,8 +215,7 @@ Status ModelRolloutReconciler::applyActions(Pass& pass, const std::vector<rollou
                                                std::to_string(a.percent) + "% canary");
             }
             if (deps_.metrics) deps_.metrics->write("route");
-            const bool replica_ratio =
-                pass.input.spec.spec->traffic_routing.kind == rollout::RouterKind::kReplicaRatio;
+            const bool replica_ratio = pass.routing_kind == rollout::RouterKind::kReplicaRatio;
             if (replica_ratio) {
               // The effective weight follows ready pods; report what is true now (once the
               // status is stored, the next pass reports it).

@@ -444,7 +444,9 @@ SpecParseResult parseSpec(const Json& spec) {
   out.replicas = r.integer(spec, "replicas", "spec.replicas", 1, 0, 10000);
   parseTemplate(r, spec, out);
   parseService(r, spec, out);
+  const size_t errors_before = result.errors.size();
   parseTrafficRouting(r, spec, out);
+  if (result.errors.size() == errors_before) result.traffic_routing = out.traffic_routing;
   parseSteps(r, spec, out);
   parseAnalysis(r, spec, out);
   out.paused = r.boolean(spec, "paused", "spec.paused", false);

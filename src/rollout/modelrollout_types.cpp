@@ -1,6 +1,24 @@
 #include "rollout/modelrollout_types.h"
 
+#include <cstdio>
+
 namespace mr::rollout {
+
+std::string stepsFingerprint(const std::vector<Step>& steps) {
+  // FNV-1a over "weight/hold_ms;" per step: stable across builds and platforms.
+  std::uint64_t h = 14695981039346656037ULL;
+  auto mix = [&h](const std::string& text) {
+    for (unsigned char ch : text) {
+      h ^= ch;
+      h *= 1099511628211ULL;
+    }
+  };
+  for (const auto& s : steps)
+    mix(std::to_string(s.weight) + "/" + std::to_string(s.hold.count()) + ";");
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(buf, 10);
+}
 
 const char* phaseName(Phase p) {
   switch (p) {

@@ -71,6 +71,10 @@ struct ModelRolloutSpec {
 // The four defaults of DESIGN.md: 1% 24h, 10% 48h, 50% 72h, 100%.
 std::vector<Step> defaultSteps();
 
+// A short stable fingerprint of spec.steps (weights and holds), stored in status when a step is
+// entered so an edit of the steps is noticed instead of reinterpreting the stored index.
+std::string stepsFingerprint(const std::vector<Step>& steps);
+
 enum class Phase { kHealthy, kProgressing, kPaused, kPromoting, kRolledBack, kDegraded };
 const char* phaseName(Phase p);
 std::optional<Phase> phaseFromName(const std::string& name);
@@ -157,6 +161,10 @@ struct RolloutStatus {
   // When the current step's hold was first found elapsed without a decision (Inconclusive);
   // onInconclusiveLimit applies inconclusiveTimeout after it. Cleared on step entry and retry.
   std::optional<SystemTime> hold_extended_at;
+  // What the current step's entry was based on (issue 13): the weight of spec.steps[currentStep]
+  // and the fingerprint of spec.steps at that time. 0 / empty when no canary runs.
+  int step_weight = 0;
+  std::string steps_fingerprint;
   bool operator==(const RolloutStatus&) const = default;
 };
 

@@ -135,6 +135,11 @@ bool stepDecided(const PlanContext& c, SystemTime hold_end) {
 
 void noteHoldExtension(PlanContext& c, SystemTime hold_end) {
   auto& s = c.st();
+  // A clock from before this hold's end belongs to an earlier entry of the step (its hold
+  // restarted: capacity lost, steps edited, spec invalid for a while).
+  if (s.hold_extended_at && *s.hold_extended_at < std::chrono::floor<std::chrono::seconds>(hold_end)) {
+    s.hold_extended_at.reset();
+  }
   if (!c.spec.analysis || s.hold_extended_at) return;
   const LastAnalysis* a = latestForStep(c);
   if (a && a->verdict == "Inconclusive" && a->time >= std::chrono::floor<std::chrono::seconds>(hold_end)) {
@@ -144,7 +149,11 @@ void noteHoldExtension(PlanContext& c, SystemTime hold_end) {
 
 bool inconclusiveTimedOut(const PlanContext& c) {
   const auto& s = c.st();
-  if (!c.spec.analysis || !s.hold_extended_at || s.analysis_paused) return false;
+  if (!c.spec.analysis || !s.hold_extended_at || s.analysis_paused || !s.step_started_at) {
+    return false;
+  }
+  const int k = std::min(s.current_step, c.stepCount() - 1);
+  if (*s.hold_extended_at < *s.step_started_at + c.spec.steps[k].hold) return false;  // stale
   const LastAnalysis* a = latestForStep(c);
   if (!a || a->verdict != "Inconclusive") return false;  // an outage (Error) never decides
   return c.real_now >= *s.hold_extended_at + c.spec.analysis->inconclusive_timeout;

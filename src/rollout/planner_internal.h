@@ -28,7 +28,8 @@ struct PlanContext {
 
   const PlanInput& in;
   const ModelRolloutSpec& spec;
-  std::string hash;  // revision of spec.template
+  std::string hash;         // revision of spec.template
+  std::string fingerprint;  // stepsFingerprint(spec.steps)
   SystemTime now;    // truncated to seconds: what status stores
   Plan out;
   std::vector<std::string> annotations_to_remove;
@@ -61,7 +62,9 @@ struct PlanContext {
   int stepCount() const { return static_cast<int>(spec.steps.size()); }
   // Weight the router must carry now; SetWeight (and RouteDrift) when it does not.
   void ensureWeight(int desired);
-  bool canaryAvailable(int replicas) const;
+  // The canary revision's own pods (newest ReplicaSet, ownAvailableReplicas) cover `replicas`.
+  bool canaryAvailable(int replicas) const { return canaryAvailableAt(hash, replicas); }
+  bool canaryAvailableAt(const std::string& revision, int replicas) const;
   bool stableAvailableAt(const std::string& revision) const;
   void ensureServices(const std::string& stable_rev, const std::string& canary_rev);
   void noteRecreated();  // Event when managed objects the status says exist are gone
@@ -80,6 +83,28 @@ void planPromoting(PlanContext& c);
 void rollback(PlanContext& c, const std::string& reason, const std::string& message);
 void startCanary(PlanContext& c, const std::string& reason, const std::string& message);
 void startPromotion(PlanContext& c, const std::string& reason, const std::string& message);
+
+// Step entry and the evidence it rests on (planner_step_entry.cpp).
+// Records in status what entering step k is based on: its weight and the steps' fingerprint.
+void recordStepBasis(PlanContext& c, int k);
+// Clears that record (no canary any more).
+void clearStepBasis(RolloutStatus& s);
+// spec.steps changed under a running canary: re-enter at the highest step whose weight is at
+// most what the route carries now (step 1 if none), with a fresh hold and fresh checks.
+void reenterAfterStepsEdit(PlanContext& c);
+// The weight a canary keeps while its own pods do not cover step k: the previous step's weight
+// if they cover that, else 0.
+int fallbackWeight(const PlanContext& c, int k);
+// While promoting: the canary keeps its stored weight only while its own pods cover it (a
+// routed weight on a canary without pods is an outage), else 0.
+int promotionWeight(const PlanContext& c);
+// Replica ratio: the weight step k really gets (canary pods / all pods); the step's weight
+// for routed traffic.
+int realisedWeight(const PlanContext& c, int k);
+// " (realised 33% by replica ratio)" when the realised weight differs, else "".
+std::string realisedNote(const PlanContext& c, int k);
+// The Event of a step entered whose realised weight differs from the step's (replica ratio).
+void noteApproximatedWeight(PlanContext& c, int k);
 
 // Analysis (planner_analysis.cpp).
 // Folds latest_analysis into the counters if it is new and for this step and revision.

@@ -44,7 +44,7 @@ void stableMissing(PlanContext& c) {
 // pass after entry has nothing new to write.
 std::string holdMessage(const PlanContext& c, int k, SystemTime hold_end) {
   return "step " + stepLabel(c, k) + ": canary weight " + std::to_string(c.spec.steps[k].weight) +
-         "%, hold until " + formatRfc3339(hold_end);
+         "%" + realisedNote(c, k) + ", hold until " + formatRfc3339(hold_end);
 }
 
 // The hold of step k elapsed (and its last check passed): enter step k+1 or promote.
@@ -67,6 +67,7 @@ void advance(PlanContext& c) {
   const int replicas = canaryReplicasFor(c.spec.replicas, step.weight);
   s.current_step = next;
   s.hold_extended_at.reset();
+  recordStepBasis(c, next);
   resetCounters(s);
   if (!c.canaryAvailable(replicas)) {
     // More canary pods are needed first; they are added next pass, once the stored status
@@ -91,6 +92,7 @@ void advance(PlanContext& c) {
                passed + "; advancing to step " + stepLabel(c, next) + " (weight " +
                    std::to_string(step.weight) + "%): started with " + std::to_string(replicas) +
                    " canary replicas, hold " + formatDuration(step.hold));
+  noteApproximatedWeight(c, next);
   const SystemTime hold_end = c.now + step.hold;
   s.message = holdMessage(c, next, hold_end);
   if (c.world().canary.replicas != replicas) {
@@ -233,6 +235,7 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
   s.canary_revision = c.hash;
   s.rolled_back_revision.clear();
   s.current_step = 0;
+  recordStepBasis(c, 0);
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;
@@ -256,6 +259,7 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   // stored (after_status; planPromoting repeats it): a crash before that write must not leave
   // stable changed under a canary.
   s.current_step = c.stepCount();
+  recordStepBasis(c, c.stepCount());
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;
@@ -276,11 +280,17 @@ void rollback(PlanContext& c, const std::string& reason, const std::string& mess
   s.analysis_paused = false;
   s.hold_extended_at.reset();
   s.analysis_since.reset();
-  // Order matters: all traffic to stable first, then the canary goes away.
-  c.ensureWeight(0);
-  if (c.world().canary.exists) c.act(ScaleCanary{0});
-  c.ensureServices(s.stable_revision, "");
+  clearStepBasis(s);
+  s.canary_weight = 0;
   c.transition(Phase::kRolledBack, reason, message);
+  // Status first: the stored RolledBack (with rolledBackRevision and the verdict in
+  // lastAnalysis) is what keeps the failed revision off from now on; every later pass repeats
+  // these (planSteady), so a crash before or between them never gives it traffic or pods again.
+  // Order matters: all traffic to stable first, then the canary goes away.
+  const auto& read = c.world().route_weight;
+  if (!read || *read != 0) c.actAfterStatus(SetWeight{0});
+  if (c.world().canary.exists) c.actAfterStatus(ScaleCanary{0});
+  c.actAfterStatus(EnsureServices{s.stable_revision, ""});
 }
 
 void planCanary(PlanContext& c) {
@@ -339,17 +349,32 @@ void planCanary(PlanContext& c) {
 
   const Step& step = c.spec.steps[k];
   const int replicas = canaryReplicasFor(c.spec.replicas, step.weight);
-  c.act(EnsureCanary{c.spec.pod_template, replicas, c.hash});
+  // Fewer pods for this step (the steps were edited): a route lowers the weight first, and the
+  // pods follow once it carries at most the step's weight. Replica ratio's weight is the pods.
+  const auto& read = c.world().route_weight;
+  const bool shrinking = c.world().canary.exists && c.world().canary.replicas > replicas;
+  if (!shrinking || !c.routed() || (read && *read <= step.weight)) {
+    c.act(EnsureCanary{c.spec.pod_template, replicas, c.hash});
+  }
   c.ensureServices(s.stable_revision, c.hash);
 
+  const bool covered = c.canaryAvailable(replicas);
+  const std::string pods = std::to_string(ownAvailableReplicas(c.world().canary)) + "/" +
+                           std::to_string(replicas) + " available";
+  if (s.step_started_at && !covered) {
+    // Weight follows capacity: pods lost or scaled away after the step started. The hold
+    // starts again with the weight, once the canary's own pods cover the step.
+    s.step_started_at.reset();
+    c.event("Warning", "CanaryUnavailable",
+            "step " + stepLabel(c, k) + ": canary revision " + c.hash + " has " + pods +
+                "; weight back to " + std::to_string(fallbackWeight(c, k)) +
+                "% until it covers the step, then the hold starts again");
+  }
   if (!s.step_started_at) {
-    const int previous = k > 0 ? c.spec.steps[k - 1].weight : 0;
-    if (paused || !c.canaryAvailable(replicas)) {
-      c.ensureWeight(previous);
+    if (paused || !covered) {
+      c.ensureWeight(fallbackWeight(c, k));
       if (!paused) {
-        s.message = "step " + stepLabel(c, k) + ": waiting for the canary, " +
-                    std::to_string(c.world().canary.available_replicas) + "/" +
-                    std::to_string(replicas) + " available";
+        s.message = "step " + stepLabel(c, k) + ": waiting for the canary, " + pods;
         c.requeueIn(kAvailabilityPoll);
       }
       return;
@@ -360,8 +385,8 @@ void planCanary(PlanContext& c) {
             "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
                 "% with " + std::to_string(replicas) + " canary replicas, hold " +
                 formatDuration(step.hold));
+    noteApproximatedWeight(c, k);
   } else {
-    const auto& read = c.world().route_weight;
     const int previous = k > 0 ? c.spec.steps[k - 1].weight : 0;
     if (!paused && c.routed() && read && *read != step.weight && *read == previous) {
       // This step's weight never reached the route (the SetWeight after the status write of
@@ -401,11 +426,28 @@ void planCanary(PlanContext& c) {
 void planPromoting(PlanContext& c) {
   auto& s = c.st();
   if (c.hash == s.stable_revision) {
-    // The old template is back in spec, so the stable Deployment can be restored.
+    // The old template is back in spec, so the stable Deployment can be restored. The canary
+    // keeps its pods and its traffic until stable is available at the old revision again:
+    // stable may have few old pods left (a capacity cliff otherwise).
+    const std::string what = "spec.template reverted to stable revision " + s.stable_revision +
+                             " during promotion of " + s.canary_revision;
     c.act(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
-    rollback(c, "TemplateReverted",
-             "spec.template reverted to stable revision " + s.stable_revision +
-                 " during promotion of " + s.canary_revision);
+    if (!c.stableAvailableAt(c.hash)) {
+      if (c.world().stable.revision != c.hash) {
+        c.event("Warning", "TemplateReverting",
+                what + ": restoring stable before traffic leaves the canary");
+      }
+      c.ensureServices("", s.canary_revision);
+      c.ensureWeight(promotionWeight(c));
+      const auto& stable = c.world().stable;
+      s.message = what + ": restoring stable, " +
+                  std::to_string(ownAvailableReplicas(stable)) + "/" +
+                  std::to_string(c.spec.replicas) + " available at " + c.hash +
+                  "; the canary keeps its traffic until then";
+      c.requeueIn(kAvailabilityPoll);
+      return;
+    }
+    rollback(c, "TemplateReverted", what);
     return;
   }
   const bool newest = c.hash == s.canary_revision;
@@ -420,10 +462,10 @@ void planPromoting(PlanContext& c) {
   c.ensureServices("", s.canary_revision);
   const auto& stable = c.world().stable;
   if (!c.stableAvailableAt(s.canary_revision)) {
-    c.ensureWeight(c.in.status.canary_weight);
+    c.ensureWeight(promotionWeight(c));
     s.message = "promoting " + s.canary_revision + ": stable " +
                 std::to_string(stable.updated_replicas) + "/" + std::to_string(c.spec.replicas) +
-                " updated, " + std::to_string(stable.available_replicas) + "/" +
+                " updated, " + std::to_string(ownAvailableReplicas(stable)) + "/" +
                 std::to_string(c.spec.replicas) + " available";
     c.requeueIn(kAvailabilityPoll);
     return;
@@ -434,6 +476,7 @@ void planPromoting(PlanContext& c) {
   s.stable_revision = promoted;
   s.canary_revision.clear();
   s.step_started_at.reset();
+  clearStepBasis(s);
   resetCounters(s);
   c.transition(Phase::kHealthy, "Promoted",
                "revision " + promoted + " promoted: stable runs it with " +

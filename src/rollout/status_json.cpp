@@ -90,6 +90,8 @@ Json statusToJson(const RolloutStatus& s) {
   if (s.analysis_paused) j["analysisPaused"] = true;
   if (s.analysis_since) j["analysisSince"] = formatRfc3339(*s.analysis_since);
   if (s.hold_extended_at) j["holdExtendedAt"] = formatRfc3339(*s.hold_extended_at);
+  if (s.step_weight > 0) j["stepWeight"] = s.step_weight;
+  if (!s.steps_fingerprint.empty()) j["stepsFingerprint"] = s.steps_fingerprint;
   return j;
 }
 
@@ -146,6 +148,8 @@ RolloutStatus statusFromJson(const Json& j) {
   }
   s.analysis_since = time(j, "analysisSince");
   s.hold_extended_at = time(j, "holdExtendedAt");
+  s.step_weight = static_cast<int>(integer(j, "stepWeight"));
+  s.steps_fingerprint = str(j, "stepsFingerprint");
   return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <iostream>
 
@@ -479,6 +480,131 @@ TEST_F(ReconcilerTest, InvalidSpecIsDegradedWithTheFieldNamed) {
   EXPECT_EQ(status()["phase"], "Degraded");
   EXPECT_NE(status().dump().find("spec.steps"), std::string::npos) << status().dump();
   EXPECT_FALSE(api.object(res::deployments(), "ml", "m-stable"));
+}
+
+// Issue 13 finding 0: examples/replica-ratio.yaml (10 replicas, steps 10/50/100) never passed
+// its second step: EnsureCanary scaled the canary to the step's 5 pods and the replica-ratio
+// router, holding the previous weight, scaled it back to 1, ~800 writes per second.
+TEST_F(ReconcilerTest, ReplicaRatioRolloutOfTenReplicasFinishesWithBoundedDeploymentWrites) {
+  json o = rollout("img:1", false);
+  o["spec"].erase("trafficRouting");
+  o["spec"]["replicas"] = 10;
+  o["spec"]["steps"] = json::array({{{"weight", 10}, {"hold", "10s"}},
+                                    {{"weight", 50}, {"hold", "10s"}},
+                                    {{"weight", 100}}});
+  api.seed(res::modelRollouts(), o);
+  settle();
+  ASSERT_EQ(status()["phase"], "Healthy");
+  const std::string old_stable = status()["stableRevision"];
+  auto deploymentWrites = [&] {
+    int n = 0;
+    for (const auto& r : api.requests()) {
+      n += r.plural == "deployments" && r.verb != "updateStatus" &&
+           (r.verb == "create" || r.verb == "update" || r.verb == "patch");
+    }
+    return n;
+  };
+  const int before = deploymentWrites();
+  o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["template"]["spec"]["containers"][0]["image"] = "img:2";
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  std::vector<int> steps_seen;
+  events.clear();
+  for (int i = 0; i < 30 && !(status()["phase"] == "Healthy" &&
+                              status()["stableRevision"] != old_stable);
+       ++i) {
+    clock.advance(std::chrono::seconds(11));
+    settle();
+    const int step = status().value("currentStep", 0);
+    if (steps_seen.empty() || steps_seen.back() != step) steps_seen.push_back(step);
+  }
+  EXPECT_EQ(status()["phase"], "Healthy") << status().dump();
+  EXPECT_NE(status()["stableRevision"], old_stable);
+  EXPECT_EQ(steps_seen.front(), 0);
+  for (const char* step : {"advancing to step 2/3", "advancing to step 3/3"}) {
+    bool seen = false;
+    for (const auto& e : events)
+      seen = seen || e.message.find(step) != std::string::npos;
+    EXPECT_TRUE(seen) << step;
+  }
+  EXPECT_TRUE(hasEvent("AllStepsPassed"));
+  const int writes = deploymentWrites() - before;
+  std::cout << "[ replica ratio 10/50/100 ] " << writes << " Deployment writes\n";
+  // Create the canary, scale it for 50% and 100%, stable takes the template, canary to 0.
+  EXPECT_LE(writes, 8);
+  const auto canary = api.object(res::deployments(), "ml", "m-canary");
+  ASSERT_TRUE(canary.has_value());
+  EXPECT_EQ((*canary)["spec"]["replicas"], 0);
+}
+
+// Issue 13 finding 11: an invalid spec mid-canary kept the step's weight with no analysis. The
+// route named by the (still valid) spec.trafficRouting takes the canary's traffic to 0; the
+// canary pods stay; the step is entered again once the spec is valid.
+TEST_F(ReconcilerTest, InvalidSpecMidCanaryTakesTheCanarysTrafficAwayUntilItIsValid) {
+  canaryAtFirstStep();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["selector"]["matchLabels"]["app"] = "other";  // no longer matches the template
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  auto r = pass();
+  ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  EXPECT_EQ(status()["phase"], "Degraded");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 1)
+      << "the canary pods are kept";
+  o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["selector"]["matchLabels"]["app"] = "m";
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  settle();
+  EXPECT_EQ(status()["phase"], "Progressing");
+  EXPECT_EQ(routeCanaryWeight(), 1);
+  EXPECT_EQ(status()["currentStep"], 0);
+}
+
+// Issue 13 finding 4: a failed verdict lives only in memory. RolledBack is stored before the
+// route and the canary change, so a controller restarted after a failed route write (a fresh
+// reconciler, no verdict) finishes the rollback instead of scaling the canary up again.
+TEST_F(ReconcilerTest, RollbackStoredBeforeActingIsFinishedByARestartedController) {
+  api.seed(res::modelRollouts(), rollout("img:1", true));
+  settle();
+  changeImage("img:2", true);
+  settle();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  clock.advance(std::chrono::seconds(6));
+  settle(2);
+  ASSERT_EQ(analyzer.requests.size(), 1u);
+  analysis::AnalysisResult result;
+  result.verdict = analysis::Verdict::kFail;
+  result.time = clock.now();
+  result.canary_revision = analyzer.requests[0].canary_revision;
+  result.step = 0;
+  result.message = "errorRate 0.2 > 0.001";
+  analyzer.answer(result);
+  api.injectError("update", Status(StatusCode::kUnavailable, "etcd down", 503, "Unavailable"), 1,
+                  "httproutes");
+  auto r = pass();
+  EXPECT_FALSE(r.error.isOk()) << "the route write after the status write failed";
+  EXPECT_EQ(status()["phase"], "RolledBack") << "stored first";
+  EXPECT_EQ(status()["lastAnalysis"]["verdict"], "Fail");
+  // The process dies here; a new one knows only the stored status and the cluster.
+  ReconcilerDeps deps;
+  deps.api = &api;
+  deps.clock = &clock;
+  ScriptedAnalyzer fresh;
+  deps.analyzer = &fresh;
+  deps.cache = [this](const k8s::ResourceType& t, const std::string& ns,
+                      const std::string& n) -> std::shared_ptr<const json> {
+    auto obj = api.object(t, ns, n);
+    return obj ? std::make_shared<const json>(*obj) : nullptr;
+  };
+  deps.enqueue = [](const k8s::ObjectKey&) {};
+  deps.events = [](const json&, const std::string&, const std::string&, const std::string&) {};
+  reconciler = std::make_unique<ModelRolloutReconciler>(std::move(deps));
+  settle();
+  EXPECT_EQ(status()["phase"], "RolledBack");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 0);
+  EXPECT_TRUE(fresh.requests.empty()) << "the failed revision is not judged again";
 }
 
 // Issue 8: routes come from the cache, so a whole rollout costs no route GET; a cache that has

@@ -131,7 +131,8 @@ TEST(PlannerAnalysis, FailureLimitOneRollsBackWithMetricValues) {
   EXPECT_NE(p.status.message.find("errorRate=0.004 (<= 0.001) Fail"), std::string::npos)
       << p.status.message;
   EXPECT_TRUE(hasEvent(p, "CheckFailed"));
-  EXPECT_LT(indexOf<SetWeight>(p), indexOf<ScaleCanary>(p));
+  EXPECT_GE(indexAfterStatusOf<SetWeight>(p), 0) << "after RolledBack is stored" << dump(p);
+  EXPECT_LT(indexAfterStatusOf<SetWeight>(p), indexAfterStatusOf<ScaleCanary>(p)) << dump(p);
   EXPECT_EQ(p.status.consecutive_failures, 1);
   EXPECT_EQ(p.status.last_analysis->metrics[0].value, 0.004);
 }
