@@ -36,9 +36,9 @@ class ModelRolloutController final : public k8s::Reconciler {
     analysis::PrometheusAnalyzerOptions o;
     // Limits below the pool size: one slow address or one busy namespace leaves workers for
     // the others (docs/security.md).
-    o.threads = 4;
-    o.per_address_limit = 2;
-    o.per_namespace_limit = 2;
+    o.threads = 6;
+    o.per_address_limit = 3;
+    o.per_namespace_limit = 3;
     o.policy = policy(ctx.flags);
     o.clock = &ctx.clock;
     o.registry = ctx.metrics.registry().get();

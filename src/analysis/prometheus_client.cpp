@@ -1,11 +1,11 @@
 #include "analysis/prometheus_client.h"
 
-#include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
 #include <cpprest/uri_builder.h>
 
 #include <boost/asio/ssl.hpp>
 #include <system_error>
+#include <vector>
 
 #include "analysis/prometheus_policy.h"
 
@@ -36,16 +36,21 @@ std::string tooLarge(int http_status, size_t limit) {
 Result<std::string> readCapped(http::http_response& resp, size_t limit) {
   const auto declared = resp.headers().content_length();
   if (declared > limit) return invalidArgument(tooLarge(resp.status_code(), limit));
-  concurrency::streams::container_buffer<std::string> sink;
-  auto in = resp.body();
-  size_t total = 0;
+  auto in = resp.body().streambuf();
+  std::string body;
+  std::vector<uint8_t> chunk(64 * 1024);
   while (true) {
-    const size_t n = in.read(sink, 64 * 1024).get();
+    const size_t n = in.getn(chunk.data(), chunk.size()).get();
     if (n == 0) break;
-    total += n;
-    if (total > limit) return invalidArgument(tooLarge(resp.status_code(), limit));
+    if (body.size() + n > limit) {
+      // Closing the body makes cpprestsdk's next write into it fail, which ends the transfer
+      // instead of buffering the rest of the reply for nobody.
+      in.close().wait();
+      return invalidArgument(tooLarge(resp.status_code(), limit));
+    }
+    body.append(reinterpret_cast<const char*>(chunk.data()), n);
   }
-  return std::move(sink.collection());
+  return body;
 }
 
 }  // namespace

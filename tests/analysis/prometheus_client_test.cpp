@@ -163,7 +163,7 @@ TEST(PrometheusClientTest, NonPrometheusReplyNotEchoed) {
     PrometheusClient client(c, RealClock::instance());
     auto r = client.query("up");
     ASSERT_FALSE(r.isOk());
-    const std::string& m = r.status().message();
+    const std::string m = r.status().message();
     EXPECT_EQ(m.find("topsecret"), std::string::npos) << m;
     EXPECT_EQ(m.find("admin console"), std::string::npos) << m;
     EXPECT_NE(m.find("HTTP " + std::to_string(code) + " with a non-JSON body of " +

@@ -36,9 +36,8 @@ TEST(PrometheusPolicyTest, UnlistedAddressIsInvalidNamingTheAllowList) {
   ASSERT_FALSE(s.isOk());
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("http://10.0.0.7:8080"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("[http://prometheus.monitoring:9090, https://thanos.obs.svc/tenant-a]"),
-            std::string::npos)
-      << s.message();
+  const std::string list = "[http://prometheus.monitoring:9090, https://thanos.obs.svc/tenant-a]";
+  EXPECT_NE(s.message().find(list), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("--allowed-prometheus-addresses"), std::string::npos);
 }
 
@@ -64,7 +63,8 @@ TEST(PrometheusPolicyTest, UserInfoInAddressIsRejectedWithoutRepeatingIt) {
 TEST(PrometheusPolicyTest, PathPrefixCannotBeEscapedWithDotSegmentsOrEncoding) {
   for (const char* bad : {"https://thanos.obs.svc/tenant-a/../tenant-b",
                           "https://thanos.obs.svc/tenant-a/%2e%2e/tenant-b",
-                          "https://thanos.obs.svc/tenant-a//x", "https://thanos.obs.svc/tenant-a?x=1",
+                          "https://thanos.obs.svc/tenant-a//x",
+                          "https://thanos.obs.svc/tenant-a?x=1",
                           "https://thanos.obs.svc/tenant-a#f", "ftp://thanos.obs.svc/tenant-a",
                           "thanos.obs.svc/tenant-a", "http://:9090", "http://h:99999"}) {
     EXPECT_FALSE(checkAddressAllowed(bad, kAllowed).isOk()) << bad;
@@ -79,7 +79,8 @@ TEST(PrometheusPolicyTest, IPv6HostsAreCompared) {
 
 TEST(PrometheusPolicyTest, SecretIsUsedOnlyForTheAddressItNames) {
   const std::string address = "https://thanos.obs.svc/tenant-a";
-  EXPECT_TRUE(checkSecretBinding("https://thanos.obs.svc:443/tenant-a/", true, address, "s").isOk());
+  EXPECT_TRUE(
+      checkSecretBinding("https://thanos.obs.svc:443/tenant-a/", true, address, "s").isOk());
   const Status missing = checkSecretBinding("", false, address, "bearerTokenSecretRef Secret ml/t");
   ASSERT_FALSE(missing.isOk());
   EXPECT_NE(missing.message().find(kSecretAddressAnnotation), std::string::npos);

@@ -510,8 +510,8 @@ TEST_F(ReconcilerTest, UnlistedPrometheusAddressIsInvalidSpecAndNeverQueriedOrPr
   canaryAtFirstStep();
   ASSERT_EQ(routeCanaryWeight(), 1);
   auto o = *api.object(res::modelRollouts(), "ml", "m");
-  o["spec"]["analysis"] = withPrometheus("img:2", {{"address", "http://10.0.0.7:8080"}})["spec"]
-                                                                                        ["analysis"];
+  const json unlisted = withPrometheus("img:2", {{"address", "http://10.0.0.7:8080"}});
+  o["spec"]["analysis"] = unlisted["spec"]["analysis"];
   ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
   for (int i = 0; i < 5; ++i) {
     clock.advance(std::chrono::seconds(30));
