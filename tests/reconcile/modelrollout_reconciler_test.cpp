@@ -556,6 +556,24 @@ TEST_F(ReconcilerTest, TokenNeverSentOverPlainHttpIsInvalidSpec) {
   EXPECT_EQ(secretReads(api), 0);
 }
 
+// Issue 15: a Prometheus address with user:pass@ ended up in Events.
+TEST_F(ReconcilerTest, UserInfoInAddressNeverReachesStatusOrEvents) {
+  for (const char* address :
+       {"http://admin:hunter2@127.0.0.1:9", "HTTP://admin:hunter2@prom example"}) {
+    (void)api.remove(res::modelRollouts(), "ml", "m");
+    events.clear();
+    api.seed(res::modelRollouts(), withPrometheus("img:1", {{"address", address}}));
+    settle(2);
+    EXPECT_EQ(status()["phase"], "Degraded") << address;
+    EXPECT_NE(status().dump().find("spec.analysis.prometheus.address"), std::string::npos)
+        << status().dump();
+    EXPECT_EQ(status().dump().find("hunter2"), std::string::npos) << status().dump();
+    ASSERT_FALSE(events.empty());
+    for (const auto& e : events)
+      EXPECT_EQ(e.message.find("hunter2"), std::string::npos) << e.message;
+  }
+}
+
 class ReconcilerSecretTest : public ReconcilerTest {
  protected:
   // img:1 then img:2 with analysis against the allowed https address and the token Secret;
