@@ -613,6 +613,19 @@ TEST_F(ReconcilerSecretTest, SecretBoundToAnotherAddressIsNotSent) {
   EXPECT_TRUE(analyzer.requests.empty());
 }
 
+// Issue 15: a CR/LF inside a token would inject headers into the Prometheus request.
+TEST_F(ReconcilerSecretTest, TokenWithControlCharactersIsNotSent) {
+  json secret = tokenSecret("https://prom.example");
+  secret["data"]["token"] = "YWJjDQpYLUluamVjdGVkOiAx";  // "abc\r\nX-Injected: 1"
+  api.seed(res::secrets(), secret);
+  canaryWithTokenAnalysis();
+  EXPECT_TRUE(analyzer.requests.empty());
+  const auto latest = reconciler->analyses().snapshot("ml/m").latest;
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_NE(latest->message.find("control character"), std::string::npos) << latest->message;
+  EXPECT_EQ(latest->message.find("X-Injected"), std::string::npos) << latest->message;
+}
+
 TEST_F(ReconcilerSecretTest, SecretBoundToTheAddressIsSent) {
   api.seed(res::secrets(), tokenSecret("https://prom.example:443/"));
   canaryWithTokenAnalysis();
