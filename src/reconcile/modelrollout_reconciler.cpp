@@ -108,6 +108,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   pass.meta = rollout::parseObjectMeta(obj);
   auto& in = pass.input;
   in.spec = rollout::parseSpec(obj.contains("spec") ? obj["spec"] : json::object());
+  applyAnalysisPolicy(in.spec, deps_.prometheus_policy);
   in.generation = pass.meta.generation;
   in.annotations = pass.meta.annotations;
   in.status = rollout::statusFromJson(obj.contains("status") ? obj["status"] : json::object());
@@ -244,7 +245,8 @@ void ModelRolloutReconciler::startAnalysis(Pass& pass, const rollout::StartAnaly
   if (!tracker_.tryStart(pass.key_string)) return;  // one check at a time per rollout
   const auto& spec = *pass.input.spec.spec;
   auto request =
-      buildAnalysisRequest(*deps_.api, pass.key.ns, pass.key.name, *spec.analysis, action);
+      buildAnalysisRequest(*deps_.api, pass.key.ns, pass.key.name, *spec.analysis, action,
+                           deps_.prometheus_policy);
   const std::string key_string = pass.key_string;
   const k8s::ObjectKey key = pass.key;
   if (!request.isOk()) {

@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "analysis/analyzer.h"
+#include "analysis/prometheus_policy.h"
 #include "common/clock.h"
 #include "k8s/api_client.h"
 #include "k8s/controller_runtime.h"
@@ -49,6 +50,9 @@ struct ReconcilerDeps {
   std::function<void(const k8s::ObjectKey&)> enqueue;
   EventSink events;
   RolloutMetrics* metrics = nullptr;  // optional
+  // The platform's Prometheus rules (allow-list; analysis/prometheus_policy.h): a spec that
+  // breaks them is InvalidSpec, and no Secret is read for it.
+  analysis::PrometheusPolicy prometheus_policy;
   // Optional: answers route reads (route_reads.h); without it every pass GETs its route.
   RouteCache route_cache;
   // Longest time between two passes over one object, so a route changed by someone else is

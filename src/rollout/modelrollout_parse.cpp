@@ -351,8 +351,8 @@ void parsePrometheus(FieldReader& r, const Json& a, analysis::AnalysisSpec& out)
   out.prometheus.address = r.string(*p, "address", path + ".address", out.prometheus.address);
   static const std::regex url("^https?://[^\\s/]+(/\\S*)?$");
   if (!std::regex_match(out.prometheus.address, url)) {
-    r.fail(path + ".address",
-           "must be an http:// or https:// URL, got \"" + out.prometheus.address + "\"");
+    // Not quoted: the value may carry user:password@, and this message becomes an Event.
+    r.fail(path + ".address", "must be an http:// or https:// URL");
   }
   out.prometheus.timeout =
       r.duration(*p, "timeout", path + ".timeout", out.prometheus.timeout, true);

@@ -155,6 +155,16 @@ Plan planInvalidSpec(const PlanInput& in) {
     if (routed) s.canary_weight = 0;
     s.step_started_at.reset();
   }
+  if (s.canary_revision.empty()) {
+    // No canary may run (Healthy, or a RolledBack stored before its actions ran): finish that
+    // even while the spec is invalid, so an edit (or a platform rule, such as the Prometheus
+    // allow-list) that invalidates the spec can never leave a failed canary serving.
+    if (routed && in.world.route_weight && *in.world.route_weight != 0) {
+      p.actions.push_back(SetWeight{0});
+      s.canary_weight = 0;
+    }
+    if (in.world.canary.exists && in.world.canary.replicas > 0) p.actions.push_back(ScaleCanary{0});
+  }
   if (s.phase != Phase::kDegraded || changed) {
     appendHistory(s.history,
                   {now, s.phase ? phaseName(*s.phase) : "", "Degraded", "InvalidSpec", message});

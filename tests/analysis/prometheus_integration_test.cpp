@@ -189,6 +189,7 @@ TEST_F(RealPrometheusTest, AnalyzerJudgesOffThreadAndCountsVerdicts) {
   prometheus::Registry registry;
   PrometheusAnalyzerOptions o;
   o.registry = &registry;
+  o.policy.allowed_addresses = {prometheus_->address()};
   PrometheusAnalyzer analyzer(o);
   std::promise<AnalysisResult> good, bad;
   analyzer.submit(request("good"), [&](AnalysisResult r) { good.set_value(r); });

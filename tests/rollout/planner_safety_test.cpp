@@ -235,6 +235,30 @@ TEST(PlannerSafety, RollbackIsStoredBeforeItActsAndSurvivesACrashAtAnyPoint) {
   }
 }
 
+// Found while merging issue 15 into issue 13's fixes: a rollback stored before its actions ran,
+// then a spec that no longer parses (an edit, or a Prometheus address the platform's allow-list
+// no longer accepts): the invalid-spec path did nothing, so the failed canary kept its traffic
+// and pods for as long as the spec stayed invalid.
+TEST(PlannerSafety, RollbackStoredThenAnInvalidSpecStillTakesTheCanaryOff) {
+  Harness h = analysedCanary();
+  h.now += 65s;
+  h.deliver(Verdict::kFail);
+  Plan p = h.run();
+  ASSERT_EQ(p.status.phase, Phase::kRolledBack) << dump(p);
+  Harness r = h;
+  Plan stored = p;
+  stored.after_status.clear();  // the process died right after the status write
+  r.apply(stored);
+  ASSERT_GT(r.world.route_weight.value_or(0), 0);
+  ASSERT_GT(r.world.canary.replicas, 0);
+  r.spec["steps"] = Json::array();  // now invalid
+  r.now += 10s;
+  r.step();
+  EXPECT_EQ(r.status.phase, Phase::kDegraded);
+  EXPECT_EQ(r.world.route_weight, 0);
+  EXPECT_EQ(r.world.canary.replicas, 0);
+}
+
 // Issue 13 finding 5: the revert pointed traffic at a stable Deployment with few old pods and
 // scaled the canary to 0 in the same pass.
 TEST(PlannerSafety, TemplateRevertDuringPromotionKeepsTheCanaryUntilStableIsBack) {
