@@ -63,9 +63,9 @@ struct Replica {
     auto write = RestClient::create(config, options);
     if (!write.isOk()) return write.status();
     writer_client = std::move(*write);
-    LeaderElectionConfig lec{"itest",          "fenced",         name,
-                             Millis(kLeaseSeconds * 1000), Millis(2000), Millis(500),
-                             Millis(500)};
+    // Lease 3 s, renew deadline 2 s, retry 0.5 s, fence margin 0.5 s.
+    LeaderElectionConfig lec{"itest",      "fenced",    name,       Millis(kLeaseSeconds * 1000),
+                             Millis(2000), Millis(500), Millis(500)};
     if (Status s = LeaderElector::validate(lec); !s.isOk()) return s;
     elector = std::make_unique<LeaderElector>(
         *lease_client, lec, clock(),
@@ -216,7 +216,8 @@ TEST_F(FencedLeadershipTest, OldLeaderSendsNoWriteAfterItsLeaseCouldHaveExpired)
   // leaseDurationSeconds. b took over with its first successful lease write.
   int64_t a_expiry = 0;
   for (const Json& r : a_renewals) {
-    a_expiry = std::max<int64_t>(a_expiry, r["receivedMicros"].get<int64_t>() + kLeaseSeconds * 1000000LL);
+    const int64_t received = r["receivedMicros"];
+    a_expiry = std::max<int64_t>(a_expiry, received + kLeaseSeconds * 1000000LL);
   }
   int64_t b_takeover = INT64_MAX;
   for (const Json& r : b_renewals) {
