@@ -48,12 +48,23 @@ Result<ControllerFlags> parseFlags(const std::vector<std::string>& args) {
       return Status::ok();
     };
   };
+  const auto duration = [](std::chrono::milliseconds& field, const char* flag) -> Setter {
+    return [&field, flag](const std::string& v) {
+      auto d = parseDuration(v);
+      if (!d.isOk()) return d.status().withContext(std::string("--") + flag);
+      field = *d;
+      return Status::ok();
+    };
+  };
   std::map<std::string, Setter> values = {
       {"kubeconfig", text(f.kubeconfig)},
       {"context", text(f.context)},
       {"namespace", text(f.ns)},
       {"leader-election-namespace", text(f.leader_election_namespace)},
       {"leader-election-id", text(f.leader_election_id)},
+      {"leader-elect-lease-duration", duration(f.lease_duration, "leader-elect-lease-duration")},
+      {"leader-elect-renew-deadline", duration(f.renew_deadline, "leader-elect-renew-deadline")},
+      {"leader-elect-retry-period", duration(f.retry_period, "leader-elect-retry-period")},
       {"metrics-bind-address", text(f.metrics_bind_address)},
       {"health-probe-bind-address", text(f.health_probe_bind_address)},
       {"log-format",
@@ -158,6 +169,12 @@ std::string helpText(const std::string& program) {
          "  --leader-election-namespace NS     namespace of the Lease (default: config namespace)\n"
          "  --leader-election-id NAME          name of the Lease (default:\n"
          "                                     modelrollout-controller-leader)\n"
+         "  --leader-elect-lease-duration D    how long a Lease holds without renewal (default\n"
+         "                                     15s, whole seconds); writes stop 2s (at most\n"
+         "                                     lease - renew deadline) before it could expire\n"
+         "  --leader-elect-renew-deadline D    a leader that cannot renew within this stops\n"
+         "                                     leading and exits (default 10s)\n"
+         "  --leader-elect-retry-period D      renewal and acquisition interval (default 2s)\n"
          "  --metrics-bind-address ADDR        /metrics address (default :8080; 0 disables)\n"
          "  --health-probe-bind-address ADDR   /healthz and /readyz address (default :8081;\n"
          "                                     0 disables)\n"

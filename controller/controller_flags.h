@@ -21,6 +21,10 @@ struct ControllerFlags {
   bool leader_elect = false;
   std::string leader_election_namespace;  // "" = the config's namespace
   std::string leader_election_id = "modelrollout-controller-leader";
+  // client-go's defaults; writes are fenced fence_margin before the lease could expire.
+  std::chrono::milliseconds lease_duration{15000};
+  std::chrono::milliseconds renew_deadline{10000};
+  std::chrono::milliseconds retry_period{2000};
   std::string metrics_bind_address = ":8080";       // "0" disables
   std::string health_probe_bind_address = ":8081";  // "0" disables
   std::string log_format = "json";

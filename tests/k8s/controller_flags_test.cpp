@@ -41,6 +41,17 @@ TEST(ControllerFlags, ParsesBothValueFormsAndBareBooleans) {
   EXPECT_FALSE(parseFlags({"--leader-elect=false"})->leader_elect);
 }
 
+TEST(ControllerFlags, LeaderElectionTimings) {
+  auto f = parseFlags({"--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline",
+                       "2s", "--leader-elect-retry-period=500ms"});
+  ASSERT_TRUE(f.isOk()) << f.status().toString();
+  EXPECT_EQ(f->lease_duration, std::chrono::milliseconds(3000));
+  EXPECT_EQ(f->renew_deadline, std::chrono::milliseconds(2000));
+  EXPECT_EQ(f->retry_period, std::chrono::milliseconds(500));
+  EXPECT_EQ(parseFlags({})->lease_duration, std::chrono::milliseconds(15000));
+  EXPECT_FALSE(parseFlags({"--leader-elect-renew-deadline=soon"}).isOk());
+}
+
 TEST(ControllerFlags, RejectsBadInput) {
   EXPECT_FALSE(parseFlags({"--workers=0"}).isOk());
   EXPECT_FALSE(parseFlags({"--workers", "two"}).isOk());
