@@ -148,6 +148,56 @@ TEST(SafetySim, SameSeedGivesTheSameHistoryAndOutcome) {
     EXPECT_EQ(ra.violations[i].message, rb.violations[i].message);
 }
 
+bool violated(const HistoryResult& r, int invariant, std::string* message) {
+  for (const auto& v : r.violations) {
+    if (v.invariant == invariant) {
+      *message = v.message;
+      return true;
+    }
+  }
+  return false;
+}
+
+Event ev(EventKind k, int a = 0, int b = 0) { return Event{k, a, b}; }
+
+// Issue 13 item 4, scripted: the rollback for a failed check crashes after its first action
+// (weight 0), before the status write; the restarted controller must not give the failed
+// revision traffic again. Fails until rollbacks write RolledBack before acting.
+TEST(SafetySimRegression, Issue13RollbackForAFailedCheckSurvivesACrash) {
+  History h;
+  h.config.routing = rollout::RouterKind::kGatewayApi;
+  h.config.replicas = 1;
+  h.config.steps = 4;     // [100% hold 30s]
+  h.config.analysis = 1;  // failureLimit 1
+  h.config.traits = {Trait::kGood, Trait::kBadMetrics, Trait::kGood, Trait::kGood};
+  h.events = {ev(EventKind::kReconcile, -1), ev(EventKind::kTick, 60),
+              ev(EventKind::kReconcile, -1), ev(EventKind::kEditTemplate, 1),
+              ev(EventKind::kReconcile, -1),  // canary starts
+              ev(EventKind::kTick, 60),       ev(EventKind::kReconcile, -1),  // step entered
+              ev(EventKind::kTick, 30),       ev(EventKind::kReconcile, -1),  // check starts
+              ev(EventKind::kAnalysisDone, 0),                                // Fail
+              ev(EventKind::kReconcile, 1, 0),  // rollback: crash after SetWeight{0}
+              ev(EventKind::kReconcile, -1)};
+  std::string message;
+  EXPECT_FALSE(violated(runHistory(h, SimOptions{}), 2, &message)) << message;
+}
+
+// Issue 13: replica ratio, 10 replicas, steps 10/50/100 (examples/replica-ratio.yaml): while
+// the canary waits for the pods of the 50% step, EnsureCanary and the router must not write
+// the canary's replicas to two values. Fails until one writer owns spec.replicas.
+TEST(SafetySimRegression, Issue13ReplicaRatioCanaryReplicasHaveOneWriter) {
+  History h;
+  h.config.routing = rollout::RouterKind::kReplicaRatio;
+  h.config.replicas = 10;
+  h.config.steps = 1;  // 10/50/100
+  h.config.analysis = 0;
+  h.config.traits = {Trait::kGood, Trait::kSlow, Trait::kGood, Trait::kGood};
+  h.events = {ev(EventKind::kReconcile, -1), ev(EventKind::kTick, 60),
+              ev(EventKind::kReconcile, -1), ev(EventKind::kEditTemplate, 1)};
+  std::string message;
+  EXPECT_FALSE(violated(runHistory(h, SimOptions{}), 3, &message)) << message;
+}
+
 // The target of issue 13: zero violations of I1-I6 in 10^5 seeded histories.
 TEST(SafetySim, NoViolationsInSeededHistories) {
   BatchOptions batch;
