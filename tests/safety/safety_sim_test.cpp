@@ -1,7 +1,8 @@
 // The safety simulation of issue 13 (docs/safety-sim.md): model checks, and the seeded run
 // that asserts zero violations of I1-I6.
 // Knobs (environment) for NoViolationsInSeededHistories:
-//   SAFETY_SIM_HISTORIES (default 100000), SAFETY_SIM_SEED, SAFETY_SIM_EVENTS (per history),
+//   SAFETY_SIM_HISTORIES (default 100000; 5000 in Debug and sanitizer builds, see
+//   CMakeLists.txt), SAFETY_SIM_SEED, SAFETY_SIM_EVENTS (per history),
 //   SAFETY_SIM_THREADS (default 1), SAFETY_SIM_INVARIANTS=I1,I3 (only these count),
 //   SAFETY_SIM_REPORT_ONLY=1 (print the violations, do not fail),
 //   SAFETY_SIM_LEADER_FENCED=1 (abstract runtime that stops writing at once on lease loss),
@@ -13,6 +14,10 @@
 
 #include "safety/safety_sim.h"
 #include "safety/simulation.h"
+
+#ifndef MR_SAFETY_SIM_HISTORIES
+#define MR_SAFETY_SIM_HISTORIES 100000
+#endif
 
 namespace mr::safety {
 namespace {
@@ -201,7 +206,8 @@ TEST(SafetySimRegression, Issue13ReplicaRatioCanaryReplicasHaveOneWriter) {
 // The target of issue 13: zero violations of I1-I6 in 10^5 seeded histories.
 TEST(SafetySim, NoViolationsInSeededHistories) {
   BatchOptions batch;
-  batch.histories = std::stol(env("SAFETY_SIM_HISTORIES", "100000"));
+  batch.histories =
+      std::stol(env("SAFETY_SIM_HISTORIES", std::to_string(MR_SAFETY_SIM_HISTORIES)));
   batch.seed = std::stoull(env("SAFETY_SIM_SEED", "20261130"));
   batch.threads = std::stoi(env("SAFETY_SIM_THREADS", "1"));
   batch.invariant_mask = parseInvariantMask(env("SAFETY_SIM_INVARIANTS"));

@@ -302,6 +302,9 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
   if (after_failed) externalEvent();
   PassOutcome result = finish(!after_failed);
   if (handed_over) crash(me);  // drained its pass after losing the lease; it stops now
+  // User intent still pending (abort and retry set together, a promote kept until a check
+  // passes): the next pass may act on it, which is not an undo of this one (I4).
+  if (!c_.annotations.empty()) externalEvent();
   return result;
 }
 
