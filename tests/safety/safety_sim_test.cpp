@@ -203,6 +203,28 @@ TEST(SafetySimRegression, Issue13ReplicaRatioCanaryReplicasHaveOneWriter) {
   EXPECT_FALSE(violated(runHistory(h, SimOptions{}), 3, &message)) << message;
 }
 
+// Issue 13 item 5, scripted: the template is reverted while stable is half-way through taking
+// the canary's revision; the pass must not point the stable Service at the few old pods left.
+// Fails until reverts during promotion keep capacity.
+TEST(SafetySimRegression, Issue13RevertDuringPromotionKeepsStableCapacity) {
+  History h;
+  h.config.routing = rollout::RouterKind::kGatewayApi;
+  h.config.replicas = 4;
+  h.config.steps = 4;  // [100% hold 30s]
+  h.config.analysis = 0;
+  h.config.traits = {Trait::kGood, Trait::kGood, Trait::kGood, Trait::kGood};
+  h.events = {ev(EventKind::kReconcile, -1),  ev(EventKind::kTick, 60),
+              ev(EventKind::kReconcile, -1),  ev(EventKind::kEditTemplate, 1),
+              ev(EventKind::kReconcile, -1),  ev(EventKind::kTick, 60),
+              ev(EventKind::kAnnotate, 1),    // promote=full
+              ev(EventKind::kReconcile, -1),  // Promoting: stable takes revision 1
+              ev(EventKind::kTick, 30),       ev(EventKind::kTick, 30),
+              ev(EventKind::kEditTemplate, 0),  // revert
+              ev(EventKind::kReconcile, -1)};
+  std::string message;
+  EXPECT_FALSE(violated(runHistory(h, SimOptions{}), 0, &message)) << message;
+}
+
 // The target of issue 13: zero violations of I1-I6 in 10^5 seeded histories.
 TEST(SafetySim, NoViolationsInSeededHistories) {
   BatchOptions batch;

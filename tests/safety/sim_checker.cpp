@@ -54,6 +54,15 @@ int Checker::replicasFor(const rollout::SpecParseResult& spec, int weight) const
   return rollout::canaryReplicasFor(last_replicas_, weight);
 }
 
+int Checker::servingEndpoints() const {
+  // Replica ratio: the stable pods (a failed or promoted canary's pods leave by design).
+  if (!c_.routed()) return c_.stable.exists ? c_.stable.ready() : 0;
+  const int w = c_.route.exists ? c_.route.weight : 0;
+  if (w >= 100 || !c_.services.stable || !c_.stable.exists) return -1;
+  const auto& sel = c_.services.stable_sel;
+  return sel.empty() ? c_.stable.ready() : c_.stable.readyOf(sel);
+}
+
 void Checker::onWrite(const Write& w, int writer, int leader) {
   if (writer != leader) {
     fail(5, std::string("a controller wrote after losing the lease | ") + fieldName(w.field) +
@@ -266,6 +275,14 @@ void Checker::endPass(bool complete) {
     }
   }
   if (complete) {
+    const int after = servingEndpoints();
+    const int floor = last_replicas_ - last_replicas_ * 25 / 100;
+    if (serving_before_ >= 0 && after >= 0 && after < serving_before_ && after < floor) {
+      fail(0, std::string(c_.routed() ? "the stable Service" : "the stable Deployment") +
+                  " loses ready endpoints in a pass, below what a rolling update keeps | " +
+                  std::to_string(serving_before_) + " -> " + std::to_string(after) + " (floor " +
+                  std::to_string(floor) + ")");
+    }
     previous_pass_writes_ = pass_writes_;
     external_since_pass_ = false;
   } else {

@@ -7,6 +7,9 @@
 //      canary Service) cover that weight. Replica ratio: the ready canary pods never exceed
 //      what the step recorded in status asks for, and no pod of an older revision serves as
 //      the canary at the end of a pass.
+//      Capacity (issue 13 item 5): a pass never leaves the stable side (replica ratio: the
+//      stable Deployment) with fewer ready endpoints than at its start and fewer than a rolling update keeps
+//      (replicas - 25% rounded down).
 //  I2  stable takes a revision only after a passing check at the last step's weight (with
 //      that revision serving the last step's weight when the Pass arrived), a time-based last
 //      step reached, or an explicit promote annotation.
@@ -80,7 +83,10 @@ class Checker {
 
   // An external event happened (I4: the next pass may legitimately undo the previous).
   void onExternalEvent() { external_since_pass_ = true; }
-  void beginPass() { pass_writes_.clear(); }
+  void beginPass() {
+    pass_writes_.clear();
+    serving_before_ = servingEndpoints();
+  }
   // End of a pass (complete or cut). Runs the I4 checks.
   void endPass(bool complete);
 
@@ -96,6 +102,9 @@ class Checker {
  private:
   void fail(int invariant, const std::string& message);
   int replicasFor(const rollout::SpecParseResult& spec, int weight) const;
+  // Ready pods behind the stable Service when it gets a share (replica ratio: the stable
+  // Deployment's ready pods); -1 when it gets no traffic.
+  int servingEndpoints() const;
 
   const SimCluster& c_;
   std::vector<Violation>* out_ = nullptr;
@@ -105,6 +114,7 @@ class Checker {
   int last_replicas_ = 1;  // spec.replicas of the last valid spec
   std::set<std::string> approved_, qualified_, failed_;
   std::vector<Write> pass_writes_, previous_pass_writes_;
+  int serving_before_ = -1;
   bool external_since_pass_ = true;
 };
 
