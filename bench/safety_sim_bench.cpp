@@ -5,7 +5,9 @@
 // is what asserts zero violations.
 //   mr-bench-safety-sim [--histories N] [--seed S] [--threads T] [--events E]
 //                       [--invariants I1,I3] [--no-pod-faults] [--leader-fenced] [--shrink 0|1]
-//                       [--status-roundtrip] [--trace] [--trace-minimal] (with --histories 1: every event and pass on stderr)
+//                       [--status-roundtrip] [--trace] [--trace-minimal]
+// --trace prints every event and pass (use with --histories 1); --trace-minimal traces the
+// shrunk sequence of every finding.
 // Exit 0 unless the arguments are wrong (2), or --fail-on-violation and a counted violation (1).
 #include <cstdio>
 #include <cstdlib>
@@ -66,8 +68,8 @@ int main(int argc, char** argv) {
     traced.trace = true;
     for (const auto& f : result.findings) {
       std::cout << std::flush;
-      std::cerr << "=== trace of the minimal sequence for " << mr::safety::invariantName(f.invariant)
-                << " (seed " << f.history.seed << ")\n";
+      std::cerr << "=== trace of the minimal sequence for "
+                << mr::safety::invariantName(f.invariant) << " (seed " << f.history.seed << ")\n";
       for (const auto& v : mr::safety::runHistory(f.history, traced).violations)
         std::cerr << "  -> " << mr::safety::invariantName(v.invariant) << ": " << v.message << "\n";
     }

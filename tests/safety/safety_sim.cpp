@@ -49,8 +49,11 @@ std::string violationClass(const std::string& full) {
     while (j < message.size() && std::isxdigit(static_cast<unsigned char>(message[j])) &&
            !std::isupper(static_cast<unsigned char>(message[j])))
       ++j;
-    const bool boundary_before = i == 0 || !std::isalnum(static_cast<unsigned char>(message[i - 1]));
-    const bool boundary_after = j == message.size() || !std::isalnum(static_cast<unsigned char>(message[j]));
+    auto alnum = [&](std::size_t k) {
+      return std::isalnum(static_cast<unsigned char>(message[k])) != 0;
+    };
+    const bool boundary_before = i == 0 || !alnum(i - 1);
+    const bool boundary_after = j == message.size() || !alnum(j);
     if (j - i == 10 && boundary_before && boundary_after) {
       out += "R";
       i = j;
@@ -172,7 +175,8 @@ std::string formatFinding(const Finding& f) {
   std::ostringstream o;
   o << invariantName(f.invariant) << " violated: seed " << f.history.seed << " ("
     << describe(f.history.config) << ")\n  " << f.message << "\n  minimal sequence ("
-    << f.history.events.size() << " of " << f.original_events << " events, then the quiet phase):\n";
+    << f.history.events.size() << " of " << f.original_events
+    << " events, then the quiet phase):\n";
   int n = 0;
   for (const auto& e : f.history.events)
     o << "    " << ++n << ". " << describe(e) << "\n";

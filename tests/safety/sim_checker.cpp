@@ -165,7 +165,8 @@ void Checker::checkTraffic(const rollout::SpecParseResult& spec, When when) {
       const int own = c_.canary.exists && selects ? c_.canary.readyOf(rev) : 0;
       const int need = replicasFor(spec, w);
       if (own < need) {
-        fail(0, "route gives the canary a weight its own ready pods do not cover (" + phase + ") | " +
+        fail(0, "route gives the canary a weight its own ready pods do not cover (" + phase +
+                    ") | " +
                     std::to_string(w) + "% with " + std::to_string(own) + " ready pods of " +
                     rev + ", " + std::to_string(need) + " needed" + where);
       }

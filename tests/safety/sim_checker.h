@@ -8,8 +8,8 @@
 //      what the step recorded in status asks for, and no pod of an older revision serves as
 //      the canary at the end of a pass.
 //      Capacity (issue 13 item 5): a pass never leaves the stable side (replica ratio: the
-//      stable Deployment) with fewer ready endpoints than at its start and fewer than a rolling update keeps
-//      (replicas - 25% rounded down).
+//      stable Deployment) with fewer ready endpoints than at its start and fewer than a
+//      rolling update keeps (replicas - 25% rounded down).
 //  I2  stable takes a revision only after a passing check at the last step's weight (with
 //      that revision serving the last step's weight when the Pass arrived), a time-based last
 //      step reached, or an explicit promote annotation.

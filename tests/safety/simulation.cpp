@@ -287,13 +287,14 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
         break;
     }
     if (op.action) {
-      const bool weight = std::holds_alternative<rollout::SetWeight>(*op.action) ||
-                          (!c_.routed() && (std::holds_alternative<rollout::EnsureCanary>(
-                                                *op.action) ||
-                                            std::holds_alternative<rollout::ScaleCanary>(
-                                                *op.action)));
-      if (weight) checker_.checkTraffic(spec_, Checker::When::kAfterWeight);
-      if (std::holds_alternative<rollout::EnsureServices>(*op.action)) {
+      const rollout::Action& a = *op.action;
+      using rollout::EnsureCanary, rollout::ScaleCanary, rollout::SetWeight;
+      const bool scales_canary =
+          std::holds_alternative<EnsureCanary>(a) || std::holds_alternative<ScaleCanary>(a);
+      if (std::holds_alternative<SetWeight>(a) || (!c_.routed() && scales_canary)) {
+        checker_.checkTraffic(spec_, Checker::When::kAfterWeight);
+      }
+      if (std::holds_alternative<rollout::EnsureServices>(a)) {
         checker_.checkTraffic(spec_, Checker::When::kAfterServices);
       }
     }
@@ -476,11 +477,12 @@ void Simulation::settle() {
     const PassOutcome out = runPass(-1, Cut::kNone);
     if (out.writes > 0) {
       const auto& w = checker_.passWrites();
+      const std::string first =
+          w.empty() ? std::string("?")
+                    : std::string(fieldName(w.front().field)) + " " + w.front().before + " -> " +
+                          w.front().after + " by " + w.front().by;
       violations_.push_back(
-          {4, "a settled rollout (phase " + phaseOf(c_.status) + ") keeps writing | " + (w.empty() ? std::string("?")
-                                      : std::string(fieldName(w.front().field)) + " " +
-                                            w.front().before + " -> " + w.front().after + " by " +
-                                            w.front().by)});
+          {4, "a settled rollout (phase " + phaseOf(c_.status) + ") keeps writing | " + first});
       return;
     }
   }
