@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps configure build test unit test-sanitize e2e demo cluster-up cluster-down bench \
-        bench-smoke format tidy clean
+        bench-smoke safety-sim format tidy clean
 
 all: build
 
@@ -50,6 +50,17 @@ bench: build
 
 bench-smoke: build
 	@./bench/run.sh --smoke
+
+# The safety simulation of issue 13 (docs/safety-sim.md): 10^7 seeded histories of the control
+# loop against the real planner; prints histories/s, the seed and violations per invariant.
+SAFETY_SIM_HISTORIES ?= 10000000
+SAFETY_SIM_SEED ?= 20261130
+SAFETY_SIM_THREADS ?= $(JOBS)
+SAFETY_SIM_ARGS ?=
+safety-sim: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target mr-bench-safety-sim
+	@$(BUILD)/tests/safety/mr-bench-safety-sim --histories $(SAFETY_SIM_HISTORIES) \
+	  --seed $(SAFETY_SIM_SEED) --threads $(SAFETY_SIM_THREADS) $(SAFETY_SIM_ARGS)
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
