@@ -305,6 +305,7 @@ Plan plan(const PlanInput& in) {
   }
   applyRouteGuard(c);
   finalizeConditions(c);
+  finishDeadline(c);
   for (const auto& key : c.annotations_to_remove)
     c.act(RemoveAnnotation{key});
   return std::move(c.out);

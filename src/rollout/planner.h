@@ -53,6 +53,10 @@ struct ObservedDeployment {
   int ready_replicas = 0;
   int available_replicas = 0;
   int updated_replicas = 0;
+  // Why its pods are not ready, as the cluster says it ("ImagePullBackOff: ...",
+  // "Unschedulable: ...", "OOMKilled ..."); empty when unknown. Gathered by the reconciler
+  // (reconcile/not_ready_reason.h) only when a progress deadline is near.
+  std::string not_ready_reason;
 };
 
 struct ObservedWorld {

@@ -328,6 +328,7 @@ void planCanary(PlanContext& c) {
 
   const Step& step = c.spec.steps[k];
   const int replicas = canaryReplicasFor(c.spec.replicas, step.weight);
+  if (!s.step_started_at && !paused && canaryDeadlinePassed(c, replicas)) return;
   c.act(EnsureCanary{c.spec.pod_template, replicas, c.hash});
   c.ensureServices(s.stable_revision, c.hash);
 
@@ -404,6 +405,7 @@ void planPromoting(PlanContext& c) {
                 " updated, " + std::to_string(stable.available_replicas) + "/" +
                 std::to_string(c.spec.replicas) + " available";
     c.requeueIn(kAvailabilityPoll);
+    stableDeadline(c);
     return;
   }
   c.ensureWeight(0);

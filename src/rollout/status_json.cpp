@@ -86,6 +86,7 @@ Json statusToJson(const RolloutStatus& s) {
   if (!s.rolled_back_revision.empty()) j["rolledBackRevision"] = s.rolled_back_revision;
   if (s.paused_at) j["pausedAt"] = formatRfc3339(*s.paused_at);
   if (s.analysis_paused) j["analysisPaused"] = true;
+  if (s.waiting_since) j["waitingSince"] = formatRfc3339(*s.waiting_since);
   return j;
 }
 
@@ -137,6 +138,7 @@ RolloutStatus statusFromJson(const Json& j) {
   }
   s.rolled_back_revision = str(j, "rolledBackRevision");
   s.paused_at = time(j, "pausedAt");
+  s.waiting_since = time(j, "waitingSince");
   if (auto ap = j.find("analysisPaused"); ap != j.end() && ap->is_boolean()) {
     s.analysis_paused = ap->get<bool>();
   }
