@@ -74,7 +74,8 @@ analysis::AnalysisResult errorResult(const rollout::StartAnalysis& action, Syste
 ModelRolloutReconciler::ModelRolloutReconciler(ReconcilerDeps deps)
     : deps_(std::move(deps)),
       route_reads_(*deps_.api, deps_.route_cache, *deps_.clock, deps_.own_write_wait),
-      applier_(*deps_.api) {}
+      applier_(*deps_.api),
+      pod_reasons_(*deps_.api, *deps_.clock, deps_.pod_read_interval) {}
 
 k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key) {
   Pass pass;
@@ -84,6 +85,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   if (!pass.object) {
     // Deleted: owner references let the garbage collector remove the managed objects.
     tracker_.forget(pass.key_string);
+    pod_reasons_.forget(key.ns, key.name);
     {
       std::lock_guard lock(written_mu_);
       written_over_.erase(pass.key_string);
@@ -146,6 +148,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
     };
     pass.apply_ctx.services = [&](const std::string& n) { return cached(svc, n); };
   }
+  if (in.spec.ok() && !world.deleting) readPodReasons(pass);
   const auto snapshot = tracker_.snapshot(pass.key_string);
   in.latest_analysis = snapshot.latest;
   in.analysis_in_flight = snapshot.in_flight;
@@ -219,6 +222,19 @@ Status ModelRolloutReconciler::applyActions(Pass& pass, const std::vector<rollou
     }
   }
   return Status::ok();
+}
+
+void ModelRolloutReconciler::readPodReasons(Pass& pass) {
+  const auto& st = pass.input.status;
+  const auto& spec = *pass.input.spec.spec;
+  if (!st.waiting_since || st.canary_revision.empty()) return;
+  if (pass.input.now + deps_.pod_read_lead < *st.waiting_since + spec.progress_deadline) return;
+  // While promoting (currentStep past the last step) the stable Deployment is waited for.
+  const bool promoting = st.current_step >= static_cast<int>(spec.steps.size());
+  auto& deployment = promoting ? pass.input.world.stable : pass.input.world.canary;
+  std::string reason = pod_reasons_.read(pass.key.ns, pass.key.name,
+                                         promoting ? "stable" : "canary", st.canary_revision);
+  if (!reason.empty()) deployment.not_ready_reason = std::move(reason);
 }
 
 void ModelRolloutReconciler::startAnalysis(Pass& pass, const rollout::StartAnalysis& action) {

@@ -29,6 +29,7 @@
 #include "k8s/controller_runtime.h"
 #include "reconcile/action_applier.h"
 #include "reconcile/analysis_tracker.h"
+#include "reconcile/not_ready_reason.h"
 #include "reconcile/rollout_metrics.h"
 #include "reconcile/route_reads.h"
 
@@ -62,6 +63,10 @@ struct ReconcilerDeps {
   // write it later. Changes of phase, step, weight, revisions, counters, condition status or
   // anything with an Event or after-status action are never delayed. 0 disables.
   std::chrono::milliseconds progress_write_interval{2000};
+  // Pods are read (one LIST) only for a rollout whose progress deadline is within
+  // `pod_read_lead` or past, at most once per `pod_read_interval` (not_ready_reason.h).
+  std::chrono::milliseconds pod_read_lead{10000};
+  std::chrono::milliseconds pod_read_interval{30000};
 };
 
 class ModelRolloutReconciler final : public k8s::Reconciler {
@@ -82,11 +87,14 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
   Status writeStatus(Pass& pass);
   void finishPass(Pass& pass);
   void startAnalysis(Pass& pass, const rollout::StartAnalysis& action);
+  // Fills not_ready_reason from the pods when a progress deadline is near.
+  void readPodReasons(Pass& pass);
 
   ReconcilerDeps deps_;
   RouteReads route_reads_;  // what the routers read and write through
   ActionApplier applier_;
   AnalysisTracker tracker_;
+  PodReasonReader pod_reasons_;
 
   // Per key, our last status write: when, and the resourceVersion it replaced (cleared once
   // the cache has moved past it).
