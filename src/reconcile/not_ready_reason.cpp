@@ -113,8 +113,11 @@ std::string PodReasonReader::read(const std::string& ns, const std::string& roll
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.selector == selector &&
-        now - it->second.at < min_interval_) {
+    // "No pod says why" (the pods may still be starting) is asked again sooner.
+    const auto interval = it != cache_.end() && it->second.reason.empty() && !it->second.failed
+                              ? min_interval_ / 6
+                              : min_interval_;
+    if (it != cache_.end() && it->second.selector == selector && now - it->second.at < interval) {
       return it->second.reason;
     }
   }
@@ -123,6 +126,7 @@ std::string PodReasonReader::read(const std::string& ns, const std::string& roll
   options.limit = 50;
   std::string reason;
   auto pods = api_.list(podsResource(), ns, options);
+  const bool failed = !pods.isOk();
   if (pods.isOk()) {
     reason = podsNotReadyReason(*pods);
   } else {
@@ -130,7 +134,7 @@ std::string PodReasonReader::read(const std::string& ns, const std::string& roll
                  pods.status().toString());
   }
   std::lock_guard lock(mu_);
-  cache_[key] = {selector, reason, now};
+  cache_[key] = {selector, reason, failed, now};
   return reason;
 }
 

@@ -35,8 +35,9 @@ class PodReasonReader {
   PodReasonReader(k8s::ApiClient& api, const Clock& clock, std::chrono::milliseconds min_interval)
       : api_(api), clock_(clock), min_interval_(min_interval) {}
 
-  // The reason of the pods of `rollout`'s `role` Deployment at `revision`; a failed LIST
-  // (e.g. 403 without the pods rule) gives "" and is not retried before `min_interval`.
+  // The reason of the pods of `rollout`'s `role` Deployment at `revision`. A reason, or a
+  // failed LIST (e.g. 403 without the pods rule, which gives ""), is kept for `min_interval`;
+  // pods that report nothing yet are asked again after min_interval / 6.
   std::string read(const std::string& ns, const std::string& rollout, const std::string& role,
                    const std::string& revision);
   void forget(const std::string& ns, const std::string& rollout);
@@ -45,6 +46,7 @@ class PodReasonReader {
   struct Cached {
     std::string selector;
     std::string reason;
+    bool failed = false;
     SteadyTime at;
   };
   k8s::ApiClient& api_;
