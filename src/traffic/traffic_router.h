@@ -62,8 +62,11 @@ class TrafficRouter {
   // pods). NotFound when the route object is missing.
   virtual Result<std::optional<int>> readWeight() = 0;
 
-  // Ok when the routing object exists and setWeight can act on it; otherwise a NotFound or
-  // InvalidArgument whose message is written for a Degraded condition.
+  // Ok when the routing object exists, names our Services and no other backend with a weight
+  // shares a rule (route) we split (its traffic would dilute the canary's share); otherwise a
+  // NotFound, PermissionDenied or InvalidArgument whose message is written for a Degraded
+  // condition. Checks the object the last readWeight() read when there is one (no request).
+  // The reconciler calls it after every successful readWeight().
   virtual Status verify() = 0;
 
   // "HTTPRoute ml/fraud-scorer", for Events and log lines.
