@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "analysis/analyzer.h"
 #include "common/clock.h"
@@ -89,12 +90,21 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
   void startAnalysis(Pass& pass, const rollout::StartAnalysis& action);
   // Fills not_ready_reason from the pods when a progress deadline is near.
   void readPodReasons(Pass& pass);
+  // world.blocked_*: an object with our names that is not ours (adoption rule), from the cache
+  // and, for objects refused before that the cache does not hold, one GET each.
+  void checkOwnership(Pass& pass);
+  // Remembers (or forgets) an object refused by the adoption rule for this key.
+  void noteRefused(const std::string& key, const std::string& object, bool refused);
 
   ReconcilerDeps deps_;
   RouteReads route_reads_;  // what the routers read and write through
   ActionApplier applier_;
   AnalysisTracker tracker_;
   PodReasonReader pod_reasons_;
+  std::mutex refused_mu_;
+  // Per key, "deployments/<name>" / "services/<name>" refused by the adoption rule; guarded by
+  // refused_mu_. Lost on restart, when the first create (AlreadyExists) finds them again.
+  std::map<std::string, std::set<std::string>> refused_;
 
   // Per key, our last status write: when, and the resourceVersion it replaced (cleared once
   // the cache has moved past it).

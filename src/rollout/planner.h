@@ -69,6 +69,12 @@ struct ObservedWorld {
   bool route_exists = true;
   std::optional<int> route_weight;  // canary weight read back; nullopt = unknown
   bool deleting = false;            // the ModelRollout has a deletionTimestamp
+  // Set by the reconciler when the rollout cannot act safely: an object with our names that is
+  // not ours to write (adoption rule, reason ObjectNotOwned), or a route verify() rejects
+  // (RouteInvalid) or that we may not read or write (RouteForbidden). Then the plan is
+  // Degraded with this reason and message, writes nothing and keeps the stored status.
+  std::string blocked_reason;
+  std::string blocked_message;
 };
 
 struct PlanInput {

@@ -95,6 +95,10 @@ void stableDeadline(PlanContext& c);
 // deadline into the message, Progressing=False/ProgressDeadlineExceeded and one Event.
 void finishDeadline(PlanContext& c);
 
+// world.blocked_reason set (planner_guards.cpp): drops every action, keeps the stored status,
+// reports Degraded (one Event per distinct message). Returns true when it applied.
+bool applyBlockedGuard(PlanContext& c);
+
 // Analysis (planner_analysis.cpp).
 // Folds latest_analysis into the counters if it is new and for this step and revision.
 // Returns true when a result was consumed.
