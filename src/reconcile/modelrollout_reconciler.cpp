@@ -143,7 +143,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
       world.route_weight = *weight;
       // A route that does not name our Services or shares our rule with another backend:
       // Degraded with the router's message instead of failing every pass (issue 13 item 9).
-      const Status verified = pass.router->verify();
+      const Status verified = pass.router->verifyLastRead();
       if (verified.code() == StatusCode::kInvalidArgument) {
         world.blocked_reason = "RouteInvalid";
         world.blocked_message = verified.message();

@@ -120,13 +120,19 @@ Result<std::optional<int>> GatewayApiRouter::readWeight() {
 }
 
 Status GatewayApiRouter::verify() {
-  // The object readWeight() just read, when there is one: no second request per pass.
-  auto route = last_seen_ ? Result<Json>(*last_seen_)
-                          : getObject(api_, k8s::resources::httpRoutes(), target_.ns, http_route_);
+  auto route = getObject(api_, k8s::resources::httpRoutes(), target_.ns, http_route_);
   if (!route.isOk()) return route.status();
+  return verifyRoute(*route);
+}
+
+Status GatewayApiRouter::verifyLastRead() {
+  return last_seen_ ? verifyRoute(*last_seen_) : verify();
+}
+
+Status GatewayApiRouter::verifyRoute(const Json& route) const {
   bool stable = false;
   bool canary = false;
-  const Json& rules = rulesOf(*route);
+  const Json& rules = rulesOf(route);
   for (std::size_t r = 0; r < rules.size(); ++r) {
     const RuleRefs refs = findRefs(rules[r], target_);
     stable = stable || refs.stable >= 0;
@@ -137,8 +143,9 @@ Status GatewayApiRouter::verify() {
     const Json& list = rules[r]["backendRefs"];
     for (int i = 0; i < static_cast<int>(list.size()); ++i) {
       if (i == refs.stable || i == refs.canary || refWeight(list[i]) <= 0) continue;
-      return invalidArgument(describe() + " rule " + std::to_string(r + 1) + " also sends traffic to backend " +
-                             list[i].value("name", "?") + " (weight " +
+      return invalidArgument(describe() + " rule " + std::to_string(r + 1) +
+                             " also sends traffic to backend " + list[i].value("name", "?") +
+                             " (weight " +
                              std::to_string(refWeight(list[i])) + ") beside " +
                              target_.stable_service + " and " + target_.canary_service +
                              ", so the canary's share would not be the step's weight; give it "

@@ -163,14 +163,19 @@ std::optional<int> IstioRouter::weightOf(const Json& vs) const {
 }
 
 Status IstioRouter::verify() {
-  // The object readWeight() just read, when there is one: no second request per pass.
-  auto vs = last_seen_ ? Result<Json>(*last_seen_)
-                       : getObject(api_, k8s::resources::virtualServices(), target_.ns,
-                                   virtual_service_);
+  auto vs = getObject(api_, k8s::resources::virtualServices(), target_.ns, virtual_service_);
   if (!vs.isOk()) return vs.status();
-  auto selected = selectRoutes(*vs);
+  return verifyObject(*vs);
+}
+
+Status IstioRouter::verifyLastRead() {
+  return last_seen_ ? verifyObject(*last_seen_) : verify();
+}
+
+Status IstioRouter::verifyObject(const Json& vs) const {
+  auto selected = selectRoutes(vs);
   if (!selected.isOk()) return selected.status();
-  const Json& http = httpRoutesOf(*vs);
+  const Json& http = httpRoutesOf(vs);
   for (int index : *selected) {
     const RouteDestinations found = findDestinations(http[index], target_);
     const Json& route = http[index]["route"];
