@@ -1,5 +1,7 @@
 #include "reconcile/observed_world.h"
 
+#include "reconcile/not_ready_reason.h"
+
 namespace mr::reconcile {
 namespace {
 
@@ -37,6 +39,7 @@ rollout::ObservedDeployment observeDeployment(const nlohmann::json* deployment) 
   out.ready_replicas = intAt(d, P("/status/readyReplicas"));
   out.available_replicas = intAt(d, P("/status/availableReplicas"));
   out.updated_replicas = intAt(d, P("/status/updatedReplicas"));
+  out.not_ready_reason = deploymentNotReadyReason(d);
   return out;
 }
 

@@ -438,7 +438,7 @@ SpecParseResult parseSpec(const Json& spec) {
   }
   r.unknownFields(spec,
                   {"replicas", "selector", "template", "service", "trafficRouting", "steps",
-                   "analysis", "paused"},
+                   "analysis", "paused", "progressDeadlineSeconds", "progressDeadlineAbort"},
                   "spec");
   ModelRolloutSpec out;
   out.replicas = r.integer(spec, "replicas", "spec.replicas", 1, 0, 10000);
@@ -450,6 +450,10 @@ SpecParseResult parseSpec(const Json& spec) {
   parseSteps(r, spec, out);
   parseAnalysis(r, spec, out);
   out.paused = r.boolean(spec, "paused", "spec.paused", false);
+  out.progress_deadline = std::chrono::seconds(r.integer(
+      spec, "progressDeadlineSeconds", "spec.progressDeadlineSeconds", 600, 1, 86400 * 30));
+  out.progress_deadline_abort =
+      r.boolean(spec, "progressDeadlineAbort", "spec.progressDeadlineAbort", true);
   if (result.errors.empty()) result.spec = std::move(out);
   return result;
 }

@@ -66,6 +66,10 @@ struct ModelRolloutSpec {
   std::vector<Step> steps;                         // never empty after parsing (defaults applied)
   std::optional<analysis::AnalysisSpec> analysis;  // absent = time-based canary
   bool paused = false;
+  // How long the canary (for a step) or the stable Deployment (while promoting) may take to
+  // become available before the rollout reports ProgressDeadlineExceeded (planner_deadline.cpp).
+  std::chrono::seconds progress_deadline{600};
+  bool progress_deadline_abort = true;  // roll the canary back when its deadline passes
 };
 
 // The four defaults of DESIGN.md: 1% 24h, 10% 48h, 50% 72h, 100%.
@@ -165,6 +169,9 @@ struct RolloutStatus {
   // and the fingerprint of spec.steps at that time. 0 / empty when no canary runs.
   int step_weight = 0;
   std::string steps_fingerprint;
+  // Since when the canary (a step's pods) or the stable Deployment (promotion) has been waited
+  // for; the progress deadline counts from here. Absent when nothing is waited for.
+  std::optional<SystemTime> waiting_since;
   bool operator==(const RolloutStatus&) const = default;
 };
 

@@ -363,8 +363,9 @@ Plan plan(const PlanInput& in) {
         break;
     }
   }
-  applyRouteGuard(c);
+  if (!applyBlockedGuard(c)) applyRouteGuard(c);
   finalizeConditions(c);
+  finishDeadline(c);
   for (const auto& key : c.annotations_to_remove)
     c.act(RemoveAnnotation{key});
   return std::move(c.out);

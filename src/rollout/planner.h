@@ -62,6 +62,10 @@ struct ObservedDeployment {
   int ready_replicas = 0;
   int available_replicas = 0;
   int updated_replicas = 0;  // pods of the newest ReplicaSet (this revision)
+  // Why its pods are not ready, as the cluster says it ("ImagePullBackOff: ...",
+  // "Unschedulable: ...", "OOMKilled ..."); empty when unknown. Gathered by the reconciler
+  // (reconcile/not_ready_reason.h) only when a progress deadline is near.
+  std::string not_ready_reason;
 };
 
 struct ObservedWorld {
@@ -74,6 +78,12 @@ struct ObservedWorld {
   bool route_exists = true;
   std::optional<int> route_weight;  // canary weight read back; nullopt = unknown
   bool deleting = false;            // the ModelRollout has a deletionTimestamp
+  // Set by the reconciler when the rollout cannot act safely: an object with our names that is
+  // not ours to write (adoption rule, reason ObjectNotOwned), or a route verify() rejects
+  // (RouteInvalid) or that we may not read or write (RouteForbidden). Then the plan is
+  // Degraded with this reason and message, writes nothing and keeps the stored status.
+  std::string blocked_reason;
+  std::string blocked_message;
 };
 
 struct PlanInput {

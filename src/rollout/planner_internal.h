@@ -70,6 +70,9 @@ struct PlanContext {
   void noteRecreated();  // Event when managed objects the status says exist are gone
 
   SystemTime real_now;  // un-truncated, for requeue arithmetic
+  // Progress deadline bookkeeping (planner_deadline.cpp).
+  bool waited_for_pods = false;   // this pass waited for canary or stable pods
+  std::string deadline_exceeded;  // message when the deadline has passed (and no rollback)
 };
 
 State deriveState(const PlanContext& c);
@@ -105,6 +108,20 @@ int realisedWeight(const PlanContext& c, int k);
 std::string realisedNote(const PlanContext& c, int k);
 // The Event of a step entered whose realised weight differs from the step's (replica ratio).
 void noteApproximatedWeight(PlanContext& c, int k);
+// Progress deadline (planner_deadline.cpp). The canary hook runs in planCanary before a step's
+// weight is set: while the canary lacks the pods for step k it starts (or keeps) the clock in
+// status.waitingSince and, once spec.progressDeadlineSeconds passed, rolls back
+// (progressDeadlineAbort) and returns true, or reports and returns false.
+bool canaryDeadlinePassed(PlanContext& c, int replicas);
+// planPromoting while the stable Deployment is not yet available: clock and report only.
+void stableDeadline(PlanContext& c);
+// After the conditions: clears the clock when nothing was waited for, and turns a passed
+// deadline into the message, Progressing=False/ProgressDeadlineExceeded and one Event.
+void finishDeadline(PlanContext& c);
+
+// world.blocked_reason set (planner_guards.cpp): drops every action, keeps the stored status,
+// reports Degraded (one Event per distinct message). Returns true when it applied.
+bool applyBlockedGuard(PlanContext& c);
 
 // Analysis (planner_analysis.cpp).
 // Folds latest_analysis into the counters if it is new and for this step and revision.

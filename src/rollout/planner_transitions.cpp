@@ -349,6 +349,7 @@ void planCanary(PlanContext& c) {
 
   const Step& step = c.spec.steps[k];
   const int replicas = canaryReplicasFor(c.spec.replicas, step.weight);
+  if (!s.step_started_at && !paused && canaryDeadlinePassed(c, replicas)) return;
   // Fewer pods for this step (the steps were edited): a route lowers the weight first, and the
   // pods follow once it carries at most the step's weight. Replica ratio's weight is the pods.
   const auto& read = c.world().route_weight;
@@ -468,6 +469,7 @@ void planPromoting(PlanContext& c) {
                 " updated, " + std::to_string(ownAvailableReplicas(stable)) + "/" +
                 std::to_string(c.spec.replicas) + " available";
     c.requeueIn(kAvailabilityPoll);
+    stableDeadline(c);
     return;
   }
   c.ensureWeight(0);

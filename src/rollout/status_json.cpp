@@ -92,6 +92,7 @@ Json statusToJson(const RolloutStatus& s) {
   if (s.hold_extended_at) j["holdExtendedAt"] = formatRfc3339(*s.hold_extended_at);
   if (s.step_weight > 0) j["stepWeight"] = s.step_weight;
   if (!s.steps_fingerprint.empty()) j["stepsFingerprint"] = s.steps_fingerprint;
+  if (s.waiting_since) j["waitingSince"] = formatRfc3339(*s.waiting_since);
   return j;
 }
 
@@ -143,6 +144,7 @@ RolloutStatus statusFromJson(const Json& j) {
   }
   s.rolled_back_revision = str(j, "rolledBackRevision");
   s.paused_at = time(j, "pausedAt");
+  s.waiting_since = time(j, "waitingSince");
   if (auto ap = j.find("analysisPaused"); ap != j.end() && ap->is_boolean()) {
     s.analysis_paused = ap->get<bool>();
   }

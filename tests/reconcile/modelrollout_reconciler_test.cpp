@@ -807,5 +807,53 @@ TEST_F(ReconcilerSecretTest, SecretBoundToTheAddressIsSent) {
   EXPECT_EQ(analyzer.requests[0].bearer_token, "s3cr3t-token");
 }
 
+// Issue 13 item 7: a canary whose pods never become ready waited forever. The reconciler reads
+// the pods only near the deadline and the rollout is rolled back with their reason.
+TEST_F(ReconcilerRouteCacheTest, CanaryNeverReadyIsRolledBackWithThePodReasonReadNearTheDeadline) {
+  json o = rollout("img:1", false);
+  o["spec"]["progressDeadlineSeconds"] = 30;
+  api.seed(res::modelRollouts(), o);
+  settle();
+  ASSERT_EQ(status()["phase"], "Healthy");
+  auto live = *api.object(res::modelRollouts(), "ml", "m");
+  live["spec"]["template"]["spec"]["containers"][0]["image"] = "img:broken";
+  ASSERT_TRUE(api.update(res::modelRollouts(), live).isOk());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(pass().error.isOk());
+  ASSERT_EQ(status()["phase"], "Progressing");
+  ASSERT_TRUE(status().contains("waitingSince")) << status().dump();
+  EXPECT_EQ(count("list", "pods"), 0) << "no pod read while the deadline is far";
+
+  const std::string revision = status()["canaryRevision"];
+  api.seed(podsResource(),
+           {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata",
+             {{"name", "m-canary-abc"},
+              {"namespace", "ml"},
+              {"labels",
+               {{"modelrollout.io/rollout", "m"},
+                {"modelrollout.io/role", "canary"},
+                {"modelrollout.io/revision", revision}}}}},
+            {"status",
+             {{"phase", "Pending"},
+              {"containerStatuses",
+               json::array({{{"name", "server"},
+                             {"ready", false},
+                             {"state",
+                              {{"waiting",
+                                {{"reason", "ImagePullBackOff"},
+                                 {"message", "Back-off pulling image \"img:broken\""}}}}}}})}}}});
+  clock.advance(std::chrono::seconds(31));
+  ASSERT_TRUE(pass().error.isOk());
+  EXPECT_EQ(count("list", "pods"), 1);
+  EXPECT_EQ(status()["phase"], "RolledBack") << status().dump(2);
+  const std::string message = status()["message"];
+  EXPECT_NE(message.find("ImagePullBackOff: container server"), std::string::npos) << message;
+  EXPECT_TRUE(hasEvent("ProgressDeadlineExceeded"));
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 0);
+}
+
 }  // namespace
 }  // namespace mr::reconcile

@@ -251,11 +251,11 @@ rollout::SpecParseResult buildSpec(const UserSpec& u, rollout::RouterKind routin
     a.interval = 20s;
     if (u.analysis == 1) {
       a.failure_limit = 1;
-      a.inconclusive_limit = 3;
+      a.inconclusive_timeout = 60s;
       a.on_inconclusive_limit = analysis::InconclusiveLimitPolicy::kPause;
     } else {
       a.failure_limit = 2;
-      a.inconclusive_limit = 2;
+      a.inconclusive_timeout = 40s;
       a.on_inconclusive_limit = analysis::InconclusiveLimitPolicy::kRollback;
     }
     s.analysis = a;
