@@ -115,7 +115,9 @@ class CheckRunner {
     if (!slow) return m;
     m.sample_size = slow->total;
     if (slow->total <= 0) return noData(m, "no request-duration samples yet");
-    const std::string p99 = p99Text(*canary);
+    const auto p99_value = p99(*canary);
+    if (p99_value.value && std::isfinite(*p99_value.value)) m.value = *p99_value.value;
+    const std::string p99 = p99_value.text;
     if (relative) {
       auto stable_q = q_.render(default_queries::kLatencyBuckets, "stable");
       if (!stable_q) return error(m, stable_q.status());
@@ -178,6 +180,12 @@ class CheckRunner {
     if (!stable) return error(m, stable.status());
     if (canary->empty() && stable->empty() && !spec.listed) {
       return skipped(m, "model_prediction is not exported for either role");
+    }
+    for (const auto* side : {&*canary, &*stable}) {
+      if (!side->empty() && total(*side) <= 0 &&
+          std::none_of(side->begin(), side->end(), [](const auto& b) { return std::isinf(b.le); })) {
+        return error(m, invalidArgument("prediction histogram has no +Inf bucket"));
+      }
     }
     if (total(*canary) <= 0 || total(*stable) <= 0) {
       return noData(m, std::string("no predictions yet on the ") +
@@ -313,24 +321,30 @@ class CheckRunner {
     return s;
   }
 
-  // P99 for display, interpolated inside its bucket as histogram_quantile does.
-  static std::string p99Text(std::vector<CumulativeBucket> b) {
+  // P99 for display, interpolated inside its bucket as histogram_quantile does (ms).
+  struct P99 {
+    std::optional<double> value;
+    std::string text;
+  };
+  static P99 p99(std::vector<CumulativeBucket> b) {
     std::sort(b.begin(), b.end(), [](const auto& x, const auto& y) { return x.le < y.le; });
     const double n = b.empty() ? 0 : b.back().count;
-    if (n <= 0) return "P99 unknown";
+    if (n <= 0) return {std::nullopt, "P99 unknown"};
     const double rank = 0.99 * n;
     double prev_le = 0, prev_count = 0;
     for (const auto& x : b) {
       if (x.count >= rank) {
-        if (std::isinf(x.le)) return "P99 above " + formatNumber(prev_le * 1000) + "ms (top bucket)";
+        if (std::isinf(x.le)) {
+          return {prev_le * 1000, "P99 above " + formatNumber(prev_le * 1000) + "ms (top bucket)"};
+        }
         const double width = x.count - prev_count;
         const double v = width > 0 ? prev_le + (x.le - prev_le) * (rank - prev_count) / width : x.le;
-        return "P99 " + formatNumber(v * 1000) + "ms";
+        return {v * 1000, "P99 " + formatNumber(v * 1000) + "ms"};
       }
       prev_le = x.le;
       prev_count = x.count;
     }
-    return "P99 unknown";
+    return {std::nullopt, "P99 unknown"};
   }
 
   std::string needMore(BinomialCounts c, double max) const {

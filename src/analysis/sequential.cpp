@@ -48,10 +48,10 @@ BinomialCounts rounded(BinomialCounts c) {
   return r;
 }
 
-// log of the mixture: sum_j w_j (q_j/p0)^k ((1-q_j)/(1-p0))^(n-k), q_j at logit(p0) + sign*d_j.
-double logMixture(BinomialCounts c, double p0, double sign) {
-  const double x0 = logit(p0);
-  const double lp0 = std::log(p0), lq0 = std::log1p(-p0);
+// log of the mixture: sum_j w_j (q_j/p0)^k ((1-q_j)/(1-p0))^(n-k), q_j at logit(p0) + sign*d_j,
+// with p0 given by its log-odds x0 (so p0 near 0 or 1 keeps its precision).
+double logMixtureAt(BinomialCounts c, double x0, double sign) {
+  const double lp0 = logSigmoid(x0), lq0 = logOneMinusSigmoid(x0);
   std::array<double, kGridSize> terms{};
   double top = -std::numeric_limits<double>::infinity();
   for (int j = 0; j < kGridSize; ++j) {
@@ -63,6 +63,10 @@ double logMixture(BinomialCounts c, double p0, double sign) {
   for (double t : terms)
     s += std::exp(t - top);
   return top + std::log(s) - std::log(static_cast<double>(kGridSize));
+}
+
+double logMixture(BinomialCounts c, double p0, double sign) {
+  return logMixtureAt(c, logit(p0), sign);
 }
 
 constexpr double kLogitMin = -40, kLogitMax = 40;
@@ -109,7 +113,7 @@ double binomialLowerBound(BinomialCounts c, double alpha) {
   const BinomialCounts r = rounded(c);
   const double need = std::log(1.0 / alpha);
   if (r.k <= 0) return 0.0;
-  auto rejects = [&](double x) { return logMixture(r, logistic(x), +1.0) >= need; };
+  auto rejects = [&](double x) { return logMixtureAt(r, x, +1.0) >= need; };
   if (!rejects(kLogitMin)) return 0.0;
   return boundary(rejects, kLogitMin, kLogitMax);
 }
@@ -118,7 +122,7 @@ double binomialUpperBound(BinomialCounts c, double alpha) {
   const BinomialCounts r = rounded(c);
   const double need = std::log(1.0 / alpha);
   if (r.k >= r.n) return 1.0;
-  auto rejects = [&](double x) { return logMixture(r, logistic(x), -1.0) >= need; };
+  auto rejects = [&](double x) { return logMixtureAt(r, x, -1.0) >= need; };
   if (!rejects(kLogitMax)) return 1.0;
   // rejects() is true for large p0; flip the orientation for boundary().
   auto keeps = [&](double x) { return !rejects(x); };

@@ -34,6 +34,7 @@ Result<analysis::AnalysisRequest> buildAnalysisRequest(k8s::ApiClient& api, cons
   request.stable_revision = action.stable_revision;
   request.canary_revision = action.canary_revision;
   request.step = action.step;
+  request.evidence_since = action.evidence_since;
   request.spec = spec;
   if (spec.prometheus.bearer_token) {
     auto token = readSecretKey(api, ns, *spec.prometheus.bearer_token, "bearer token");

@@ -88,6 +88,8 @@ struct MetricStatus {
   std::string verdict;
   std::string query;
   std::string message;
+  std::optional<double> lower;  // anytime-valid bounds of the judged quantity
+  std::optional<double> upper;
   bool operator==(const MetricStatus&) const = default;
 };
 
@@ -149,6 +151,12 @@ struct RolloutStatus {
   std::string rolled_back_revision;     // not retried while the template still hashes to it
   std::optional<SystemTime> paused_at;  // hold time stops while paused
   bool analysis_paused = false;         // paused by onInconclusiveLimit: Pause; lifted by retry
+  // When this canary revision's evidence began (set when the canary starts; kept across steps):
+  // every check reads the cumulative counts since then (docs/analysis.md).
+  std::optional<SystemTime> analysis_since;
+  // When the current step's hold was first found elapsed without a decision (Inconclusive);
+  // onInconclusiveLimit applies inconclusiveTimeout after it. Cleared on step entry and retry.
+  std::optional<SystemTime> hold_extended_at;
   bool operator==(const RolloutStatus&) const = default;
 };
 

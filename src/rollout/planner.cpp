@@ -184,6 +184,7 @@ State handleRetry(PlanContext& c, State state) {
   }
   if (state == State::kCanary && s.analysis_paused) {
     s.analysis_paused = false;
+    s.hold_extended_at.reset();  // another inconclusiveTimeout from the next pass
     s.consecutive_inconclusive = 0;
     s.consecutive_errors = 0;
     c.event("Normal", "RetryAcknowledged",
@@ -250,11 +251,14 @@ void finalizeConditions(PlanContext& c) {
     const auto& a = *s.last_analysis;
     set(kCondAnalysis, a.verdict == "Pass", a.verdict.empty() ? "Pending" : a.verdict,
         "step " + std::to_string(a.step + 1) + " revision " + a.revision + ": " + a.message +
-            " (failures " + std::to_string(s.consecutive_failures) + ", non-passing " +
+            " (failures " + std::to_string(s.consecutive_failures) + ", inconclusive " +
             std::to_string(s.consecutive_inconclusive) + ", errors " +
             std::to_string(s.consecutive_errors) + ")");
   }
-  set(kCondInvalidSpec, false, "Valid", "");
+  // The spec parsed, but a check found part of it unusable against the live metrics.
+  const std::string invalid = invalidAnalysisSpec(c);
+  set(kCondInvalidSpec, !invalid.empty(), invalid.empty() ? "Valid" : "InvalidAnalysisSpec",
+      invalid);
 }
 
 }  // namespace

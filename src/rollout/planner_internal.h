@@ -85,8 +85,20 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
 // Folds latest_analysis into the counters if it is new and for this step and revision.
 // Returns true when a result was consumed.
 bool consumeAnalysis(PlanContext& c);
-// The latest consumed check for the current step and canary passed (or there is no analysis).
+// The latest consumed check for the current step and canary passed.
 bool currentStepPassed(const PlanContext& c);
+// The step whose hold ends at `hold_end` may be left: no analysis, or a check made after the
+// hold end that found no harm (the last step: that showed every metric within, Pass).
+bool stepDecided(const PlanContext& c, SystemTime hold_end);
+// Starts the inconclusive clock (status.holdExtendedAt) at the first Inconclusive check made
+// after the hold ended; Errors pause it (consumeAnalysis).
+void noteHoldExtension(PlanContext& c, SystemTime hold_end);
+// The hold has been extended for analysis.inconclusiveTimeout without a decision (the latest
+// check is Inconclusive; Errors never count).
+bool inconclusiveTimedOut(const PlanContext& c);
+// "metric: why" when the latest check of this canary found its own spec unusable (e.g.
+// latencyP99.maxMs above the histogram's top bucket); empty otherwise.
+std::string invalidAnalysisSpec(const PlanContext& c);
 // StartAnalysis if a check is due; requeue at the next due time otherwise.
 void scheduleAnalysis(PlanContext& c);
 std::string metricSummary(const LastAnalysis& a);  // "errorRate=0.004 (<= 0.001) Fail, ..."

@@ -51,8 +51,12 @@ std::string holdMessage(const PlanContext& c, int k, SystemTime hold_end) {
 void advance(PlanContext& c) {
   auto& s = c.st();
   const int k = s.current_step;
-  const std::string why = "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
-                          (c.spec.analysis ? " and the last check passed" : "");
+  const bool last = k + 1 >= c.stepCount();
+  const std::string why =
+      "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
+      (!c.spec.analysis ? ""
+       : last           ? " and the evidence shows every metric within its threshold"
+                        : " and the evidence shows no harm");
   const std::string passed = "step " + stepLabel(c, k) + " passed (" + why + ")";
   if (k + 1 >= c.stepCount()) {
     startPromotion(c, "AllStepsPassed", passed + "; promoting revision " + s.canary_revision);
@@ -62,6 +66,7 @@ void advance(PlanContext& c) {
   const Step& step = c.spec.steps[next];
   const int replicas = canaryReplicasFor(c.spec.replicas, step.weight);
   s.current_step = next;
+  s.hold_extended_at.reset();
   resetCounters(s);
   if (!c.canaryAvailable(replicas)) {
     // More canary pods are needed first; they are added next pass, once the stored status
@@ -102,18 +107,20 @@ bool updatePause(PlanContext& c) {
   const bool paused = c.spec.paused || s.analysis_paused;
   if (!paused && s.paused_at) {
     if (s.step_started_at) *s.step_started_at += c.now - *s.paused_at;
+    if (s.hold_extended_at) *s.hold_extended_at += c.now - *s.paused_at;
     s.paused_at.reset();
   } else if (paused && !s.paused_at) {
     s.paused_at = c.now;
   }
   const int k = s.current_step;
   if (paused) {
-    const std::string why = s.analysis_paused
-                                ? std::to_string(s.consecutive_inconclusive) +
-                                      " consecutive non-passing checks reached inconclusiveLimit " +
-                                      std::to_string(c.spec.analysis->inconclusive_limit) +
-                                      "; set " + kAnnotationRetry + " to resume"
-                                : std::string("spec.paused is true");
+    const std::string why =
+        s.analysis_paused
+            ? "no decision " + formatDuration(c.spec.analysis->inconclusive_timeout) +
+                  " after the hold ended (inconclusiveTimeout): " +
+                  (s.last_analysis ? s.last_analysis->message : std::string("no check yet")) +
+                  "; set " + kAnnotationRetry + " to resume"
+            : std::string("spec.paused is true");
     settle(c, Phase::kPaused, s.analysis_paused ? "InconclusiveLimit" : "Paused",
            "paused at step " + stepLabel(c, k) + " (canary weight " +
                std::to_string(s.canary_weight) + "%): " + why);
@@ -229,6 +236,10 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;
+  s.hold_extended_at.reset();
+  // Evidence of this revision starts now: earlier data (a previous attempt of the same
+  // revision, another canary) is outside every query's range.
+  s.analysis_since = c.now;
   resetCounters(s);
   // On a restart the old canary's pods are replaced: take its traffic away first.
   c.ensureWeight(0);
@@ -248,6 +259,7 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;
+  s.hold_extended_at.reset();
   c.transition(Phase::kPromoting, reason, message);
   // Callers are in a canary whose revision is spec.template, so the template is at hand.
   c.actAfterStatus(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
@@ -262,6 +274,8 @@ void rollback(PlanContext& c, const std::string& reason, const std::string& mess
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;
+  s.hold_extended_at.reset();
+  s.analysis_since.reset();
   // Order matters: all traffic to stable first, then the canary goes away.
   c.ensureWeight(0);
   if (c.world().canary.exists) c.act(ScaleCanary{0});
@@ -308,16 +322,13 @@ void planCanary(PlanContext& c) {
                    "): " + metricSummary(*s.last_analysis));
       return;
     }
-    // A streak made only of Errors (Prometheus down or erroring) never triggers the policy:
-    // an outage must neither roll back nor park the rollout; it holds the step and retries.
-    const bool only_errors = s.consecutive_errors >= s.consecutive_inconclusive;
-    if (s.consecutive_inconclusive >= a.inconclusive_limit && !s.analysis_paused && !only_errors) {
+    // Too long past the hold without a decision (Inconclusive; an outage never counts).
+    if (inconclusiveTimedOut(c)) {
+      const std::string why = "no decision " + formatDuration(a.inconclusive_timeout) +
+                              " after the hold of step " + stepLabel(c, k) +
+                              " ended (inconclusiveTimeout): " + metricSummary(*s.last_analysis);
       if (a.on_inconclusive_limit == analysis::InconclusiveLimitPolicy::kRollback) {
-        rollback(c, "InconclusiveLimit",
-                 std::to_string(s.consecutive_inconclusive) +
-                     " consecutive non-passing checks at step " + stepLabel(c, k) +
-                     " (inconclusiveLimit " + std::to_string(a.inconclusive_limit) +
-                     ", onInconclusiveLimit Rollback): " + metricSummary(*s.last_analysis));
+        rollback(c, "InconclusiveLimit", why + " (onInconclusiveLimit Rollback)");
         return;
       }
       s.analysis_paused = true;
@@ -361,18 +372,29 @@ void planCanary(PlanContext& c) {
   }
   const SystemTime hold_end = *s.step_started_at + step.hold;
   const bool hold_done = !paused && c.real_now >= hold_end;
-  if (hold_done && (!c.spec.analysis || currentStepPassed(c))) {
+  if (hold_done && stepDecided(c, hold_end)) {
     advance(c);
     return;
   }
+  // Past the hold without a decision: the hold extends, and inconclusiveTimeout counts from
+  // the first Inconclusive check after it.
+  if (hold_done) noteHoldExtension(c, hold_end);
   scheduleAnalysis(c);
   if (paused) return;
   if (!hold_done) {
     c.requeueAt(hold_end);
     s.message = holdMessage(c, k, hold_end);
   } else {
+    const bool last = k + 1 >= c.stepCount();
+    const auto& la = s.last_analysis;
     s.message = "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
-                "%, hold elapsed; waiting for a passing check";
+                "%, hold elapsed; " +
+                (last ? "promotion waits for evidence that every metric is within its threshold"
+                      : "waiting for a check after the hold that shows no harm") +
+                (la ? " (last check: " + la->message + ")" : std::string());
+    if (c.spec.analysis && s.hold_extended_at) {
+      c.requeueAt(*s.hold_extended_at + c.spec.analysis->inconclusive_timeout);
+    }
   }
 }
 

@@ -13,6 +13,8 @@ Json metricToJson(const MetricStatus& m) {
             {"message", m.message}};
   if (m.value) j["value"] = *m.value;
   if (m.sample_size) j["sampleSize"] = *m.sample_size;
+  if (m.lower) j["lower"] = *m.lower;
+  if (m.upper) j["upper"] = *m.upper;
   return j;
 }
 
@@ -86,6 +88,8 @@ Json statusToJson(const RolloutStatus& s) {
   if (!s.rolled_back_revision.empty()) j["rolledBackRevision"] = s.rolled_back_revision;
   if (s.paused_at) j["pausedAt"] = formatRfc3339(*s.paused_at);
   if (s.analysis_paused) j["analysisPaused"] = true;
+  if (s.analysis_since) j["analysisSince"] = formatRfc3339(*s.analysis_since);
+  if (s.hold_extended_at) j["holdExtendedAt"] = formatRfc3339(*s.hold_extended_at);
   return j;
 }
 
@@ -115,7 +119,7 @@ RolloutStatus statusFromJson(const Json& j) {
         if (!m.is_object()) continue;
         a.metrics.push_back({str(m, "name"), number(m, "value"), str(m, "threshold"),
                              number(m, "sampleSize"), str(m, "verdict"), str(m, "query"),
-                             str(m, "message")});
+                             str(m, "message"), number(m, "lower"), number(m, "upper")});
       }
     }
     s.last_analysis = std::move(a);
@@ -140,6 +144,8 @@ RolloutStatus statusFromJson(const Json& j) {
   if (auto ap = j.find("analysisPaused"); ap != j.end() && ap->is_boolean()) {
     s.analysis_paused = ap->get<bool>();
   }
+  s.analysis_since = time(j, "analysisSince");
+  s.hold_extended_at = time(j, "holdExtendedAt");
   return s;
 }
 
@@ -152,7 +158,7 @@ LastAnalysis lastAnalysisFrom(const analysis::AnalysisResult& r) {
   a.message = r.message;
   for (const auto& m : r.metrics) {
     a.metrics.push_back({m.name, m.value, m.threshold, m.sample_size, verdictWireName(m.verdict),
-                         m.query, m.message});
+                         m.query, m.message, m.lower, m.upper});
   }
   return a;
 }

@@ -61,8 +61,8 @@ AnalysisRequest requestFor(const std::string& address, const std::string& rollou
   r.rollout = rollout;
   r.canary_revision = "c";
   r.spec.prometheus.address = address;
-  r.spec.error_rate.enabled = r.spec.drift.enabled = r.spec.mae_degradation.enabled = false;
-  return r;  // latencyP99 only: 2 queries returning 1000 -> Fail (> 100ms)
+  r.spec.latency_p99_ms.enabled = r.spec.drift.enabled = r.spec.mae_degradation.enabled = false;
+  return r;  // errorRate only: 2 queries returning 1000 -> 1000 errors of 1000 requests: Fail
 }
 
 TEST(PrometheusAnalyzerTest, DeliversResultOnWorkerThreadWithMetrics) {
@@ -89,7 +89,7 @@ TEST(PrometheusAnalyzerTest, DeliversResultOnWorkerThreadWithMetrics) {
   analyzer.shutdown();
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
   EXPECT_NE(
-      text.find("modelrollout_analysis_verdicts_total{metric=\"latencyP99\",verdict=\"Fail\"} 1"),
+      text.find("modelrollout_analysis_verdicts_total{metric=\"errorRate\",verdict=\"Fail\"} 1"),
       std::string::npos)
       << text;
   EXPECT_NE(text.find("modelrollout_analysis_checks_total{verdict=\"Fail\"} 1"), std::string::npos);
