@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <thread>
 
 #include "common/seeded_random.h"
@@ -46,6 +47,23 @@ std::string duration(std::optional<double> s) {
 std::string requests(std::optional<double> r) { return r ? fmt("%.0f", *r) : "–"; }
 
 std::string rpsText(double rps) { return fmt("%g", rps); }
+
+// Where paused rollouts stopped: "100%" or "50%: 3, 100%: 17" (the canary keeps that weight).
+std::string pausedWeights(const Schedule& schedule, const Cell& c) {
+  std::map<int, int> by_weight;
+  for (const auto& r : c.rollouts) {
+    if (r.outcome != Outcome::kPaused) continue;
+    const auto step = static_cast<std::size_t>(r.final_step);
+    ++by_weight[step < schedule.steps.size() ? schedule.steps[step].weight : 100];
+  }
+  if (by_weight.empty()) return "–";
+  if (by_weight.size() == 1) return std::to_string(by_weight.begin()->first) + "%";
+  std::string out;
+  for (const auto& [w, n] : by_weight) {
+    out += (out.empty() ? "" : ", ") + std::to_string(w) + "%: " + std::to_string(n);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -153,9 +171,9 @@ std::string targetMisses(const Schedule& schedule, const std::vector<Cell>& cell
 std::string markdownTable(const Schedule& schedule, const std::vector<Cell>& cells) {
   std::string out = "### Schedule " + schedule.id + ": " + schedule.description + "\n\n";
   out +=
-      "| Scenario | req/s | n | Rolled back | Promoted | Paused | Undecided | Median time to "
-      "rollback | Median canary requests before rollback | Check errors |\n";
-  out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+      "| Scenario | req/s | n | Rolled back | Promoted | Paused | Paused at weight | Undecided | "
+      "Median time to rollback | Median canary requests before rollback | Check errors |\n";
+  out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& c : cells) {
     const int n = static_cast<int>(c.rollouts.size());
     const bool identical = c.scenario.kind == CanaryKind::kIdentical;
@@ -168,7 +186,7 @@ std::string markdownTable(const Schedule& schedule, const std::vector<Cell>& cel
     const int other = c.count(Outcome::kOther);
     out += "| " + c.scenario.description + " | " + rpsText(c.rps) + " | " + std::to_string(n) +
            " | " + rb + (identical ? " (false)" : "") + " | " + pr +
-           " | " + percent(c.count(Outcome::kPaused), n) + " | " +
+           " | " + percent(c.count(Outcome::kPaused), n) + " | " + pausedWeights(schedule, c) + " | " +
            percent(c.count(Outcome::kUndecided), n) + (other ? " (+" + std::to_string(other) + " other)" : "") +
            " | " + duration(c.medianSecondsToRollback()) + " | " +
            requests(c.medianCanaryRequestsBeforeRollback()) + " | " +
