@@ -1,9 +1,9 @@
 // Consuming analysis verdicts and scheduling checks. Checks read the evidence accumulated since
 // status.analysisSince (the canary revision's start), so verdicts grow firmer over the steps:
 //  - Fail (evidence of harm): consecutiveFailures+1; rollback at failureLimit (planCanary).
-//  - Pass and Inconclusive reset consecutiveFailures. A step (other than the last) advances
-//    when its hold has elapsed and a check made after the hold end found no harm (Pass or
-//    Inconclusive); the last step promotes only on a Pass (evidence of "within" everywhere).
+//  - Pass and Inconclusive reset consecutiveFailures. A step advances when its hold has elapsed
+//    and a check made after the hold end found no harm (Pass or Inconclusive); promotion, and
+//    entering a step of weight 100, need a Pass (evidence of "within" for every metric).
 //  - consecutiveInconclusive counts consecutive Inconclusive checks (shown, not acted on: the
 //    inconclusive policy is a time, inconclusiveTimeout, after the hold).
 //  - Error (Prometheus down, bad query) counts apart in consecutiveErrors, is retried sooner
@@ -129,8 +129,16 @@ bool stepDecided(const PlanContext& c, SystemTime hold_end) {
   const LastAnalysis* a = latestForStep(c);
   // A check that finished before the hold ended may have missed harm shown since.
   if (!a || a->time < std::chrono::floor<std::chrono::seconds>(hold_end)) return false;
-  const bool last = c.st().current_step + 1 >= c.stepCount();
-  return last ? a->verdict == "Pass" : a->verdict == "Pass" || a->verdict == "Inconclusive";
+  return needsEvidenceOfWithin(c, c.st().current_step)
+             ? a->verdict == "Pass"
+             : a->verdict == "Pass" || a->verdict == "Inconclusive";
+}
+
+bool needsEvidenceOfWithin(const PlanContext& c, int k) {
+  // Promotion, or entering a step that gives the canary all the traffic: a worse canary that
+  // low traffic cannot expose must not end up serving everyone (analysis-sim: a 2x error rate
+  // at 0.2 req/s reached the 100% step and paused there).
+  return k + 1 >= c.stepCount() || c.spec.steps[k + 1].weight >= 100;
 }
 
 void noteHoldExtension(PlanContext& c, SystemTime hold_end) {

@@ -132,6 +132,9 @@ bool currentStepPassed(const PlanContext& c);
 // The step whose hold ends at `hold_end` may be left: no analysis, or a check made after the
 // hold end that found no harm (the last step: that showed every metric within, Pass).
 bool stepDecided(const PlanContext& c, SystemTime hold_end);
+// Leaving step k needs a Pass, not just "no harm": it is the last step (promotion) or the next
+// one gives the canary 100% of the traffic.
+bool needsEvidenceOfWithin(const PlanContext& c, int k);
 // Starts the inconclusive clock (status.holdExtendedAt) at the first Inconclusive check made
 // after the hold ended; Errors pause it (consumeAnalysis).
 void noteHoldExtension(PlanContext& c, SystemTime hold_end);

@@ -51,7 +51,7 @@ std::string holdMessage(const PlanContext& c, int k, SystemTime hold_end) {
 void advance(PlanContext& c) {
   auto& s = c.st();
   const int k = s.current_step;
-  const bool last = k + 1 >= c.stepCount();
+  const bool last = needsEvidenceOfWithin(c, k);
   const std::string why =
       "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
       (!c.spec.analysis ? ""
@@ -411,11 +411,12 @@ void planCanary(PlanContext& c) {
     c.requeueAt(hold_end);
     s.message = holdMessage(c, k, hold_end);
   } else {
-    const bool last = k + 1 >= c.stepCount();
+    const bool last = needsEvidenceOfWithin(c, k);
     const auto& la = s.last_analysis;
     s.message = "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
                 "%, hold elapsed; " +
-                (last ? "promotion waits for evidence that every metric is within its threshold"
+                (last ? (k + 1 >= c.stepCount() ? std::string("promotion") : std::string("full traffic")) +
+                            " waits for evidence that every metric is within its threshold"
                       : "waiting for a check after the hold that shows no harm") +
                 (la ? " (last check: " + la->message + ")" : std::string());
     if (c.spec.analysis && s.hold_extended_at) {

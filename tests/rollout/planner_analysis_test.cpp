@@ -111,6 +111,28 @@ TEST(PlannerAnalysis, LastStepPromotesOnlyOnEvidenceThatEveryMetricIsWithin) {
             std::string::npos);
 }
 
+// Found by make analysis-sim: at 0.2 req/s a canary with twice the allowed error rate showed no
+// harm at 1%, 10% and 50%, entered the 100% step and paused there serving all the traffic.
+TEST(PlannerAnalysis, EnteringTheFullTrafficStepNeedsAPassNotJustNoHarm) {
+  Harness h = analysed();
+  h.now += 1h + 1s;
+  h.deliver(Verdict::kInconclusive);
+  h.step();
+  ASSERT_EQ(h.status.current_step, 1);  // 1% -> 10% on "no harm"
+  for (int pass = 0; pass < 3 && !h.status.step_started_at; ++pass)
+    h.step();
+  h.now += 2h + 1s;
+  h.deliver(Verdict::kInconclusive);
+  Plan p = h.step();
+  EXPECT_EQ(p.status.current_step, 1) << "10% -> 100% is full traffic: it needs a Pass";
+  EXPECT_NE(p.status.message.find("full traffic waits for evidence"), std::string::npos)
+      << p.status.message;
+  h.now += 61s;
+  h.deliver(Verdict::kPass);
+  p = h.step();
+  EXPECT_EQ(p.status.current_step, 2);
+}
+
 TEST(PlannerAnalysis, StartAnalysisCarriesTheRevisionsEvidenceStartAcrossSteps) {
   Harness h = analysed();
   const SystemTime started = *h.status.analysis_since;
