@@ -1,7 +1,7 @@
 # Scenario 3: a canary that cannot show it is within its thresholds is never promoted. With
-# minSampleSize far above what the canary can serve, every check is Inconclusive: the steps
-# before the last advance on "no harm shown" (issue 12), the last step (100%) waits for evidence
-# that never comes, and after inconclusiveTimeout onInconclusiveLimit: Pause pauses it there.
+# minSampleSize far above what the canary can serve, every check is Inconclusive: a step advances
+# on "no harm shown" (issue 12), but full traffic (the 100% step) needs the evidence a promotion
+# needs, which never comes: after inconclusiveTimeout onInconclusiveLimit: Pause pauses it at 10%.
 # shellcheck shell=bash
 
 scenario_low_traffic() {
@@ -11,11 +11,13 @@ scenario_low_traffic() {
   old_stable="$(sc_field "$key" stable)"
   canary="$(sc_start_version "$ns" "$name")" || exit 1
   sc_wait_for 90 "$key Paused" sc_settled "$key" Paused
-  sc_note "paused; checking that it stays paused at the last step for 8 s"
+  sc_note "paused; checking that it stays paused at 10% for 8 s"
   sleep 8
 
   sc_expect_eq "status.phase" "$(sc_get "$ns" "$name" '{.status.phase}')" Paused
-  sc_expect_eq "status.currentStep" "$(sc_get "$ns" "$name" '{.status.currentStep}')" 2
+  sc_expect_eq "status.currentStep" "$(sc_get "$ns" "$name" '{.status.currentStep}')" 1
+  sc_expect_eq "status.canaryWeight" "$(sc_get "$ns" "$name" '{.status.canaryWeight}')" 10
+  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0 1 10"
   sc_expect_eq "status.canaryRevision" "$(sc_get "$ns" "$name" '{.status.canaryRevision}')" "$canary"
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$old_stable"
   sc_expect_eq "lastAnalysis.verdict" "$(sc_get "$ns" "$name" '{.status.lastAnalysis.verdict}')" Inconclusive

@@ -98,6 +98,9 @@ void reenterAfterStepsEdit(PlanContext& c);
 // The weight a canary keeps while its own pods do not cover step k: the previous step's weight
 // if they cover that, else 0.
 int fallbackWeight(const PlanContext& c, int k);
+// The canary Deployment (of this revision) has a spec change its controller has not observed
+// yet (a scale): its status says nothing new, so it is no reason to take weight away.
+bool canaryStatusPending(const PlanContext& c);
 // While promoting: the canary keeps its stored weight only while its own pods cover it (a
 // routed weight on a canary without pods is an outage), else 0.
 int promotionWeight(const PlanContext& c);

@@ -61,9 +61,21 @@ void reenterAfterStepsEdit(PlanContext& c) {
               (c.spec.analysis ? " and a fresh check" : ""));
 }
 
+bool canaryStatusPending(const PlanContext& c) {
+  const auto& d = c.world().canary;
+  return d.exists && d.revision == c.hash && d.observed_generation < d.generation;
+}
+
 int fallbackWeight(const PlanContext& c, int k) {
   if (k <= 0) return 0;
   const int previous = c.spec.steps[k - 1].weight;
+  if (canaryStatusPending(c)) {
+    // The Deployment controller has not yet seen our last change to this revision's canary
+    // (only its replicas change within a revision), so its counts are not news: keep what the
+    // route carries, never more than the previous step.
+    const int carried = c.world().route_weight.value_or(c.in.status.canary_weight);
+    return std::min(carried, previous);
+  }
   return c.canaryAvailable(canaryReplicasFor(c.spec.replicas, previous)) ? previous : 0;
 }
 

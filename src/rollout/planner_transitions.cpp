@@ -362,7 +362,7 @@ void planCanary(PlanContext& c) {
   const bool covered = c.canaryAvailable(replicas);
   const std::string pods = std::to_string(ownAvailableReplicas(c.world().canary)) + "/" +
                            std::to_string(replicas) + " available";
-  if (s.step_started_at && !covered) {
+  if (s.step_started_at && !covered && !canaryStatusPending(c)) {
     // Weight follows capacity: pods lost or scaled away after the step started. The hold
     // starts again with the weight, once the canary's own pods cover the step.
     s.step_started_at.reset();

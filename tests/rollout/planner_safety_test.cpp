@@ -235,6 +235,39 @@ TEST(PlannerSafety, RollbackIsStoredBeforeItActsAndSurvivesACrashAtAnyPoint) {
   }
 }
 
+// Found by e2e after the issue 13 fixes: every step advance that scaled the canary up dropped
+// its weight to 0 for a pass (the Deployment controller had not yet observed the scale, so the
+// canary looked unavailable): routes read 10 0 10 50 0 50 and every hold restarted.
+TEST(PlannerSafety, ScalingTheCanaryForTheNextStepKeepsThePreviousWeightMeanwhile) {
+  Harness h;
+  h.spec["steps"] = Json::parse(R"([{"weight": 1, "hold": "1h"}, {"weight": 50, "hold": "1h"},
+                                    {"weight": 100}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  h.step();
+  h.step();
+  ASSERT_TRUE(h.status.step_started_at.has_value());
+  ASSERT_EQ(h.world.route_weight, 1);
+  h.now += 1h + 1s;
+  h.pods_ready = false;  // the new pod is not ready yet
+  for (int pass = 0; pass < 4; ++pass) {
+    h.step();
+    if (h.world.canary.replicas == 2) {
+      // The Deployment controller has not observed the scale-up yet: its status is the old one.
+      h.world.canary.observed_generation = h.world.canary.generation - 1;
+      h.world.canary.total_replicas = h.world.canary.updated_replicas = 1;
+      h.world.canary.ready_replicas = h.world.canary.available_replicas = 1;
+    }
+    EXPECT_EQ(h.world.route_weight, 1) << "pass " << pass << dump(h.last);
+  }
+  EXPECT_EQ(h.status.current_step, 1);
+  EXPECT_EQ(h.world.canary.replicas, 2);
+  h.pods_ready = true;
+  h.settle(h.world.canary);
+  h.step();
+  EXPECT_EQ(h.world.route_weight, 50);
+}
+
 // Found while merging issue 15 into issue 13's fixes: a rollback stored before its actions ran,
 // then a spec that no longer parses (an edit, or a Prometheus address the platform's allow-list
 // no longer accepts): the invalid-spec path did nothing, so the failed canary kept its traffic
