@@ -76,8 +76,11 @@ std::string stepLine(const Json& rollout, SystemTime now) {
   const Json& status = field(rollout, "status");
   const Json steps = stepsOf(field(rollout, "spec"));
   const long long index = *integer(status, "currentStep");
-  std::string line = std::to_string(index + 1) + "/" + std::to_string(steps.size());
-  if (index < 0 || index >= static_cast<long long>(steps.size())) return line;
+  const auto count = static_cast<long long>(steps.size());
+  // currentStep == len(steps) while promoting: every step passed, not a step "5/4".
+  if (index >= count) return std::to_string(count) + "/" + std::to_string(count) + " (all passed)";
+  std::string line = std::to_string(index + 1) + "/" + std::to_string(count);
+  if (index < 0) return line;
   const Json& step = steps[index];
   line += " (weight " + str(step, "weight", "?") + "%";
   const std::string hold = str(step, "hold");

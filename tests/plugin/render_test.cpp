@@ -105,6 +105,16 @@ TEST(RenderStatusTest, HoldElapsedPausedAndUnobservedGeneration) {
   EXPECT_EQ(out.find("Events:"), std::string::npos);
 }
 
+// Seen in make demo: while promoting currentStep is len(steps), shown as "Step: 5/4".
+TEST(RenderStatusTest, PromotingShowsAllStepsPassedNotAStepBeyondTheLast) {
+  auto rollout = testing::sampleRollout();
+  rollout["status"]["phase"] = "Promoting";
+  rollout["status"]["currentStep"] = 4;
+  const std::string out = renderStatus(rollout, nlohmann::json::object(), at("2027-01-15T10:00:00Z"));
+  EXPECT_NE(out.find("Step:        4/4 (all passed)\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("5/4"), std::string::npos) << out;
+}
+
 TEST(RenderStatusTest, KeepsOnlyTheLastHistoryAndEventRows) {
   auto rollout = testing::sampleRollout();
   auto& history = rollout["status"]["history"];
