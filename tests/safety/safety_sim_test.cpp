@@ -5,7 +5,8 @@
 //   CMakeLists.txt), SAFETY_SIM_SEED, SAFETY_SIM_EVENTS (per history),
 //   SAFETY_SIM_THREADS (default 1), SAFETY_SIM_INVARIANTS=I1,I3 (only these count),
 //   SAFETY_SIM_REPORT_ONLY=1 (print the violations, do not fail),
-//   SAFETY_SIM_LEADER_FENCED=1 (abstract runtime that stops writing at once on lease loss),
+//   SAFETY_SIM_LEADER_UNFENCED=1 (the old runtime: a leader drains its pass after losing the
+//   lease; I6 finds it),
 //   SAFETY_SIM_STATUS_ROUNDTRIP=1 (stored status through its JSON form, slower).
 #include <gtest/gtest.h>
 
@@ -235,7 +236,7 @@ TEST(SafetySim, NoViolationsInSeededHistories) {
   batch.invariant_mask = parseInvariantMask(env("SAFETY_SIM_INVARIANTS"));
   SimOptions options;
   options.events = std::stoi(env("SAFETY_SIM_EVENTS", "30"));
-  options.leader_fenced = env("SAFETY_SIM_LEADER_FENCED") == "1";
+  options.leader_fenced = env("SAFETY_SIM_LEADER_UNFENCED") != "1";
   options.status_roundtrip = env("SAFETY_SIM_STATUS_ROUNDTRIP") == "1";
   const bool report_only = env("SAFETY_SIM_REPORT_ONLY") == "1";
 

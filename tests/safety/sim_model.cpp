@@ -401,6 +401,7 @@ rollout::ObservedWorld SimCluster::observe() const {
     o.replicas = d.replicas;
     o.generation = d.generation;
     o.observed_generation = d.observed_generation;
+    o.total_replicas = static_cast<int>(d.pods.size());  // status.replicas: every ReplicaSet
     o.ready_replicas = d.ready();
     o.available_replicas = o.ready_replicas;  // minReadySeconds 0
     o.updated_replicas = d.updated();

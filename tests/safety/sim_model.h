@@ -84,7 +84,10 @@ struct History {
 struct SimOptions {
   int events = 30;              // random events per history (before the quiet phase)
   bool pod_faults = true;       // templates may be kCrashLoop / kUnschedulable
-  bool leader_fenced = false;   // abstract runtime: false = an old leader drains its pass
+  // The runtime as it is (src/k8s/leader_election, the rest client's write fence): a replica
+  // that lost the lease sends no write. false = the old runtime, which drained its pass after
+  // losing the lease (issue 13 item 10; shows that I6 catches it).
+  bool leader_fenced = true;
   // Stored status goes through statusToJson/statusFromJson as in the API server (2/3 of the
   // run time; off by default, the same violation counts on the seeds tried, docs/safety-sim.md).
   bool status_roundtrip = false;

@@ -115,23 +115,10 @@ bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p,
       }
       return true;
     }
-    std::optional<int> read;
-    if (!c_.canary.exists) {
-      if (a->percent != 0) return false;
-      read = traffic::weightPercent(c_.stable.exists ? c_.stable.ready() : 0, 0);
-    } else {
-      const int want = traffic::replicaRatioCanaryReplicas(
-          spec_.spec ? spec_.spec->replicas : c_.spec.replicas, a->percent);
-      const int canary_ready = c_.canary.ready();  // the patch response shows the old status
-      if (c_.canary.replicas != want) {
-        write(Field::kCanaryReplicas, std::to_string(c_.canary.replicas), std::to_string(want),
-              "SetWeight(replica ratio)");
-        c_.canary.replicas = want;
-        ++c_.canary.generation;
-        c_.syncDeployment(c_.canary);
-      }
-      read = traffic::weightPercent(c_.stable.exists ? c_.stable.ready() : 0, canary_ready);
-    }
+    // Replica ratio (ReplicaRatioRouter::setWeight): writes nothing, reports the weight the
+    // ready pods of both Deployments give (a missing Deployment has none). The planner alone
+    // sets the canary's replicas.
+    const std::optional<int> read = c_.replicaRatioWeight();
     if (read && !status_stored) p.status.canary_weight = *read;
     return true;
   }
@@ -226,6 +213,7 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
   const int stop = how == Cut::kNone ? total + 1 : cut % (total + 1);
   PassOutcome out;
   bool after_failed = false;
+  bool rollback_marked = false;
   auto finish = [&](bool complete) {
     checker_.endPass(complete);
     if (complete) checker_.checkTraffic(spec_, Checker::When::kPassEnd);
@@ -254,8 +242,15 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
       }
     }
     if (i == total) break;
-    if (verdict_rollback && i == 0) checker_.onVerdictRollback(in.status.canary_revision);
     const Op& op = ops[i];
+    // Acted upon: the first op that writes (the status, with status-first rollbacks). Events
+    // go out after the status write in the reconciler, and a check's start writes nothing.
+    if (verdict_rollback && !rollback_marked &&
+        !(op.action && (std::holds_alternative<rollout::RecordEvent>(*op.action) ||
+                        std::holds_alternative<rollout::StartAnalysis>(*op.action)))) {
+      rollback_marked = true;
+      checker_.onVerdictRollback(in.status.canary_revision);
+    }
     switch (op.kind) {
       case OpKind::kAction:
         if (!applyAction(*op.action, p, false)) {
@@ -291,7 +286,9 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
       using rollout::EnsureCanary, rollout::ScaleCanary, rollout::SetWeight;
       const bool scales_canary =
           std::holds_alternative<EnsureCanary>(a) || std::holds_alternative<ScaleCanary>(a);
-      if (std::holds_alternative<SetWeight>(a) || (!c_.routed() && scales_canary)) {
+      // Replica ratio: SetWeight writes nothing (it reports the pods' weight); the traffic
+      // changes with the canary Deployment's writes.
+      if (c_.routed() ? std::holds_alternative<SetWeight>(a) : scales_canary) {
         checker_.checkTraffic(spec_, Checker::When::kAfterWeight);
       }
       if (std::holds_alternative<rollout::EnsureServices>(a)) {
