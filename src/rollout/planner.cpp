@@ -82,6 +82,13 @@ bool PlanContext::canaryAvailableAt(const std::string& revision, int replicas) c
          d.updated_replicas >= replicas && ownAvailableReplicas(d) >= replicas;
 }
 
+int PlanContext::canaryReplicasNow(int replicas) const {
+  const auto& d = world().canary;
+  if (routed() || !d.exists) return replicas;
+  const int own = d.revision == hash ? d.updated_replicas : 0;
+  return d.total_replicas > own ? 0 : replicas;
+}
+
 bool PlanContext::stableAvailableAt(const std::string& revision) const {
   const auto& d = world().stable;
   return d.exists && d.revision == revision && d.observed_generation >= d.generation &&
@@ -146,8 +153,8 @@ Plan planInvalidSpec(const PlanInput& in) {
   const bool promoting = in.status.phase == Phase::kPromoting ||
                          (in.world.stable.exists && !s.canary_revision.empty() &&
                           in.world.stable.revision == s.canary_revision);
-  const bool routed = in.spec.traffic_routing &&
-                      in.spec.traffic_routing->kind != RouterKind::kReplicaRatio;
+  const bool routed =
+      in.spec.traffic_routing && in.spec.traffic_routing->kind != RouterKind::kReplicaRatio;
   if (!s.canary_revision.empty() && !promoting) {
     if (routed && in.world.route_weight && *in.world.route_weight != 0) {
       p.actions.push_back(SetWeight{0});

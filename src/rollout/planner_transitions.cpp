@@ -52,11 +52,10 @@ void advance(PlanContext& c) {
   auto& s = c.st();
   const int k = s.current_step;
   const bool last = k + 1 >= c.stepCount();
-  const std::string why =
-      "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
-      (!c.spec.analysis ? ""
-       : last           ? " and the evidence shows every metric within its threshold"
-                        : " and the evidence shows no harm");
+  const std::string why = "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
+                          (!c.spec.analysis ? ""
+                           : last ? " and the evidence shows every metric within its threshold"
+                                  : " and the evidence shows no harm");
   const std::string passed = "step " + stepLabel(c, k) + " passed (" + why + ")";
   if (k + 1 >= c.stepCount()) {
     startPromotion(c, "AllStepsPassed", passed + "; promoting revision " + s.canary_revision);
@@ -246,8 +245,9 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
   resetCounters(s);
   // On a restart the old canary's pods are replaced: take its traffic away first.
   c.ensureWeight(0);
-  c.act(EnsureCanary{c.spec.pod_template,
-                     canaryReplicasFor(c.spec.replicas, c.spec.steps[0].weight), c.hash});
+  c.act(EnsureCanary{
+      c.spec.pod_template,
+      c.canaryReplicasNow(canaryReplicasFor(c.spec.replicas, c.spec.steps[0].weight)), c.hash});
   c.ensureServices(s.stable_revision, c.hash);
   c.transition(Phase::kProgressing, reason, message);
   c.requeueIn(kAvailabilityPoll);
@@ -255,9 +255,17 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
 
 void startPromotion(PlanContext& c, const std::string& reason, const std::string& message) {
   auto& s = c.st();
-  // The stable Deployment gets the new template only after the status saying Promoting is
-  // stored (after_status; planPromoting repeats it): a crash before that write must not leave
-  // stable changed under a canary.
+  // What someone else changed since the last pass (a route raised above the step entered,
+  // replica ratio: canary pods scaled up) does not stay for the promotion (safety simulation).
+  const int entered = s.step_weight;
+  const int entered_replicas = canaryReplicasFor(c.spec.replicas, entered);
+  const auto& read = c.world().route_weight;
+  if (c.routed() && read && *read > entered) {
+    c.ensureWeight(c.canaryAvailableAt(s.canary_revision, entered_replicas) ? entered : 0);
+  }
+  if (!c.routed() && c.world().canary.exists && c.world().canary.replicas > entered_replicas) {
+    c.act(ScaleCanary{entered_replicas});
+  }
   s.current_step = c.stepCount();
   recordStepBasis(c, c.stepCount());
   s.step_started_at.reset();
@@ -265,6 +273,9 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   s.analysis_paused = false;
   s.hold_extended_at.reset();
   c.transition(Phase::kPromoting, reason, message);
+  // The stable Deployment gets the new template only after the status saying Promoting is
+  // stored (after_status; planPromoting repeats it): a crash before that write must not leave
+  // stable changed under a canary.
   // Callers are in a canary whose revision is spec.template, so the template is at hand.
   c.actAfterStatus(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
   c.actAfterStatus(EnsureServices{"", s.canary_revision});
@@ -355,7 +366,7 @@ void planCanary(PlanContext& c) {
   const auto& read = c.world().route_weight;
   const bool shrinking = c.world().canary.exists && c.world().canary.replicas > replicas;
   if (!shrinking || !c.routed() || (read && *read <= step.weight)) {
-    c.act(EnsureCanary{c.spec.pod_template, replicas, c.hash});
+    c.act(EnsureCanary{c.spec.pod_template, c.canaryReplicasNow(replicas), c.hash});
   }
   c.ensureServices(s.stable_revision, c.hash);
 
@@ -441,9 +452,8 @@ void planPromoting(PlanContext& c) {
       c.ensureServices("", s.canary_revision);
       c.ensureWeight(promotionWeight(c));
       const auto& stable = c.world().stable;
-      s.message = what + ": restoring stable, " +
-                  std::to_string(ownAvailableReplicas(stable)) + "/" +
-                  std::to_string(c.spec.replicas) + " available at " + c.hash +
+      s.message = what + ": restoring stable, " + std::to_string(ownAvailableReplicas(stable)) +
+                  "/" + std::to_string(c.spec.replicas) + " available at " + c.hash +
                   "; the canary keeps its traffic until then";
       c.requeueIn(kAvailabilityPoll);
       return;

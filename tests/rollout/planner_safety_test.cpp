@@ -113,7 +113,7 @@ TEST(PlannerSafety, CanaryLosingPodsAfterStepStartLosesTheWeightAndRestartsTheHo
 TEST(PlannerSafety, CanaryScaledDownBelowTheStepFallsBackToThePreviousStep) {
   Harness h;
   h.spec["replicas"] = 10;
-  canaryAtStep(h, 2);  // 50% on 5 canary pods
+  canaryAtStep(h, 2);                                                     // 50% on 5 canary pods
   h.world.canary.ready_replicas = h.world.canary.available_replicas = 2;  // 3 pods lost
   h.pods_ready = false;
   Plan p = h.step();
@@ -206,11 +206,10 @@ TEST(PlannerSafety, RollbackIsStoredBeforeItActsAndSurvivesACrashAtAnyPoint) {
     } else {
       partial.after_status.resize(cut - p.actions.size() - 1);
     }
-    partial.actions.erase(std::remove_if(partial.actions.begin(), partial.actions.end(),
-                                         [](const Action& a) {
-                                           return std::holds_alternative<RemoveAnnotation>(a);
-                                         }),
-                          partial.actions.end());
+    partial.actions.erase(
+        std::remove_if(partial.actions.begin(), partial.actions.end(),
+                       [](const Action& a) { return std::holds_alternative<RemoveAnnotation>(a); }),
+        partial.actions.end());
     r.apply(partial);
     r.analysis.reset();  // restarted: the verdict lived only in memory
     r.in_flight = false;
@@ -422,6 +421,44 @@ TEST(PlannerSafety, ReplicaRatioSaysWhenTheRealisedWeightDiffersFromTheStep) {
   p = h.step();
   EXPECT_FALSE(hasEvent(p, "WeightApproximated")) << "one Event per step";
   EXPECT_NE(p.status.message.find("33%"), std::string::npos) << p.status.message;
+}
+
+// Found by the safety simulation (replica ratio, seed 20261218): the root Service selects every
+// canary pod, so on CanaryRestarted the replaced revision's ready pods served while a rolling
+// update (maxUnavailable 0 at 1 replica) kept them until the new pods were ready. The canary
+// Deployment takes the new template at 0 replicas and scales up once no old pod is left.
+TEST(PlannerSafety, ReplicaRatioRestartTakesTheReplacedCanaryPodsAwayFirst) {
+  Harness h;
+  h.spec.erase("trafficRouting");
+  h.spec["steps"] = Json::parse(R"([{"weight": 10, "hold": "1h"}, {"weight": 100}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  h.step();
+  h.step();
+  ASSERT_EQ(h.world.canary.ready_replicas, 1);
+  h.spec = withImage(h.spec, "m:3");
+  Plan p = h.step();
+  ASSERT_EQ(actionsOf<EnsureCanary>(p).size(), 1u) << dump(p);
+  EXPECT_EQ(actionsOf<EnsureCanary>(p)[0].revision, revisionOf(h.spec));
+  EXPECT_EQ(actionsOf<EnsureCanary>(p)[0].replicas, 0)
+      << "the replaced revision's pods must leave the root Service first: " << dump(p);
+  p = h.step();  // no pod of m:2 left
+  ASSERT_EQ(actionsOf<EnsureCanary>(p).size(), 1u) << dump(p);
+  EXPECT_EQ(actionsOf<EnsureCanary>(p)[0].replicas, 1) << dump(p);
+}
+
+// Found by the safety simulation (seed 20261313): someone raised the route above the step and
+// promote=full arrived before the next pass; the pass that starts the promotion left the
+// foreign weight on the route (64% at a 1% step).
+TEST(PlannerSafety, PromoteFullPutsBackAWeightSomeoneElseRaised) {
+  Harness h;
+  canaryAtStep(h, 0);
+  h.world.route_weight = 64;
+  h.annotations[kAnnotationPromote] = "full";
+  Plan p = h.step();
+  ASSERT_EQ(p.status.phase, Phase::kPromoting) << dump(p);
+  EXPECT_FALSE(anyWeightAbove(p, 1)) << dump(p);
+  EXPECT_EQ(h.world.route_weight, 1) << dump(p);
 }
 
 }  // namespace

@@ -52,7 +52,9 @@ Simulation::Simulation(const HistoryConfig& config, const SimOptions& options)
   rebuildSpec();
 }
 
-void Simulation::rebuildSpec() { spec_ = buildSpec(c_.spec, c_.routing); }
+void Simulation::rebuildSpec() {
+  spec_ = buildSpec(c_.spec, c_.routing);
+}
 
 void Simulation::crash(int instance) {
   inst_[instance] = Instance{};
@@ -94,8 +96,7 @@ void Simulation::ensureDeployment(SimDeployment& d, bool stable, int replicas,
   c_.syncDeployment(d);
 }
 
-bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p,
-                             bool status_stored) {
+bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p, bool status_stored) {
   using namespace rollout;
   Instance& inst = inst_[writer_];
   if (const auto* a = std::get_if<StartAnalysis>(&action)) {
@@ -105,7 +106,10 @@ bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p,
     }
     return true;
   }
+  // The reconciler's applyActions: SetWeight needs the pass's router, object actions a valid
+  // spec ("object action without a valid spec"); otherwise the action fails.
   if (const auto* a = std::get_if<SetWeight>(&action)) {
+    if (!router_) return false;
     if (c_.routed()) {
       if (!c_.route.exists) return false;  // NotFound
       if (c_.route.weight != a->percent) {
@@ -122,6 +126,10 @@ bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p,
     if (read && !status_stored) p.status.canary_weight = *read;
     return true;
   }
+  if (!std::holds_alternative<RecordEvent>(action) &&
+      !std::holds_alternative<RemoveAnnotation>(action) && !spec_.ok()) {
+    return false;
+  }
   if (const auto* a = std::get_if<EnsureStable>(&action)) {
     ensureDeployment(c_.stable, true, a->replicas, a->revision, "EnsureStable");
     return true;
@@ -132,8 +140,8 @@ bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p,
   }
   if (const auto* a = std::get_if<ScaleCanary>(&action)) {
     if (c_.canary.exists && c_.canary.replicas != a->replicas) {
-      write(Field::kCanaryReplicas, std::to_string(c_.canary.replicas),
-            std::to_string(a->replicas), "ScaleCanary");
+      write(Field::kCanaryReplicas, std::to_string(c_.canary.replicas), std::to_string(a->replicas),
+            "ScaleCanary");
       c_.canary.replicas = a->replicas;
       ++c_.canary.generation;
       c_.syncDeployment(c_.canary);
@@ -172,7 +180,14 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
   in.generation = c_.generation;
   in.annotations = c_.annotations;
   in.status = c_.status;
-  in.world = c_.observe();
+  // modelrollout_reconciler.cpp builds the router (reads the route) for a valid spec, or an
+  // invalid one mid-canary whose spec.trafficRouting is a routed one.
+  const bool invalid_mid_canary =
+      !spec_.ok() && spec_.traffic_routing &&
+      spec_.traffic_routing->kind != rollout::RouterKind::kReplicaRatio &&
+      !c_.status.canary_revision.empty();
+  router_ = spec_.ok() || invalid_mid_canary;
+  in.world = c_.observe(router_);
   in.latest_analysis = inst.latest;
   in.analysis_in_flight = inst.in_flight;
   in.now = c_.now();
@@ -309,13 +324,15 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
 analysis::Verdict Simulation::oracle(const std::string& rev, int draw) const {
   using analysis::Verdict;
   if (c_.traitOf(rev) == Trait::kBadMetrics) {
-    return draw < 70 ? Verdict::kFail : draw < 85 ? Verdict::kInconclusive
-                   : draw < 92                    ? Verdict::kError
-                                                  : Verdict::kPass;
+    return draw < 70   ? Verdict::kFail
+           : draw < 85 ? Verdict::kInconclusive
+           : draw < 92 ? Verdict::kError
+                       : Verdict::kPass;
   }
-  return draw < 75 ? Verdict::kPass : draw < 87 ? Verdict::kInconclusive
-                 : draw < 94                    ? Verdict::kError
-                                                : Verdict::kFail;
+  return draw < 75   ? Verdict::kPass
+         : draw < 87 ? Verdict::kInconclusive
+         : draw < 94 ? Verdict::kError
+                     : Verdict::kFail;
 }
 
 void Simulation::deliverAnalysis(Instance& inst, analysis::Verdict v) {
@@ -354,8 +371,8 @@ void Simulation::apply(const Event& e) {
       if (!pod.ready) break;
       pod.ready = false;
       const Trait t = c_.traitOf(pod.rev);
-      pod.ready_at = t == Trait::kCrashLoop || t == Trait::kUnschedulable ? kNever
-                                                                          : c_.now_ms + 30000;
+      pod.ready_at =
+          t == Trait::kCrashLoop || t == Trait::kUnschedulable ? kNever : c_.now_ms + 30000;
       c_.syncDeployment(d);
       externalEvent();
       break;
@@ -462,10 +479,9 @@ void Simulation::settle() {
     if (c_.kubelet()) idle = 0;
   }
   if (!settled) {
-    violations_.push_back(
-        {4, "does not settle with no new events (phase " + phaseOf(c_.status) + ") | " +
-                std::to_string(options_.max_settle_passes) + " passes without pod progress: \"" +
-                c_.status.message + "\""});
+    violations_.push_back({4, "does not settle with no new events (phase " + phaseOf(c_.status) +
+                                  ") | " + std::to_string(options_.max_settle_passes) +
+                                  " passes without pod progress: \"" + c_.status.message + "\""});
     return;
   }
   for (int j = 0; j < 3; ++j) {
@@ -474,10 +490,10 @@ void Simulation::settle() {
     const PassOutcome out = runPass(-1, Cut::kNone);
     if (out.writes > 0) {
       const auto& w = checker_.passWrites();
-      const std::string first =
-          w.empty() ? std::string("?")
-                    : std::string(fieldName(w.front().field)) + " " + w.front().before + " -> " +
-                          w.front().after + " by " + w.front().by;
+      const std::string first = w.empty() ? std::string("?")
+                                          : std::string(fieldName(w.front().field)) + " " +
+                                                w.front().before + " -> " + w.front().after +
+                                                " by " + w.front().by;
       violations_.push_back(
           {4, "a settled rollout (phase " + phaseOf(c_.status) + ") keeps writing | " + first});
       return;

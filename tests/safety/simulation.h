@@ -69,7 +69,8 @@ class Simulation {
   rollout::SpecParseResult spec_;
   Instance inst_[2];
   int leader_ = 0;
-  int writer_ = 0;  // instance running the current pass
+  int writer_ = 0;      // instance running the current pass
+  bool router_ = true;  // the current pass built a TrafficRouter (read the route)
   int passes_ = 0;
   int pass_writes_ = 0;
   std::vector<Violation> violations_;
