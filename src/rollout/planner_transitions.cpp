@@ -245,9 +245,13 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
   resetCounters(s);
   // On a restart the old canary's pods are replaced: take its traffic away first.
   c.ensureWeight(0);
-  c.act(EnsureCanary{
-      c.spec.pod_template,
-      c.canaryReplicasNow(canaryReplicasFor(c.spec.replicas, c.spec.steps[0].weight)), c.hash});
+  // Replica ratio: canary pods are traffic, so they start only once the status naming the step
+  // is stored (a crash before it would leave them serving under a Healthy status).
+  const int target =
+      c.canaryReplicasNow(canaryReplicasFor(c.spec.replicas, c.spec.steps[0].weight));
+  c.act(EnsureCanary{c.spec.pod_template, c.routed() ? target : 0, c.hash});
+  if (!c.routed() && target > 0)
+    c.actAfterStatus(EnsureCanary{c.spec.pod_template, target, c.hash});
   c.ensureServices(s.stable_revision, c.hash);
   c.transition(Phase::kProgressing, reason, message);
   c.requeueIn(kAvailabilityPoll);
@@ -365,8 +369,20 @@ void planCanary(PlanContext& c) {
   // pods follow once it carries at most the step's weight. Replica ratio's weight is the pods.
   const auto& read = c.world().route_weight;
   const bool shrinking = c.world().canary.exists && c.world().canary.replicas > replicas;
+  // Whether the stored status already names this step of this canary, i.e. it was not entered
+  // (re-entered after an edit of spec.steps) in this pass: only then may its weight, and
+  // replica ratio's canary pods (its weight), be raised before the status write (planner.h).
+  const auto& was = c.in.status;
+  const bool stored = was.canary_revision == s.canary_revision && was.current_step == k &&
+                      was.steps_fingerprint == s.steps_fingerprint;
   if (!shrinking || !c.routed() || (read && *read <= step.weight)) {
-    c.act(EnsureCanary{c.spec.pod_template, c.canaryReplicasNow(replicas), c.hash});
+    const int target = c.canaryReplicasNow(replicas);
+    const auto& d = c.world().canary;
+    const int kept = d.exists && d.revision == c.hash ? std::min(d.replicas, target) : 0;
+    c.act(EnsureCanary{c.spec.pod_template, stored || c.routed() ? target : kept, c.hash});
+    if (!stored && !c.routed() && target > kept) {
+      c.actAfterStatus(EnsureCanary{c.spec.pod_template, target, c.hash});
+    }
   }
   c.ensureServices(s.stable_revision, c.hash);
 
@@ -391,7 +407,12 @@ void planCanary(PlanContext& c) {
       }
       return;
     }
-    c.ensureWeight(step.weight);
+    if (stored || (read && *read > step.weight)) {
+      c.ensureWeight(step.weight);
+    } else {
+      s.canary_weight = c.routed() || !read ? step.weight : *read;
+      if (!read || *read != step.weight) c.actAfterStatus(SetWeight{step.weight});
+    }
     s.step_started_at = c.now;
     c.event("Normal", "StepStarted",
             "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +

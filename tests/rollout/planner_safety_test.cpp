@@ -461,5 +461,37 @@ TEST(PlannerSafety, PromoteFullPutsBackAWeightSomeoneElseRaised) {
   EXPECT_EQ(h.world.route_weight, 1) << dump(p);
 }
 
+// Found by the safety simulation (seed 20261776): an edit of spec.steps re-entered at a
+// higher step (no step at or below the carried weight) and raised the route in the same pass,
+// before the status naming the re-entered step was stored: a crash there left 50% on a route
+// whose stored status says the 1% step.
+TEST(PlannerSafety, StepsEditReentryRaisesTheWeightOnlyAfterTheStatusNamesTheStep) {
+  Harness h;
+  h.spec["replicas"] = 1;
+  canaryAtStep(h, 0);
+  h.spec["steps"] = Json::parse(R"([{"weight": 50, "hold": "1h"}, {"weight": 100}])");
+  Plan p = h.run();
+  ASSERT_EQ(p.status.step_weight, 50) << dump(p);
+  EXPECT_FALSE(anyWeightAbove(Plan{p.actions, p.status, {}, {}}, 1))
+      << "raised before the status write: " << dump(p);
+  EXPECT_EQ(afterStatusOf<SetWeight>(p), std::vector<SetWeight>{{50}}) << dump(p);
+}
+
+// Found by the safety simulation (replica ratio, seed 20261204): CanaryStarted created the
+// canary's pods before the status write; a crash there left them serving (replica ratio: pods
+// are traffic) under a stored Healthy status.
+TEST(PlannerSafety, ReplicaRatioCanaryPodsStartOnlyAfterTheStatusNamesTheStep) {
+  Harness h;
+  h.spec.erase("trafficRouting");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  Plan p = h.run();
+  ASSERT_EQ(p.status.phase, Phase::kProgressing) << dump(p);
+  for (const auto& e : actionsOf<EnsureCanary>(p))
+    EXPECT_EQ(e.replicas, 0) << "before the status write: " << dump(p);
+  ASSERT_EQ(afterStatusOf<EnsureCanary>(p).size(), 1u) << dump(p);
+  EXPECT_EQ(afterStatusOf<EnsureCanary>(p)[0].replicas, 1) << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
