@@ -493,5 +493,31 @@ TEST(PlannerSafety, ReplicaRatioCanaryPodsStartOnlyAfterTheStatusNamesTheStep) {
   EXPECT_EQ(afterStatusOf<EnsureCanary>(p)[0].replicas, 1) << dump(p);
 }
 
+// Found by the safety simulation (I5, seed 20261206): once a promotion passed its progress
+// deadline, every pass rewrote Progressing=False/ProgressDeadlineExceeded with a new
+// lastTransitionTime (finalizeConditions had just set it True), so the status was written
+// every 10 s forever.
+TEST(PlannerSafety, PromotionPastItsProgressDeadlineStopsWritingStatus) {
+  Harness h;
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  h.step();  // CanaryStarted
+  h.annotations[kAnnotationPromote] = "full";
+  h.pods_ready = false;  // the stable Deployment never becomes available at m:2
+  h.step();
+  ASSERT_EQ(h.status.phase, Phase::kPromoting);
+  h.now += 10s;
+  h.step();
+  h.now += 11min;
+  Plan p = h.step();
+  const Condition* c = findCondition(p.status.conditions, kCondProgressing);
+  ASSERT_TRUE(c && c->reason == "ProgressDeadlineExceeded") << dump(p);
+  h.now += 10s;
+  h.step();
+  h.now += 10s;
+  p = h.run();
+  EXPECT_EQ(p.status, h.status) << "a reported deadline is not written again: " << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing

@@ -197,6 +197,16 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
     std::fprintf(stderr, "  pass %d by instance %d at t=%llds: %s -> %s%s\n", passes_, me,
                  static_cast<long long>(c_.now_ms / 1000), phaseOf(in.status).c_str(),
                  phaseOf(p.status).c_str(), p.status == in.status ? "" : " (status changes)");
+    if (!(p.status == in.status)) {
+      const auto before = rollout::statusToJson(in.status);
+      const auto after = rollout::statusToJson(p.status);
+      for (auto it = after.begin(); it != after.end(); ++it) {
+        if (!before.contains(it.key()) || before[it.key()] != it.value()) {
+          std::fprintf(stderr, "    status.%s -> %s\n", it.key().c_str(),
+                       it.value().dump().c_str());
+        }
+      }
+    }
     for (const auto& a : p.actions)
       std::fprintf(stderr, "    %s\n", rollout::describe(a).c_str());
     for (const auto& a : p.after_status)
