@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "rollout/conditions.h"
 #include "rollout/status_json.h"
 #include "traffic/replica_ratio_router.h"
 #include "traffic/traffic_router.h"
@@ -22,6 +23,15 @@ bool isSettled(const rollout::RolloutStatus& s) {
     case Phase::kDegraded:
       return !s.message.empty();
     default:
+      // A promotion past its progress deadline stops with Progressing=False/
+      // ProgressDeadlineExceeded and the pods' reason: the user decides (revert or fix the
+      // pods), as for Degraded; it must then write nothing (docs/safety-sim.md, I5).
+      for (const auto& c : s.conditions) {
+        if (c.type == rollout::kCondProgressing && c.status == "False" &&
+            c.reason == "ProgressDeadlineExceeded") {
+          return true;
+        }
+      }
       return false;
   }
 }
@@ -106,8 +116,8 @@ bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p, bo
     }
     return true;
   }
-  // The reconciler's applyActions: SetWeight needs the pass's router, object actions a valid
-  // spec ("object action without a valid spec"); otherwise the action fails.
+  // The reconciler's applyActions: SetWeight needs the pass's router, object actions other
+  // than ScaleCanary a valid spec ("object action without a valid spec"); else it fails.
   if (const auto* a = std::get_if<SetWeight>(&action)) {
     if (!router_) return false;
     if (c_.routed()) {
@@ -127,8 +137,9 @@ bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p, bo
     return true;
   }
   if (!std::holds_alternative<RecordEvent>(action) &&
-      !std::holds_alternative<RemoveAnnotation>(action) && !spec_.ok()) {
-    return false;
+      !std::holds_alternative<RemoveAnnotation>(action) &&
+      !std::holds_alternative<ScaleCanary>(action) && !spec_.ok()) {
+    return false;  // ScaleCanary needs no spec
   }
   if (const auto* a = std::get_if<EnsureStable>(&action)) {
     ensureDeployment(c_.stable, true, a->replicas, a->revision, "EnsureStable");
@@ -181,12 +192,10 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
   in.annotations = c_.annotations;
   in.status = c_.status;
   // modelrollout_reconciler.cpp builds the router (reads the route) for a valid spec, or an
-  // invalid one mid-canary whose spec.trafficRouting is a routed one.
-  const bool invalid_mid_canary =
-      !spec_.ok() && spec_.traffic_routing &&
-      spec_.traffic_routing->kind != rollout::RouterKind::kReplicaRatio &&
-      !c_.status.canary_revision.empty();
-  router_ = spec_.ok() || invalid_mid_canary;
+  // invalid one whose spec.trafficRouting is a routed one.
+  const bool invalid_routed = !spec_.ok() && spec_.traffic_routing &&
+                              spec_.traffic_routing->kind != rollout::RouterKind::kReplicaRatio;
+  router_ = spec_.ok() || invalid_routed;
   in.world = c_.observe(router_);
   in.latest_analysis = inst.latest;
   in.analysis_in_flight = inst.in_flight;
