@@ -519,5 +519,23 @@ TEST(PlannerSafety, PromotionPastItsProgressDeadlineStopsWritingStatus) {
   EXPECT_EQ(p.status, h.status) << "a reported deadline is not written again: " << dump(p);
 }
 
+// Found by the safety simulation (replica ratio, seed 20261527): an invalid spec mid-canary
+// takes a routed canary's weight away, but replica ratio's canary pods (its traffic) stayed,
+// and so did pods someone else added, beyond the step, until the spec was valid again.
+TEST(PlannerSafety, ReplicaRatioInvalidSpecMidCanaryTakesTheCanaryPodsAway) {
+  Harness h;
+  h.spec.erase("trafficRouting");
+  h.spec["steps"] = Json::parse(R"([{"weight": 10, "hold": "1h"}, {"weight": 100}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  h.step();
+  h.step();
+  ASSERT_GT(h.world.canary.replicas, 0);
+  h.spec["selector"]["matchLabels"]["app"] = "other";  // no longer matches the template
+  Plan p = h.step();
+  ASSERT_EQ(p.status.phase, Phase::kDegraded) << dump(p);
+  EXPECT_EQ(actionsOf<ScaleCanary>(p), std::vector<ScaleCanary>{{0}}) << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
