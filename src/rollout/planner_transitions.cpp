@@ -261,7 +261,8 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   auto& s = c.st();
   // What someone else changed since the last pass (a route raised above the step entered,
   // replica ratio: canary pods scaled up) does not stay for the promotion (safety simulation).
-  const int entered = s.step_weight;
+  // The weight the canary was given: its step's once the step started, else the fallback.
+  const int entered = s.step_started_at ? s.step_weight : std::min(s.step_weight, s.canary_weight);
   const int entered_replicas = canaryReplicasFor(c.spec.replicas, entered);
   const auto& read = c.world().route_weight;
   if (c.routed() && read && *read > entered) {

@@ -537,5 +537,23 @@ TEST(PlannerSafety, ReplicaRatioInvalidSpecMidCanaryTakesTheCanaryPodsAway) {
   EXPECT_EQ(actionsOf<ScaleCanary>(p), std::vector<ScaleCanary>{{0}}) << dump(p);
 }
 
+// Found by the safety simulation (seed 20261281): as above, but at a step whose weight was
+// never set (its pods were not ready yet): the promotion kept someone else's 81% on a canary
+// with no ready pod.
+TEST(PlannerSafety, PromoteFullBeforeTheStepStartedPutsBackAForeignWeight) {
+  Harness h;
+  h.spec["steps"] = Json::parse(R"([{"weight": 100, "hold": "1h"}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  h.pods_ready = false;
+  h.step();  // CanaryStarted, no canary pod ready
+  ASSERT_FALSE(h.status.step_started_at.has_value());
+  h.world.route_weight = 81;
+  h.annotations[kAnnotationPromote] = "full";
+  Plan p = h.step();
+  ASSERT_EQ(p.status.phase, Phase::kPromoting) << dump(p);
+  EXPECT_EQ(h.world.route_weight, 0) << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
