@@ -265,8 +265,9 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   const int entered = s.step_started_at ? s.step_weight : std::min(s.step_weight, s.canary_weight);
   const int entered_replicas = canaryReplicasFor(c.spec.replicas, entered);
   const auto& read = c.world().route_weight;
-  if (c.routed() && read && *read > entered) {
-    c.ensureWeight(c.canaryAvailableAt(s.canary_revision, entered_replicas) ? entered : 0);
+  if (c.routed() && read) {
+    const int keep = c.canaryAvailableAt(s.canary_revision, entered_replicas) ? entered : 0;
+    if (*read > keep) c.ensureWeight(keep);
   }
   if (!c.routed() && c.world().canary.exists && c.world().canary.replicas > entered_replicas) {
     c.act(ScaleCanary{entered_replicas});

@@ -555,5 +555,37 @@ TEST(PlannerSafety, PromoteFullBeforeTheStepStartedPutsBackAForeignWeight) {
   EXPECT_EQ(h.world.route_weight, 0) << dump(p);
 }
 
+// Found by the safety simulation (seed 20263564): promote=full at a started 100% step while a
+// canary pod was lost: the promotion pass kept 100% on pods that no longer cover it.
+TEST(PlannerSafety, PromoteFullWithTooFewCanaryPodsTakesTheWeightAway) {
+  Harness h;
+  h.spec["steps"] = Json::parse(R"([{"weight": 100, "hold": "1h"}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  runUntil(h, [&] { return h.status.step_started_at.has_value(); });
+  ASSERT_EQ(h.world.route_weight, 100);
+  h.pods_ready = false;
+  h.world.canary.ready_replicas = h.world.canary.available_replicas = 3;  // 1 of 4 lost
+  h.annotations[kAnnotationPromote] = "full";
+  Plan p = h.step();
+  ASSERT_EQ(p.status.phase, Phase::kPromoting) << dump(p);
+  EXPECT_EQ(h.world.route_weight, 0) << dump(p);
+}
+
+// Found by the safety simulation (seed 20262836): someone raised the route to 79% at the 10%
+// step, then spec.steps was edited: the re-entry took the foreign 79% as the carried weight and
+// re-entered at 50%, a step the controller never gave the canary.
+TEST(PlannerSafety, StepsEditAfterAForeignRouteRaiseReentersAtTheControllersWeight) {
+  Harness h;
+  canaryAtStep(h, 1);
+  h.world.route_weight = 79;  // someone else
+  h.spec["steps"] = Json::parse(R"([{"weight": 1, "hold": "2h"}, {"weight": 10, "hold": "2h"},
+                                    {"weight": 50, "hold": "2h"}, {"weight": 100}])");
+  Plan p = h.step();
+  EXPECT_EQ(p.status.current_step, 1) << dump(p);
+  EXPECT_EQ(p.status.step_weight, 10) << dump(p);
+  EXPECT_LE(h.world.route_weight.value_or(0), 10) << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing

@@ -81,6 +81,14 @@ void Checker::onStatusStored(const rollout::RolloutStatus& s,
   }
   if (!spec.ok() || !spec.spec) return;
   const auto& steps = spec.spec->steps;
+  if (s.current_step >= static_cast<int>(steps.size()) && !c_.routed()) {
+    // Replica ratio, promoting: the canary's pods are of the revision being promoted (approved
+    // by a Pass at the last step or a promote annotation, I2), which takes all traffic next;
+    // the planner leaves the canary Deployment alone until stable is available.
+    step_key_ = s.canary_revision + "|promoting";
+    recorded_weight_ = 100;
+    return;
+  }
   if (s.current_step < 0 || s.current_step >= static_cast<int>(steps.size())) return;  // promoting
   // A re-entry after an edit of spec.steps (a new status.stepsFingerprint) is a new step
   // entry: the planner stores it with a fresh hold and a fresh check, and its weight then
