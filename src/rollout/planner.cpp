@@ -169,6 +169,11 @@ Plan planInvalidSpec(const PlanInput& in) {
     if (routed) s.canary_weight = 0;
     s.step_started_at.reset();
   }
+  if (!s.canary_revision.empty() && promoting && routed && in.world.route_weight &&
+      *in.world.route_weight > in.status.canary_weight) {
+    // A promotion keeps the weight it had, not one someone else raised (safety simulation).
+    p.actions.push_back(SetWeight{in.status.canary_weight});
+  }
   if (s.canary_revision.empty()) {
     // No canary may run (Healthy, or a RolledBack stored before its actions ran): finish that
     // even while the spec is invalid, so an edit (or a platform rule, such as the Prometheus

@@ -587,5 +587,24 @@ TEST(PlannerSafety, StepsEditAfterAForeignRouteRaiseReentersAtTheControllersWeig
   EXPECT_LE(h.world.route_weight.value_or(0), 10) << dump(p);
 }
 
+// Found by the safety simulation (seeds 20265790, 20266137): with an invalid spec during a
+// promotion the route is left alone (stable needs the canary), and so was a weight someone else
+// raised meanwhile, on a canary whose pods do not cover it.
+TEST(PlannerSafety, InvalidSpecDuringPromotionPutsBackAForeignWeight) {
+  Harness h;
+  canaryAtStep(h, 1);    // 10%
+  h.pods_ready = false;  // stable does not become available at m:2
+  h.annotations[kAnnotationPromote] = "full";
+  h.step();
+  ASSERT_EQ(h.status.phase, Phase::kPromoting);
+  const int kept = h.status.canary_weight;
+  ASSERT_LE(kept, 10);
+  h.world.route_weight = 72;                           // someone else
+  h.spec["selector"]["matchLabels"]["app"] = "other";  // invalid
+  Plan p = h.step();
+  ASSERT_EQ(p.status.phase, Phase::kDegraded) << dump(p);
+  EXPECT_EQ(h.world.route_weight, kept) << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
