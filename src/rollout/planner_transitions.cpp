@@ -409,11 +409,19 @@ void planCanary(PlanContext& c) {
       }
       return;
     }
-    if (stored || (read && *read > step.weight)) {
+    if (stored) {
       c.ensureWeight(step.weight);
     } else {
+      // A route above what the stored status allows (someone else's) comes down now, to the
+      // canary's stored weight; the step's weight follows the status write.
+      int carried = read ? *read : -1;
+      const int allowed = std::min(step.weight, c.in.status.canary_weight);
+      if (c.routed() && read && *read > allowed) {
+        c.act(SetWeight{allowed});
+        carried = allowed;
+      }
       s.canary_weight = c.routed() || !read ? step.weight : *read;
-      if (!read || *read != step.weight) c.actAfterStatus(SetWeight{step.weight});
+      if (carried != step.weight) c.actAfterStatus(SetWeight{step.weight});
     }
     s.step_started_at = c.now;
     c.event("Normal", "StepStarted",

@@ -606,5 +606,21 @@ TEST(PlannerSafety, InvalidSpecDuringPromotionPutsBackAForeignWeight) {
   EXPECT_EQ(h.world.route_weight, kept) << dump(p);
 }
 
+// Found by the safety simulation (seed 20263598): someone raised the route to 38% at the 1%
+// step, then spec.steps was edited; the re-entry lowered the route to the new step's 10% before
+// the status naming that step was stored.
+TEST(PlannerSafety, StepsEditReentryLowersAForeignWeightToTheStoredOneFirst) {
+  Harness h;
+  h.spec["replicas"] = 1;
+  canaryAtStep(h, 0);         // 1%
+  h.world.route_weight = 38;  // someone else
+  h.spec["steps"] = Json::parse(R"([{"weight": 10, "hold": "1h"}, {"weight": 100}])");
+  Plan p = h.run();
+  ASSERT_EQ(p.status.step_weight, 10) << dump(p);
+  EXPECT_FALSE(anyWeightAbove(Plan{p.actions, p.status, {}, {}}, 1))
+      << "before the status write: " << dump(p);
+  EXPECT_EQ(afterStatusOf<SetWeight>(p), std::vector<SetWeight>{{10}}) << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
