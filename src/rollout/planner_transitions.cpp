@@ -68,7 +68,13 @@ void advance(PlanContext& c) {
   s.hold_extended_at.reset();
   recordStepBasis(c, next);
   resetCounters(s);
-  if (!c.canaryAvailable(replicas)) {
+  // The canary replicas this pass leaves (it may have scaled the canary down for step k, e.g.
+  // after an edit of spec.steps): pods it is removing do not cover the next step.
+  int planned = c.world().canary.replicas;
+  for (const auto& a : c.out.actions) {
+    if (const auto* e = std::get_if<EnsureCanary>(&a)) planned = e->replicas;
+  }
+  if (planned < replicas || !c.canaryAvailable(replicas)) {
     // More canary pods are needed first; they are added next pass, once the stored status
     // says this step, and the weight (and the hold) follows when they are available.
     s.step_started_at.reset();
@@ -94,9 +100,7 @@ void advance(PlanContext& c) {
   noteApproximatedWeight(c, next);
   const SystemTime hold_end = c.now + step.hold;
   s.message = holdMessage(c, next, hold_end);
-  if (c.world().canary.replicas != replicas) {
-    c.actAfterStatus(EnsureCanary{c.spec.pod_template, replicas, c.hash});
-  }
+  if (planned != replicas) c.actAfterStatus(EnsureCanary{c.spec.pod_template, replicas, c.hash});
   if (!read || *read != step.weight) c.actAfterStatus(SetWeight{step.weight});
   scheduleAnalysis(c);
   c.requeueAt(hold_end);

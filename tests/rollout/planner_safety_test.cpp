@@ -622,5 +622,25 @@ TEST(PlannerSafety, StepsEditReentryLowersAForeignWeightToTheStoredOneFirst) {
   EXPECT_EQ(afterStatusOf<SetWeight>(p), std::vector<SetWeight>{{10}}) << dump(p);
 }
 
+// Found by the safety simulation (seed 20262639): a steps edit re-entered at 10% and scaled the
+// canary from 2 pods to 1; the 0 s hold passed in the same pass and the advance to 50% counted
+// the 2 pods this pass was removing: 50% on 1 pod.
+TEST(PlannerSafety, AdvanceDoesNotCountPodsThePassIsRemoving) {
+  Harness h;
+  h.spec["steps"] = Json::parse(R"([{"weight": 10, "hold": "1h"}, {"weight": 50, "hold": "1h"},
+                                    {"weight": 100}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  runUntil(h, [&] { return h.status.current_step == 1 && h.status.step_started_at; });
+  ASSERT_EQ(h.world.canary.replicas, 2);
+  h.world.route_weight = 10;  // as if the 50% never reached the route
+  h.spec["steps"] = Json::parse(R"([{"weight": 10, "hold": "0s"}, {"weight": 50, "hold": "0s"},
+                                    {"weight": 100}])");
+  Plan p = h.step();
+  const int top = h.world.route_weight.value_or(0);
+  EXPECT_GE(h.world.canary.replicas, canaryReplicasFor(4, top))
+      << top << "% on " << h.world.canary.replicas << " canary replicas: " << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
