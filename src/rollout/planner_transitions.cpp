@@ -416,11 +416,11 @@ void planCanary(PlanContext& c) {
     if (stored) {
       c.ensureWeight(step.weight);
     } else {
-      // A route above what the stored status allows (someone else's) comes down now, to the
-      // canary's stored weight; the step's weight follows the status write.
+      // A route above the step (someone else's) comes down now, to the canary's stored
+      // weight; the step's weight follows the status write.
       int carried = read ? *read : -1;
       const int allowed = std::min(step.weight, c.in.status.canary_weight);
-      if (c.routed() && read && *read > allowed) {
+      if (c.routed() && read && *read > step.weight) {
         c.act(SetWeight{allowed});
         carried = allowed;
       }
