@@ -219,6 +219,8 @@ void planNewTemplate(PlanContext& c) {
   if (c.spec.paused) {
     c.ensureServices(s.stable_revision, "");
     c.ensureWeight(0);
+    // No canary runs yet: none may serve (replica ratio: its pods are traffic), as planSteady.
+    if (c.world().canary.exists && c.world().canary.replicas > 0) c.act(ScaleCanary{0});
     settle(c, Phase::kPaused, "Paused",
            "revision " + c.hash + " is waiting: spec.paused is true (stable " + s.stable_revision +
                ")");

@@ -642,5 +642,21 @@ TEST(PlannerSafety, AdvanceDoesNotCountPodsThePassIsRemoving) {
       << top << "% on " << h.world.canary.replicas << " canary replicas: " << dump(p);
 }
 
+// Found by the safety simulation (replica ratio, seed 20264229): a new template waiting on
+// spec.paused left canary pods someone else had started serving through the root Service.
+TEST(PlannerSafety, PausedNewTemplateKeepsNoCanaryPods) {
+  Harness h;
+  h.spec.erase("trafficRouting");
+  h.deployStable();
+  h.world.canary.exists = true;  // someone else scaled a leftover canary up
+  h.world.canary.revision = "old";
+  h.world.canary.replicas = 1;
+  h.spec = withImage(h.spec, "m:2");
+  h.spec["paused"] = true;
+  Plan p = h.step();
+  ASSERT_EQ(p.status.phase, Phase::kPaused) << dump(p);
+  EXPECT_EQ(actionsOf<ScaleCanary>(p), std::vector<ScaleCanary>{{0}}) << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
