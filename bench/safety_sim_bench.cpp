@@ -4,8 +4,10 @@
 // event sequence of its first violating history. Numbers only: the unit test safety_sim_test
 // is what asserts zero violations.
 //   mr-bench-safety-sim [--histories N] [--seed S] [--threads T] [--events E]
-//                       [--invariants I1,I3] [--no-pod-faults] [--leader-fenced] [--shrink 0|1]
+//                       [--invariants I1,I3] [--no-pod-faults] [--leader-unfenced] [--shrink 0|1]
 //                       [--status-roundtrip] [--trace] [--trace-minimal]
+// --leader-unfenced models the runtime before the write fence (an old leader drains its pass
+// after losing the lease): I6 finds it. The default is the fenced runtime.
 // --trace prints every event and pass (use with --histories 1); --trace-minimal traces the
 // shrunk sequence of every finding.
 // Exit 0 unless the arguments are wrong (2), or --fail-on-violation and a counted violation (1).
@@ -46,7 +48,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--no-pod-faults") {
       options.pod_faults = false;
     } else if (arg == "--leader-fenced") {
-      options.leader_fenced = true;
+      options.leader_fenced = true;  // the default
+    } else if (arg == "--leader-unfenced") {
+      options.leader_fenced = false;
     } else if (arg == "--status-roundtrip") {
       options.status_roundtrip = true;
     } else if (arg == "--trace") {

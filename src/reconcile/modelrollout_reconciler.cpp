@@ -141,13 +141,14 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   world.canary_service = cached(svc, rollout::serviceName(key.name, Role::kCanary)) != nullptr;
   world.root_service = cached(svc, rollout::rootServiceName(key.name)) != nullptr;
 
-  // An invalid spec mid-canary still reads (and may set to 0) the route named by its valid
-  // spec.trafficRouting, so the planner can take the canary's traffic away (issue 13).
-  const bool invalid_mid_canary =
+  // An invalid spec still reads (and may set to 0) the route named by its valid
+  // spec.trafficRouting, so the planner can take a canary's traffic away (issue 13): mid-canary,
+  // and with no canary in status (a RolledBack stored before its route write; found by the
+  // safety simulation).
+  const bool invalid_routed =
       !in.spec.ok() && in.spec.traffic_routing &&
-      in.spec.traffic_routing->kind != rollout::RouterKind::kReplicaRatio &&
-      !in.status.canary_revision.empty();
-  if (!world.deleting && (in.spec.ok() || invalid_mid_canary)) {
+      in.spec.traffic_routing->kind != rollout::RouterKind::kReplicaRatio;
+  if (!world.deleting && (in.spec.ok() || invalid_routed)) {
     const auto& routing = in.spec.ok() ? in.spec.spec->traffic_routing : *in.spec.traffic_routing;
     const int port = in.spec.ok() ? in.spec.spec->service.port : servicePortOf(obj);
     const int replicas = in.spec.ok() ? in.spec.spec->replicas : 1;
@@ -179,16 +180,18 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
           weight.status().withContext("reading " + pass.router->describe()));
     }
   }
-  if (in.spec.ok() && !world.deleting) {
-    const auto& spec = *in.spec.spec;
+  if (!world.deleting) {
+    // ScaleCanary needs no spec: an invalid one may still take a canary's pods away.
     pass.apply_ctx.owner = {key.name, key.ns, pass.meta.uid};
-    pass.apply_ctx.spec = &spec;
     pass.apply_ctx.deployments = [&](const std::string& n) {
       return cached(k8s::resources::deployments(), n);
     };
     pass.apply_ctx.services = [&](const std::string& n) { return cached(svc, n); };
     pass.apply_ctx.refused = &pass.refused;
     pass.apply_ctx.refused_object = &pass.refused_object;
+  }
+  if (in.spec.ok() && !world.deleting) {
+    pass.apply_ctx.spec = &*in.spec.spec;
     if (world.blocked_reason.empty()) checkOwnership(pass);
   }
   if (in.spec.ok() && !world.deleting) readPodReasons(pass);
@@ -264,7 +267,11 @@ Status ModelRolloutReconciler::applyActions(Pass& pass, const std::vector<rollou
             }
             return Status::ok();
           } else {
-            if (!pass.apply_ctx.spec) return internalError("object action without a valid spec");
+            const bool needs_spec = !std::is_same_v<T, rollout::ScaleCanary>;
+            if (needs_spec && !pass.apply_ctx.spec) {
+              return internalError("object action without a valid spec");
+            }
+            if (!pass.apply_ctx.deployments) return internalError("object action while deleting");
             return applier_.apply(pass.apply_ctx, a);
           }
         },
@@ -343,9 +350,8 @@ void ModelRolloutReconciler::checkOwnership(Pass& pass) {
 void ModelRolloutReconciler::startAnalysis(Pass& pass, const rollout::StartAnalysis& action) {
   if (!tracker_.tryStart(pass.key_string)) return;  // one check at a time per rollout
   const auto& spec = *pass.input.spec.spec;
-  auto request =
-      buildAnalysisRequest(*deps_.api, pass.key.ns, pass.key.name, *spec.analysis, action,
-                           deps_.prometheus_policy);
+  auto request = buildAnalysisRequest(*deps_.api, pass.key.ns, pass.key.name, *spec.analysis,
+                                      action, deps_.prometheus_policy);
   const std::string key_string = pass.key_string;
   const k8s::ObjectKey key = pass.key;
   if (!request.isOk()) {

@@ -82,6 +82,13 @@ bool PlanContext::canaryAvailableAt(const std::string& revision, int replicas) c
          d.updated_replicas >= replicas && ownAvailableReplicas(d) >= replicas;
 }
 
+int PlanContext::canaryReplicasNow(int replicas) const {
+  const auto& d = world().canary;
+  if (routed() || !d.exists) return replicas;
+  const int own = d.revision == hash ? d.updated_replicas : 0;
+  return d.total_replicas > own ? 0 : replicas;
+}
+
 bool PlanContext::stableAvailableAt(const std::string& revision) const {
   const auto& d = world().stable;
   return d.exists && d.revision == revision && d.observed_generation >= d.generation &&
@@ -140,20 +147,32 @@ Plan planInvalidSpec(const PlanInput& in) {
   const bool changed = !before || before->status != "True" || before->message != message;
   setCondition(s.conditions, kCondInvalidSpec, "True", "InvalidSpec", message, in.generation, now);
   s.observed_generation = in.generation;
-  // A canary at a step keeps its pods but loses its traffic until the spec is valid again
+  // A canary at a step keeps its pods (replica ratio: not, its pods are its traffic) but loses
+  // its traffic until the spec is valid again
   // (then planCanary enters the step again with a fresh hold): nothing judges it meanwhile.
   // Not during a promotion, where stable is taking the canary's template and needs it.
   const bool promoting = in.status.phase == Phase::kPromoting ||
                          (in.world.stable.exists && !s.canary_revision.empty() &&
                           in.world.stable.revision == s.canary_revision);
-  const bool routed = in.spec.traffic_routing &&
-                      in.spec.traffic_routing->kind != RouterKind::kReplicaRatio;
+  const bool routed =
+      in.spec.traffic_routing && in.spec.traffic_routing->kind != RouterKind::kReplicaRatio;
+  const bool replica_ratio =
+      in.spec.traffic_routing && in.spec.traffic_routing->kind == RouterKind::kReplicaRatio;
   if (!s.canary_revision.empty() && !promoting) {
     if (routed && in.world.route_weight && *in.world.route_weight != 0) {
       p.actions.push_back(SetWeight{0});
     }
+    // Replica ratio: the canary's pods are its traffic (the root Service selects them).
+    if (replica_ratio && in.world.canary.exists && in.world.canary.replicas > 0) {
+      p.actions.push_back(ScaleCanary{0});
+    }
     if (routed) s.canary_weight = 0;
     s.step_started_at.reset();
+  }
+  if (!s.canary_revision.empty() && promoting && routed && in.world.route_weight &&
+      *in.world.route_weight > in.status.canary_weight) {
+    // A promotion keeps the weight it had, not one someone else raised (safety simulation).
+    p.actions.push_back(SetWeight{in.status.canary_weight});
   }
   if (s.canary_revision.empty()) {
     // No canary may run (Healthy, or a RolledBack stored before its actions ran): finish that

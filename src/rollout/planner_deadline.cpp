@@ -40,12 +40,12 @@ bool canaryDeadlinePassed(PlanContext& c, int replicas) {
   if (!clockPassed(c)) return false;
   auto& s = c.st();
   const auto& d = c.world().canary;
-  const std::string message =
-      "canary revision " + s.canary_revision + " did not get " + std::to_string(replicas) +
-      " available replicas for step " + std::to_string(s.current_step + 1) + "/" +
-      std::to_string(c.stepCount()) + " " + within(c) + " (" +
-      std::to_string(d.available_replicas) + "/" + std::to_string(replicas) +
-      " available): " + podsSay(d);
+  const std::string message = "canary revision " + s.canary_revision + " did not get " +
+                              std::to_string(replicas) + " available replicas for step " +
+                              std::to_string(s.current_step + 1) + "/" +
+                              std::to_string(c.stepCount()) + " " + within(c) + " (" +
+                              std::to_string(d.available_replicas) + "/" +
+                              std::to_string(replicas) + " available): " + podsSay(d);
   if (!c.spec.progress_deadline_abort) {
     c.deadline_exceeded = message + "; waiting, progressDeadlineAbort is false";
     return false;
@@ -75,13 +75,15 @@ void finishDeadline(PlanContext& c) {
   if (!c.waited_for_pods) s.waiting_since.reset();
   const Phase phase = s.phase.value_or(Phase::kHealthy);
   const Condition* before = findCondition(c.in.status.conditions, kCondProgressing);
-  const bool reported =
-      before && before->status == "False" && before->reason == kDeadlineReason;
+  const bool reported = before && before->status == "False" && before->reason == kDeadlineReason;
+  // finalizeConditions has just set Progressing from this pass's phase: a deadline already
+  // reported keeps its stored lastTransitionTime, or every pass would write the status again.
+  const SystemTime since = reported ? before->last_transition_time : c.now;
   if (c.deadline_exceeded.empty()) {
     // A rollout rolled back for its deadline keeps saying so until the next rollout starts.
     if (phase == Phase::kRolledBack && reported) {
       setCondition(s.conditions, kCondProgressing, "False", kDeadlineReason, before->message,
-                   c.in.generation, c.now);
+                   c.in.generation, since);
     }
     return;
   }
@@ -89,7 +91,7 @@ void finishDeadline(PlanContext& c) {
     s.message = c.deadline_exceeded;
   }
   setCondition(s.conditions, kCondProgressing, "False", kDeadlineReason, c.deadline_exceeded,
-               c.in.generation, c.now);
+               c.in.generation, since);
   // A rollback already recorded its Event (the transition); a rollout left waiting gets one
   // when the deadline first passes.
   if (!reported && phase != Phase::kRolledBack) {

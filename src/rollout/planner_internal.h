@@ -30,7 +30,7 @@ struct PlanContext {
   const ModelRolloutSpec& spec;
   std::string hash;         // revision of spec.template
   std::string fingerprint;  // stepsFingerprint(spec.steps)
-  SystemTime now;    // truncated to seconds: what status stores
+  SystemTime now;           // truncated to seconds: what status stores
   Plan out;
   std::vector<std::string> annotations_to_remove;
 
@@ -66,6 +66,10 @@ struct PlanContext {
   bool canaryAvailable(int replicas) const { return canaryAvailableAt(hash, replicas); }
   bool canaryAvailableAt(const std::string& revision, int replicas) const;
   bool stableAvailableAt(const std::string& revision) const;
+  // Replicas for the canary Deployment at spec.template when the step asks for `replicas`.
+  // Replica ratio: 0 while it still has pods of another revision (a replaced canary): the
+  // root Service selects every canary pod, and a rolling update keeps the old ones serving.
+  int canaryReplicasNow(int replicas) const;
   void ensureServices(const std::string& stable_rev, const std::string& canary_rev);
   void noteRecreated();  // Event when managed objects the status says exist are gone
 

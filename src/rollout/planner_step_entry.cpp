@@ -2,6 +2,8 @@
 // capacity"): what status records when a step is entered, the re-entry after an edit of
 // spec.steps, the weight kept while the canary's own pods do not cover its step, and the
 // weight replica-ratio routing really realises.
+#include <algorithm>
+
 #include "rollout/planner_internal.h"
 
 namespace mr::rollout::detail {
@@ -41,7 +43,10 @@ void reenterAfterStepsEdit(PlanContext& c) {
     recordStepBasis(c, c.stepCount());
     return;
   }
-  const int carried = c.world().route_weight.value_or(c.in.status.canary_weight);
+  // What the route carries, but never more than the controller gave the canary: a weight
+  // someone else raised is no basis for a step (safety simulation, seed 20262836).
+  const int carried = std::min(c.world().route_weight.value_or(c.in.status.canary_weight),
+                               c.in.status.canary_weight);
   int k = 0;
   for (int i = 0; i < c.stepCount(); ++i) {
     if (c.spec.steps[i].weight <= carried) k = i;
@@ -108,10 +113,9 @@ void noteApproximatedWeight(PlanContext& c, int k) {
   if (realised == weight) return;
   const int canary = canaryReplicasFor(c.spec.replicas, weight);
   c.event("Normal", "WeightApproximated",
-          "step " + stepName(c, k) + ": weight " + std::to_string(weight) +
-              "% is realised as " + std::to_string(realised) + "% by replica ratio (" +
-              std::to_string(canary) + " canary pod(s) beside " +
-              std::to_string(c.spec.replicas) +
+          "step " + stepName(c, k) + ": weight " + std::to_string(weight) + "% is realised as " +
+              std::to_string(realised) + "% by replica ratio (" + std::to_string(canary) +
+              " canary pod(s) beside " + std::to_string(c.spec.replicas) +
               " stable); use Gateway API or Istio routing, or more replicas, for exact weights");
 }
 

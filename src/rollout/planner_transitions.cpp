@@ -69,7 +69,13 @@ void advance(PlanContext& c) {
   s.hold_extended_at.reset();
   recordStepBasis(c, next);
   resetCounters(s);
-  if (!c.canaryAvailable(replicas)) {
+  // The canary replicas this pass leaves (it may have scaled the canary down for step k, e.g.
+  // after an edit of spec.steps): pods it is removing do not cover the next step.
+  int planned = c.world().canary.replicas;
+  for (const auto& a : c.out.actions) {
+    if (const auto* e = std::get_if<EnsureCanary>(&a)) planned = e->replicas;
+  }
+  if (planned < replicas || !c.canaryAvailable(replicas)) {
     // More canary pods are needed first; they are added next pass, once the stored status
     // says this step, and the weight (and the hold) follows when they are available.
     s.step_started_at.reset();
@@ -95,9 +101,7 @@ void advance(PlanContext& c) {
   noteApproximatedWeight(c, next);
   const SystemTime hold_end = c.now + step.hold;
   s.message = holdMessage(c, next, hold_end);
-  if (c.world().canary.replicas != replicas) {
-    c.actAfterStatus(EnsureCanary{c.spec.pod_template, replicas, c.hash});
-  }
+  if (planned != replicas) c.actAfterStatus(EnsureCanary{c.spec.pod_template, replicas, c.hash});
   if (!read || *read != step.weight) c.actAfterStatus(SetWeight{step.weight});
   scheduleAnalysis(c);
   c.requeueAt(hold_end);
@@ -216,6 +220,8 @@ void planNewTemplate(PlanContext& c) {
   if (c.spec.paused) {
     c.ensureServices(s.stable_revision, "");
     c.ensureWeight(0);
+    // No canary runs yet: none may serve (replica ratio: its pods are traffic), as planSteady.
+    if (c.world().canary.exists && c.world().canary.replicas > 0) c.act(ScaleCanary{0});
     settle(c, Phase::kPaused, "Paused",
            "revision " + c.hash + " is waiting: spec.paused is true (stable " + s.stable_revision +
                ")");
@@ -246,8 +252,13 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
   resetCounters(s);
   // On a restart the old canary's pods are replaced: take its traffic away first.
   c.ensureWeight(0);
-  c.act(EnsureCanary{c.spec.pod_template,
-                     canaryReplicasFor(c.spec.replicas, c.spec.steps[0].weight), c.hash});
+  // Replica ratio: canary pods are traffic, so they start only once the status naming the step
+  // is stored (a crash before it would leave them serving under a Healthy status).
+  const int target =
+      c.canaryReplicasNow(canaryReplicasFor(c.spec.replicas, c.spec.steps[0].weight));
+  c.act(EnsureCanary{c.spec.pod_template, c.routed() ? target : 0, c.hash});
+  if (!c.routed() && target > 0)
+    c.actAfterStatus(EnsureCanary{c.spec.pod_template, target, c.hash});
   c.ensureServices(s.stable_revision, c.hash);
   c.transition(Phase::kProgressing, reason, message);
   c.requeueIn(kAvailabilityPoll);
@@ -255,9 +266,19 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
 
 void startPromotion(PlanContext& c, const std::string& reason, const std::string& message) {
   auto& s = c.st();
-  // The stable Deployment gets the new template only after the status saying Promoting is
-  // stored (after_status; planPromoting repeats it): a crash before that write must not leave
-  // stable changed under a canary.
+  // What someone else changed since the last pass (a route raised above the step entered,
+  // replica ratio: canary pods scaled up) does not stay for the promotion (safety simulation).
+  // The weight the canary was given: its step's once the step started, else the fallback.
+  const int entered = s.step_started_at ? s.step_weight : std::min(s.step_weight, s.canary_weight);
+  const int entered_replicas = canaryReplicasFor(c.spec.replicas, entered);
+  const auto& read = c.world().route_weight;
+  if (c.routed() && read) {
+    const int keep = c.canaryAvailableAt(s.canary_revision, entered_replicas) ? entered : 0;
+    if (*read > keep) c.ensureWeight(keep);
+  }
+  if (!c.routed() && c.world().canary.exists && c.world().canary.replicas > entered_replicas) {
+    c.act(ScaleCanary{entered_replicas});
+  }
   s.current_step = c.stepCount();
   recordStepBasis(c, c.stepCount());
   s.step_started_at.reset();
@@ -265,6 +286,9 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   s.analysis_paused = false;
   s.hold_extended_at.reset();
   c.transition(Phase::kPromoting, reason, message);
+  // The stable Deployment gets the new template only after the status saying Promoting is
+  // stored (after_status; planPromoting repeats it): a crash before that write must not leave
+  // stable changed under a canary.
   // Callers are in a canary whose revision is spec.template, so the template is at hand.
   c.actAfterStatus(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
   c.actAfterStatus(EnsureServices{"", s.canary_revision});
@@ -354,8 +378,20 @@ void planCanary(PlanContext& c) {
   // pods follow once it carries at most the step's weight. Replica ratio's weight is the pods.
   const auto& read = c.world().route_weight;
   const bool shrinking = c.world().canary.exists && c.world().canary.replicas > replicas;
+  // Whether the stored status already names this step of this canary, i.e. it was not entered
+  // (re-entered after an edit of spec.steps) in this pass: only then may its weight, and
+  // replica ratio's canary pods (its weight), be raised before the status write (planner.h).
+  const auto& was = c.in.status;
+  const bool stored = was.canary_revision == s.canary_revision && was.current_step == k &&
+                      was.steps_fingerprint == s.steps_fingerprint;
   if (!shrinking || !c.routed() || (read && *read <= step.weight)) {
-    c.act(EnsureCanary{c.spec.pod_template, replicas, c.hash});
+    const int target = c.canaryReplicasNow(replicas);
+    const auto& d = c.world().canary;
+    const int kept = d.exists && d.revision == c.hash ? std::min(d.replicas, target) : 0;
+    c.act(EnsureCanary{c.spec.pod_template, stored || c.routed() ? target : kept, c.hash});
+    if (!stored && !c.routed() && target > kept) {
+      c.actAfterStatus(EnsureCanary{c.spec.pod_template, target, c.hash});
+    }
   }
   c.ensureServices(s.stable_revision, c.hash);
 
@@ -380,7 +416,20 @@ void planCanary(PlanContext& c) {
       }
       return;
     }
-    c.ensureWeight(step.weight);
+    if (stored) {
+      c.ensureWeight(step.weight);
+    } else {
+      // A route above the step (someone else's) comes down now, to the canary's stored
+      // weight; the step's weight follows the status write.
+      int carried = read ? *read : -1;
+      const int allowed = std::min(step.weight, c.in.status.canary_weight);
+      if (c.routed() && read && *read > step.weight) {
+        c.act(SetWeight{allowed});
+        carried = allowed;
+      }
+      s.canary_weight = c.routed() || !read ? step.weight : *read;
+      if (carried != step.weight) c.actAfterStatus(SetWeight{step.weight});
+    }
     s.step_started_at = c.now;
     c.event("Normal", "StepStarted",
             "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
@@ -442,9 +491,8 @@ void planPromoting(PlanContext& c) {
       c.ensureServices("", s.canary_revision);
       c.ensureWeight(promotionWeight(c));
       const auto& stable = c.world().stable;
-      s.message = what + ": restoring stable, " +
-                  std::to_string(ownAvailableReplicas(stable)) + "/" +
-                  std::to_string(c.spec.replicas) + " available at " + c.hash +
+      s.message = what + ": restoring stable, " + std::to_string(ownAvailableReplicas(stable)) +
+                  "/" + std::to_string(c.spec.replicas) + " available at " + c.hash +
                   "; the canary keeps its traffic until then";
       c.requeueIn(kAvailabilityPoll);
       return;

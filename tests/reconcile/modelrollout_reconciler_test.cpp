@@ -490,9 +490,8 @@ TEST_F(ReconcilerTest, ReplicaRatioRolloutOfTenReplicasFinishesWithBoundedDeploy
   json o = rollout("img:1", false);
   o["spec"].erase("trafficRouting");
   o["spec"]["replicas"] = 10;
-  o["spec"]["steps"] = json::array({{{"weight", 10}, {"hold", "10s"}},
-                                    {{"weight", 50}, {"hold", "10s"}},
-                                    {{"weight", 100}}});
+  o["spec"]["steps"] = json::array(
+      {{{"weight", 10}, {"hold", "10s"}}, {{"weight", 50}, {"hold", "10s"}}, {{"weight", 100}}});
   api.seed(res::modelRollouts(), o);
   settle();
   ASSERT_EQ(status()["phase"], "Healthy");
@@ -511,8 +510,8 @@ TEST_F(ReconcilerTest, ReplicaRatioRolloutOfTenReplicasFinishesWithBoundedDeploy
   ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
   std::vector<int> steps_seen;
   events.clear();
-  for (int i = 0; i < 30 && !(status()["phase"] == "Healthy" &&
-                              status()["stableRevision"] != old_stable);
+  for (int i = 0;
+       i < 30 && !(status()["phase"] == "Healthy" && status()["stableRevision"] != old_stable);
        ++i) {
     clock.advance(std::chrono::seconds(11));
     settle();
@@ -609,6 +608,41 @@ TEST_F(ReconcilerTest, RollbackStoredBeforeActingIsFinishedByARestartedControlle
   EXPECT_TRUE(fresh.requests.empty()) << "the failed revision is not judged again";
 }
 
+// Found by the safety simulation (tests/safety, I1/I5): a RolledBack stored before its route
+// and canary writes, then an invalid spec. The planner asks to finish the rollback (weight 0,
+// canary 0), but the reconciler read no route without a canary in status and refused
+// ScaleCanary without a valid spec: every pass failed and the failed canary kept its traffic.
+TEST_F(ReconcilerTest, RollbackStoredThenAnInvalidSpecIsFinishedInTheCluster) {
+  api.seed(res::modelRollouts(), rollout("img:1", true));
+  settle();
+  changeImage("img:2", true);
+  settle();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  clock.advance(std::chrono::seconds(6));
+  settle(2);
+  ASSERT_EQ(analyzer.requests.size(), 1u);
+  analysis::AnalysisResult result;
+  result.verdict = analysis::Verdict::kFail;
+  result.time = clock.now();
+  result.canary_revision = analyzer.requests[0].canary_revision;
+  result.step = 0;
+  result.message = "errorRate 0.2 > 0.001";
+  analyzer.answer(result);
+  api.injectError("update", Status(StatusCode::kUnavailable, "etcd down", 503, "Unavailable"), 1,
+                  "httproutes");
+  ASSERT_FALSE(pass().error.isOk());
+  ASSERT_EQ(status()["phase"], "RolledBack");
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["selector"]["matchLabels"]["app"] = "other";  // no longer matches the template
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  auto r = pass();
+  EXPECT_TRUE(r.error.isOk()) << r.error.toString();
+  EXPECT_EQ(status()["phase"], "Degraded");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 0);
+}
+
 // Issue 8: routes come from the cache, so a whole rollout costs no route GET; a cache that has
 // not yet seen our own route write answers with that write's response instead (no RouteDrift
 // "repair", no 409).
@@ -696,7 +730,8 @@ TEST_F(ReconcilerTest, UnlistedPrometheusAddressIsInvalidSpecAndNeverQueriedOrPr
   EXPECT_TRUE(analyzer.requests.empty()) << "an unlisted address must never be queried";
   // Nothing can judge the canary now: it keeps its pods but loses its traffic (issue 13), and
   // is certainly not promoted.
-  EXPECT_EQ(routeCanaryWeight(), 0) << "no traffic and no promotion on a spec the platform does not allow";
+  EXPECT_EQ(routeCanaryWeight(), 0)
+      << "no traffic and no promotion on a spec the platform does not allow";
   EXPECT_NE(status()["stableRevision"], status()["canaryRevision"]);
 }
 
@@ -704,9 +739,9 @@ TEST_F(ReconcilerTest, SecretNotSentToUnlistedAddress) {
   // Even a Secret that names the address is not read for an address off the allow-list.
   api.seed(res::secrets(), tokenSecret("https://attacker.example"));
   api.seed(res::modelRollouts(),
-           withPrometheus("img:1", {{"address", "https://attacker.example"},
-                                    {"bearerTokenSecretRef", {{"name", "prom-token"},
-                                                              {"key", "token"}}}}));
+           withPrometheus("img:1",
+                          {{"address", "https://attacker.example"},
+                           {"bearerTokenSecretRef", {{"name", "prom-token"}, {"key", "token"}}}}));
   for (int i = 0; i < 3; ++i) {
     clock.advance(std::chrono::seconds(30));
     settle(2);
@@ -719,9 +754,9 @@ TEST_F(ReconcilerTest, SecretNotSentToUnlistedAddress) {
 TEST_F(ReconcilerTest, TokenNeverSentOverPlainHttpIsInvalidSpec) {
   api.seed(res::secrets(), tokenSecret("http://127.0.0.1:9"));
   api.seed(res::modelRollouts(),
-           withPrometheus("img:1", {{"address", "http://127.0.0.1:9"},
-                                    {"bearerTokenSecretRef", {{"name", "prom-token"},
-                                                              {"key", "token"}}}}));
+           withPrometheus("img:1",
+                          {{"address", "http://127.0.0.1:9"},
+                           {"bearerTokenSecretRef", {{"name", "prom-token"}, {"key", "token"}}}}));
   settle();
   EXPECT_EQ(status()["phase"], "Degraded");
   EXPECT_NE(status().dump().find("spec.analysis.prometheus.bearerTokenSecretRef"),

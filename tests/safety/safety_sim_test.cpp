@@ -5,14 +5,16 @@
 //   CMakeLists.txt), SAFETY_SIM_SEED, SAFETY_SIM_EVENTS (per history),
 //   SAFETY_SIM_THREADS (default 1), SAFETY_SIM_INVARIANTS=I1,I3 (only these count),
 //   SAFETY_SIM_REPORT_ONLY=1 (print the violations, do not fail),
-//   SAFETY_SIM_LEADER_FENCED=1 (abstract runtime that stops writing at once on lease loss),
+//   SAFETY_SIM_LEADER_UNFENCED=1 (the old runtime: a leader drains its pass after losing the
+//   lease; I6 finds it),
 //   SAFETY_SIM_STATUS_ROUNDTRIP=1 (stored status through its JSON form, slower).
+#include "safety/safety_sim.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <iostream>
 
-#include "safety/safety_sim.h"
 #include "safety/simulation.h"
 
 #ifndef MR_SAFETY_SIM_HISTORIES
@@ -163,7 +165,9 @@ bool violated(const HistoryResult& r, int invariant, std::string* message) {
   return false;
 }
 
-Event ev(EventKind k, int a = 0, int b = 0) { return Event{k, a, b}; }
+Event ev(EventKind k, int a = 0, int b = 0) {
+  return Event{k, a, b};
+}
 
 // Issue 13 item 4, scripted: the rollback for a failed check crashes after its first action
 // (weight 0), before the status write; the restarted controller must not give the failed
@@ -175,12 +179,12 @@ TEST(SafetySimRegression, Issue13RollbackForAFailedCheckSurvivesACrash) {
   h.config.steps = 4;     // [100% hold 30s]
   h.config.analysis = 1;  // failureLimit 1
   h.config.traits = {Trait::kGood, Trait::kBadMetrics, Trait::kGood, Trait::kGood};
-  h.events = {ev(EventKind::kReconcile, -1), ev(EventKind::kTick, 60),
-              ev(EventKind::kReconcile, -1), ev(EventKind::kEditTemplate, 1),
-              ev(EventKind::kReconcile, -1),  // canary starts
-              ev(EventKind::kTick, 60),       ev(EventKind::kReconcile, -1),  // step entered
-              ev(EventKind::kTick, 30),       ev(EventKind::kReconcile, -1),  // check starts
-              ev(EventKind::kAnalysisDone, 0),                                // Fail
+  h.events = {ev(EventKind::kReconcile, -1),   ev(EventKind::kTick, 60),
+              ev(EventKind::kReconcile, -1),   ev(EventKind::kEditTemplate, 1),
+              ev(EventKind::kReconcile, -1),                                   // canary starts
+              ev(EventKind::kTick, 60),        ev(EventKind::kReconcile, -1),  // step entered
+              ev(EventKind::kTick, 30),        ev(EventKind::kReconcile, -1),  // check starts
+              ev(EventKind::kAnalysisDone, 0),                                 // Fail
               ev(EventKind::kReconcile, 1, 0),  // rollback: crash after SetWeight{0}
               ev(EventKind::kReconcile, -1)};
   std::string message;
@@ -213,12 +217,12 @@ TEST(SafetySimRegression, Issue13RevertDuringPromotionKeepsStableCapacity) {
   h.config.steps = 4;  // [100% hold 30s]
   h.config.analysis = 0;
   h.config.traits = {Trait::kGood, Trait::kGood, Trait::kGood, Trait::kGood};
-  h.events = {ev(EventKind::kReconcile, -1),  ev(EventKind::kTick, 60),
-              ev(EventKind::kReconcile, -1),  ev(EventKind::kEditTemplate, 1),
-              ev(EventKind::kReconcile, -1),  ev(EventKind::kTick, 60),
+  h.events = {ev(EventKind::kReconcile, -1),   ev(EventKind::kTick, 60),
+              ev(EventKind::kReconcile, -1),   ev(EventKind::kEditTemplate, 1),
+              ev(EventKind::kReconcile, -1),   ev(EventKind::kTick, 60),
               ev(EventKind::kAnnotate, 1),    // promote=full
               ev(EventKind::kReconcile, -1),  // Promoting: stable takes revision 1
-              ev(EventKind::kTick, 30),       ev(EventKind::kTick, 30),
+              ev(EventKind::kTick, 30),        ev(EventKind::kTick, 30),
               ev(EventKind::kEditTemplate, 0),  // revert
               ev(EventKind::kReconcile, -1)};
   std::string message;
@@ -228,14 +232,13 @@ TEST(SafetySimRegression, Issue13RevertDuringPromotionKeepsStableCapacity) {
 // The target of issue 13: zero violations of I1-I6 in 10^5 seeded histories.
 TEST(SafetySim, NoViolationsInSeededHistories) {
   BatchOptions batch;
-  batch.histories =
-      std::stol(env("SAFETY_SIM_HISTORIES", std::to_string(MR_SAFETY_SIM_HISTORIES)));
+  batch.histories = std::stol(env("SAFETY_SIM_HISTORIES", std::to_string(MR_SAFETY_SIM_HISTORIES)));
   batch.seed = std::stoull(env("SAFETY_SIM_SEED", "20261130"));
   batch.threads = std::stoi(env("SAFETY_SIM_THREADS", "1"));
   batch.invariant_mask = parseInvariantMask(env("SAFETY_SIM_INVARIANTS"));
   SimOptions options;
   options.events = std::stoi(env("SAFETY_SIM_EVENTS", "30"));
-  options.leader_fenced = env("SAFETY_SIM_LEADER_FENCED") == "1";
+  options.leader_fenced = env("SAFETY_SIM_LEADER_UNFENCED") != "1";
   options.status_roundtrip = env("SAFETY_SIM_STATUS_ROUNDTRIP") == "1";
   const bool report_only = env("SAFETY_SIM_REPORT_ONLY") == "1";
 

@@ -66,9 +66,8 @@ int Checker::servingEndpoints() const {
 void Checker::onWrite(const Write& w, int writer, int leader) {
   if (writer != leader) {
     fail(5, std::string("a controller wrote after losing the lease | ") + fieldName(w.field) +
-                ", instance " + std::to_string(writer) + ": " + w.before +
-                " -> " + w.after + " by " + w.by + " while instance " + std::to_string(leader) +
-                " holds the lease");
+                ", instance " + std::to_string(writer) + ": " + w.before + " -> " + w.after +
+                " by " + w.by + " while instance " + std::to_string(leader) + " holds the lease");
   }
   pass_writes_.push_back(w);
 }
@@ -82,8 +81,20 @@ void Checker::onStatusStored(const rollout::RolloutStatus& s,
   }
   if (!spec.ok() || !spec.spec) return;
   const auto& steps = spec.spec->steps;
+  if (s.current_step >= static_cast<int>(steps.size()) && !c_.routed()) {
+    // Replica ratio, promoting: the canary's pods are of the revision being promoted (approved
+    // by a Pass at the last step or a promote annotation, I2), which takes all traffic next;
+    // the planner leaves the canary Deployment alone until stable is available.
+    step_key_ = s.canary_revision + "|promoting";
+    recorded_weight_ = 100;
+    return;
+  }
   if (s.current_step < 0 || s.current_step >= static_cast<int>(steps.size())) return;  // promoting
-  const std::string key = s.canary_revision + "|" + std::to_string(s.current_step);
+  // A re-entry after an edit of spec.steps (a new status.stepsFingerprint) is a new step
+  // entry: the planner stores it with a fresh hold and a fresh check, and its weight then
+  // follows the route's (reenterAfterStepsEdit), so it counts as recorded.
+  const std::string key =
+      s.canary_revision + "|" + std::to_string(s.current_step) + "|" + s.steps_fingerprint;
   if (key != step_key_) {
     step_key_ = key;
     recorded_weight_ = steps[s.current_step].weight;
@@ -96,9 +107,10 @@ void Checker::onStableTemplate(const std::string& from, const std::string& to) {
     return;
   }
   if (!approved_.count(to) && !qualified_.count(to)) {
-    fail(1, "stable Deployment takes a revision without a passing check at the last step's "
-            "weight or a promote annotation | revision " + to + " (was " +
-                (from.empty() ? "absent" : from) + ")");
+    fail(1,
+         "stable Deployment takes a revision without a passing check at the last step's "
+         "weight or a promote annotation | revision " +
+             to + " (was " + (from.empty() ? "absent" : from) + ")");
   }
   approved_.insert(to);
 }
@@ -166,23 +178,23 @@ void Checker::checkTraffic(const rollout::SpecParseResult& spec, When when) {
       const int need = replicasFor(spec, w);
       if (own < need) {
         fail(0, "route gives the canary a weight its own ready pods do not cover (" + phase +
-                    ") | " +
-                    std::to_string(w) + "% with " + std::to_string(own) + " ready pods of " +
-                    rev + ", " + std::to_string(need) + " needed" + where);
+                    ") | " + std::to_string(w) + "% with " + std::to_string(own) +
+                    " ready pods of " + rev + ", " + std::to_string(need) + " needed" + where);
       }
     }
   } else if (c_.canary.exists) {
     const int allowed = replicasFor(spec, recorded_weight_);
     const int ready = c_.canary.ready();
-    if (ready > allowed) {
+    const bool promoting = step_key_.ends_with("|promoting");  // every pod of it is approved
+    if (ready > allowed && !promoting) {
       fail(0, "replica ratio: more ready canary pods than the step recorded in status allows (" +
-                  phase + ") | " +
-                  std::to_string(ready) + " > " + std::to_string(allowed) + where);
+                  phase + ") | " + std::to_string(ready) + " > " + std::to_string(allowed) + where);
     }
     if (pass_end && ready > c_.canary.readyOf(c_.canary.rev)) {
       fail(0, "replica ratio: ready canary pods of an older revision serve traffic (" + phase +
                   ") | canary "
-              "template " + c_.canary.rev + where);
+                  "template " +
+                  c_.canary.rev + where);
     }
   }
   for (const auto& rev : failed_) {
@@ -196,9 +208,10 @@ void Checker::checkTraffic(const rollout::SpecParseResult& spec, When when) {
     }
     if (traffic) {
       fail(2, "a revision rolled back for a failed verdict serves canary traffic again | " + rev +
-                  " (" + (c_.routed() ? "route " + std::to_string(c_.route.weight) + "%"
-                                              : std::to_string(c_.canary.readyOf(rev)) +
-                                                    " ready pods") + ")" + where);
+                  " (" +
+                  (c_.routed() ? "route " + std::to_string(c_.route.weight) + "%"
+                               : std::to_string(c_.canary.readyOf(rev)) + " ready pods") +
+                  ")" + where);
     }
   }
 }

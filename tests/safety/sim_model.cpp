@@ -80,8 +80,12 @@ const char* traitName(Trait t) {
   return "?";
 }
 
-const std::string& templateRevision(int i) { return pool().revisions[i]; }
-const Json& templateJson(int i) { return pool().templates[i]; }
+const std::string& templateRevision(int i) {
+  return pool().revisions[i];
+}
+const Json& templateJson(int i) {
+  return pool().templates[i];
+}
 
 std::string describe(const Event& e) {
   const std::string a = std::to_string(e.a);
@@ -131,9 +135,9 @@ std::string describe(const HistoryConfig& c) {
                     (c.routing == rollout::RouterKind::kReplicaRatio ? "replicaRatio"
                      : c.routing == rollout::RouterKind::kGatewayApi ? "gatewayAPI"
                                                                      : "istio") +
-                    " replicas=" + std::to_string(c.replicas) +
-                    " steps=pool" + std::to_string(c.steps) +
-                    " analysis=variant" + std::to_string(c.analysis) + " templates=[";
+                    " replicas=" + std::to_string(c.replicas) + " steps=pool" +
+                    std::to_string(c.steps) + " analysis=variant" + std::to_string(c.analysis) +
+                    " templates=[";
   for (int i = 0; i < kTemplateCount; ++i)
     out += std::string(i ? "," : "") + traitName(c.traits[i]);
   return out + "]";
@@ -155,9 +159,11 @@ History generateHistory(std::uint64_t seed, const SimOptions& options) {
   c.traits[0] = Trait::kGood;
   for (int i = 1; i < kTemplateCount; ++i) {
     const int x = r.below(100);
-    Trait t = x < 45 ? Trait::kGood : x < 60 ? Trait::kSlow : x < 75 ? Trait::kBadMetrics
-              : x < 88                     ? Trait::kCrashLoop
-                                           : Trait::kUnschedulable;
+    Trait t = x < 45   ? Trait::kGood
+              : x < 60 ? Trait::kSlow
+              : x < 75 ? Trait::kBadMetrics
+              : x < 88 ? Trait::kCrashLoop
+                       : Trait::kUnschedulable;
     if (!options.pod_faults && (t == Trait::kCrashLoop || t == Trait::kUnschedulable)) {
       t = Trait::kSlow;
     }
@@ -234,6 +240,12 @@ rollout::SpecParseResult buildSpec(const UserSpec& u, rollout::RouterKind routin
   rollout::SpecParseResult out;
   if (u.invalid) {
     out.errors.push_back({"spec.selector", "matchLabels must be in spec.template's labels"});
+    // The parser still returns a valid spec.trafficRouting beside the errors (parseSpec).
+    rollout::TrafficRouting t;
+    t.kind = routing;
+    if (routing == rollout::RouterKind::kGatewayApi) t.http_route = "model";
+    if (routing == rollout::RouterKind::kIstio) t.virtual_service = "model";
+    out.traffic_routing = t;
     return out;
   }
   rollout::ModelRolloutSpec s;
@@ -391,7 +403,7 @@ std::optional<int> SimCluster::replicaRatioWeight() const {
                                 canary.exists ? canary.ready() : 0);
 }
 
-rollout::ObservedWorld SimCluster::observe() const {
+rollout::ObservedWorld SimCluster::observe(bool read_route) const {
   rollout::ObservedWorld w;
   auto obs = [](const SimDeployment& d) {
     rollout::ObservedDeployment o;
@@ -401,6 +413,7 @@ rollout::ObservedWorld SimCluster::observe() const {
     o.replicas = d.replicas;
     o.generation = d.generation;
     o.observed_generation = d.observed_generation;
+    o.total_replicas = static_cast<int>(d.pods.size());  // status.replicas: every ReplicaSet
     o.ready_replicas = d.ready();
     o.available_replicas = o.ready_replicas;  // minReadySeconds 0
     o.updated_replicas = d.updated();
@@ -411,7 +424,9 @@ rollout::ObservedWorld SimCluster::observe() const {
   w.stable_service = services.stable;
   w.canary_service = services.canary;
   w.root_service = services.root;
-  if (routed()) {
+  if (!read_route) {
+    // No router this pass: route_exists stays true, the weight unknown.
+  } else if (routed()) {
     w.route_exists = route.exists;
     if (route.exists) w.route_weight = route.weight;
   } else {

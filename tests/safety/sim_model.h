@@ -69,8 +69,8 @@ std::string describe(const Event& e);
 struct HistoryConfig {
   rollout::RouterKind routing = rollout::RouterKind::kGatewayApi;
   int replicas = 1;
-  int steps = 0;     // step pool index
-  int analysis = 0;  // variant
+  int steps = 0;                               // step pool index
+  int analysis = 0;                            // variant
   std::array<Trait, kTemplateCount> traits{};  // template 0 (the first stable) is kGood
 };
 std::string describe(const HistoryConfig& c);
@@ -82,9 +82,12 @@ struct History {
 };
 
 struct SimOptions {
-  int events = 30;              // random events per history (before the quiet phase)
-  bool pod_faults = true;       // templates may be kCrashLoop / kUnschedulable
-  bool leader_fenced = false;   // abstract runtime: false = an old leader drains its pass
+  int events = 30;         // random events per history (before the quiet phase)
+  bool pod_faults = true;  // templates may be kCrashLoop / kUnschedulable
+  // The runtime as it is (src/k8s/leader_election, the rest client's write fence): a replica
+  // that lost the lease sends no write. false = the old runtime, which drained its pass after
+  // losing the lease (issue 13 item 10; shows that I6 catches it).
+  bool leader_fenced = true;
   // Stored status goes through statusToJson/statusFromJson as in the API server (2/3 of the
   // run time; off by default, the same violation counts on the seeds tried, docs/safety-sim.md).
   bool status_roundtrip = false;
@@ -160,7 +163,8 @@ class SimCluster {
   std::optional<std::int64_t> nextReadyAt() const;  // earliest finite pending readiness
   bool routed() const { return routing != rollout::RouterKind::kReplicaRatio; }
   // What the reconciler would observe (observed_world.cpp, the routers' readWeight()).
-  rollout::ObservedWorld observe() const;
+  // read_route false: the reconciler built no router this pass (route weight unknown).
+  rollout::ObservedWorld observe(bool read_route = true) const;
   std::optional<int> replicaRatioWeight() const;
 
  private:

@@ -9,8 +9,9 @@
 //    status write), writes the status only if it differs, then `after_status`, then removes the
 //    acknowledged annotations;
 //  - a pass may stop after any prefix of these ops: a controller crash (in-memory state lost,
-//    API state kept), an API error (stop, memory kept), or a lease handover (the old leader
-//    drains its pass unless SimOptions::leader_fenced);
+//    API state kept), an API error (stop, memory kept), or a lease handover (the fenced old
+//    leader stops writing at once and exits; with SimOptions::leader_fenced false it drains
+//    its pass, as the runtime did before issue 13 item 10);
 //  - two controller instances share the lease; analysis requests belong to the instance that
 //    started them and the oracle answers them at random times (kAnalysisDone).
 // After the events a quiet phase runs passes at their requeue times until the rollout settles
@@ -68,7 +69,8 @@ class Simulation {
   rollout::SpecParseResult spec_;
   Instance inst_[2];
   int leader_ = 0;
-  int writer_ = 0;  // instance running the current pass
+  int writer_ = 0;      // instance running the current pass
+  bool router_ = true;  // the current pass built a TrafficRouter (read the route)
   int passes_ = 0;
   int pass_writes_ = 0;
   std::vector<Violation> violations_;
