@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "common/guarded_loop.h"
 #include "controller/probe_server.h"
 #include "k8s/kube_config.h"
 #include "k8s/leader_election.h"
@@ -134,7 +135,14 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
                                cv_.notify_all();
                              },
                              [](const std::string& who) { spdlog::info("leader is {}", who); }});
-    election = std::thread([&] { elector->run(); });
+    election = std::thread([&] {
+      runGuarded("leader election", [&] { elector->run(); },
+                 [&] {
+                   std::lock_guard lock(mu_);
+                   return stop_requested_;
+                 },
+                 clock_);
+    });
   } else {
     runtime.startWorkers(*reconciler);
   }
