@@ -1,5 +1,6 @@
 #include "traffic/replica_ratio_router.h"
 
+#include "common/json_read.h"
 #include "traffic/object_update.h"
 
 namespace mr::traffic {
@@ -8,7 +9,7 @@ namespace {
 using k8s::Json;
 
 long long readyOf(const Json& deployment) {
-  const Json& status = deployment.value("status", Json::object());
+  const Json& status = jsonObject(deployment, "status");
   const auto ready = status.find("readyReplicas");
   return ready != status.end() && ready->is_number_integer() ? ready->get<long long>() : 0LL;
 }
@@ -55,7 +56,7 @@ Result<std::optional<int>> ReplicaRatioRouter::setWeight(int canary_percent) {
     }
   } else {
     const int want = replicaRatioCanaryReplicas(target_.replicas, canary_percent);
-    const Json& spec = deployment->value("spec", Json::object());
+    const Json& spec = jsonObject(*deployment, "spec");
     canary_ready = readyOf(*deployment);
     if (!spec.contains("replicas") || spec["replicas"] != want) {
       // spec.replicas is a scalar, so a merge patch cannot clobber anyone else's edit.
