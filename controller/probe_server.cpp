@@ -41,9 +41,8 @@ Result<int> freePort(const std::string& host) {
     sockaddr_storage bound{};
     socklen_t len = sizeof bound;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) == 0) {
-      port = ntohs(bound.ss_family == AF_INET6
-                       ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                       : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+      port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                               : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     }
   }
   const std::string error = strerror(errno);
@@ -95,10 +94,9 @@ Status ProbeServer::start(const std::string& address) {
     port = *free;
   }
   // ":8080" is every IPv4 interface, as before; an IPv6 literal keeps its brackets in the URI.
-  const std::string uri_host = bare_host.empty() ? "0.0.0.0"
-                               : bare_host.find(':') != std::string::npos
-                                   ? "[" + bare_host + "]"
-                                   : bare_host;
+  const std::string uri_host = bare_host.empty()                          ? "0.0.0.0"
+                               : bare_host.find(':') != std::string::npos ? "[" + bare_host + "]"
+                                                                          : bare_host;
   http_listener_config config;
   config.set_timeout(utility::seconds(io_timeout_.count()));
   auto listener = std::make_unique<Listener>();

@@ -64,13 +64,14 @@ class ModelRolloutController final : public k8s::Reconciler {
                         const std::string& reason, const std::string& message) {
       // List items may lack apiVersion/kind; the Event's involvedObject needs both.
       const auto& meta = jsonObject(object, "metadata");
-      const nlohmann::json involved = {{"apiVersion", k8s::resources::modelRollouts().apiVersion()},
-                                       {"kind", k8s::resources::modelRollouts().kind},
-                                       {"metadata",
-                                        {{"name", jsonString(meta, "name")},
-                                         {"namespace", jsonString(meta, "namespace")},
-                                         {"uid", jsonString(meta, "uid")},
-                                         {"resourceVersion", jsonString(meta, "resourceVersion")}}}};
+      const nlohmann::json involved = {
+          {"apiVersion", k8s::resources::modelRollouts().apiVersion()},
+          {"kind", k8s::resources::modelRollouts().kind},
+          {"metadata",
+           {{"name", jsonString(meta, "name")},
+            {"namespace", jsonString(meta, "namespace")},
+            {"uid", jsonString(meta, "uid")},
+            {"resourceVersion", jsonString(meta, "resourceVersion")}}}};
       events->record(involved,
                      type == "Warning" ? k8s::EventType::kWarning : k8s::EventType::kNormal, reason,
                      message);

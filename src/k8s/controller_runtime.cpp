@@ -151,7 +151,8 @@ void ControllerRuntime::processKey(Reconciler& reconciler, const std::string& ke
     result = reconciler.reconcile(ObjectKey::parse(key));
   } catch (...) {
     // A reconciler must not throw; if one does, treat it as an error rather than dying.
-    result = ReconcileResult::failed(internalError("reconcile threw: " + currentExceptionMessage()));
+    result =
+        ReconcileResult::failed(internalError("reconcile threw: " + currentExceptionMessage()));
   }
   const double seconds = std::chrono::duration<double>(clock_.steadyNow() - started).count();
   std::string outcome;

@@ -89,9 +89,8 @@ Result<std::vector<int>> IstioRouter::selectRoutes(const Json& vs) const {
     return selected;
   }
   for (const std::string& name : routes_) {
-    auto it = std::find_if(http.begin(), http.end(), [&](const Json& r) {
-      return jsonString(r, "name") == name;
-    });
+    auto it = std::find_if(http.begin(), http.end(),
+                           [&](const Json& r) { return jsonString(r, "name") == name; });
     if (it == http.end()) {
       return invalidArgument(describe() + " has no http route named '" + name + "'");
     }

@@ -146,7 +146,8 @@ TEST(ReflectorTopLevelHandler, ExceptionInAStepBacksOffAndRelistsInsteadOfTermin
 
 TEST(ApiStatusMalformed, StatusWithWrongTypedFieldsIsA500) {
   Status s = internalError("unset");
-  ASSERT_NO_THROW(s = statusFromStatusObject(Json::parse(R"({"code":{},"reason":[],"message":1})")));
+  ASSERT_NO_THROW(
+      s = statusFromStatusObject(Json::parse(R"({"code":{},"reason":[],"message":1})")));
   EXPECT_EQ(s.httpCode(), 500);
   ASSERT_NO_THROW(s = statusFromStatusObject(Json::parse(R"("not an object")")));
   EXPECT_EQ(s.httpCode(), 500);
@@ -183,8 +184,7 @@ TEST(LabelSelectorMalformed, WrongTypedExpressionsAreInvalidArgumentNotAThrow) {
 TEST(LeaderElectionMalformed, LeaseWithWrongTypedSpecIsTakenOverNotThrown) {
   testing::TestClock clock;
   ScriptedApiClient api;
-  api.put(resources::leases(),
-          Json::parse(R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease",
+  api.put(resources::leases(), Json::parse(R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease",
               "metadata":{"name":"lock","namespace":"ops"},
               "spec":{"holderIdentity":5,"leaseDurationSeconds":"15","leaseTransitions":"x"}})"));
   LeaderElector elector(api, {"ops", "lock", "me"}, clock);
