@@ -2,10 +2,12 @@
 // http_listener (Boost.Asio; one of the packages the project is built on) instead of a
 // hand-written server. Connections are handled asynchronously and requests concurrently on
 // cpprestsdk's thread pool, so idle or slow clients hold no thread and cannot delay a probe
-// (issue 15: eight idle connections used to delay /healthz by 8 s); every send and receive has
-// a deadline (`io_timeout`). Handlers are registered per exact path (GET and HEAD) before
-// start(); a query string is ignored. Address forms: ":8080" (all interfaces), "127.0.0.1:0"
-// (ephemeral; port() tells which), "[::1]:8081".
+// (issue 15: eight idle connections used to delay /healthz by 8 s). `io_timeout` is passed to
+// http_listener_config::set_timeout; cpprestsdk's Asio listener does not apply it to a client
+// that connects and never completes its request (measured: such a connection stays open), so a
+// stalled client costs one file descriptor and no thread until it goes away. Handlers are
+// registered per exact path (GET and HEAD) before start(); a query string is ignored. Address
+// forms: ":8080" (all interfaces), "127.0.0.1:0" (ephemeral; port() tells which), "[::1]:8081".
 // Thread-safety: handlers may run on several threads at once and must be thread-safe;
 // handle/start/stop from the owner. A handler that throws answers 500.
 #pragma once
