@@ -1,11 +1,13 @@
 // Fuzzes the ModelRollout parser: any JSON object as `spec` (and as the whole object, for
-// parseObjectMeta). Parsing must return field errors, never throw or crash.
+// parseObjectMeta), and its `status` through statusFromJson/statusToJson. Parsing must return
+// field errors or defaults, never throw or crash.
 #include <spdlog/spdlog.h>
 
 #include <cstddef>
 #include <cstdint>
 
 #include "rollout/modelrollout_parse.h"
+#include "rollout/status_json.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   spdlog::set_level(spdlog::level::off);  // the code under test logs every rejected input
@@ -20,5 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!parsed.ok()) (void)parsed.summary();
   if (object.is_object() && object.contains("spec")) (void)mr::rollout::parseSpec(object["spec"]);
   (void)mr::rollout::parseObjectMeta(object);
+  // The status the controller reads back (and round-trips) from the same object.
+  const nlohmann::json& status =
+      object.is_object() && object.contains("status") ? object["status"] : object;
+  (void)mr::rollout::statusToJson(mr::rollout::statusFromJson(status));
   return 0;
 }

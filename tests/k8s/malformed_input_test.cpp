@@ -22,6 +22,7 @@
 #include "k8s/reflector.h"
 #include "k8s/watch_parser.h"
 #include "rollout/modelrollout_parse.h"
+#include "rollout/status_json.h"
 #include "test_clock.h"
 
 namespace mr::k8s {
@@ -204,6 +205,15 @@ TEST(ModelRolloutParseMalformed, ObjectMetaOfANonObjectIsEmptyNotAThrow) {
   EXPECT_EQ(meta.name, "");
   ASSERT_NO_THROW(meta = rollout::parseObjectMeta(Json::parse("[1]")));
   ASSERT_NO_THROW(meta = rollout::parseObjectMeta(Json::parse(R"({"metadata":"x"})")));
+}
+
+// Found by fuzz_modelrollout_spec (UBSan float-cast-overflow): statusFromJson converted any
+// number to int64, so "observedGeneration": 1e30 was undefined behaviour (INT64_MIN on x86).
+TEST(RolloutStatusMalformed, FloatOutsideInt64ReadsAsZeroNotUndefinedBehaviour) {
+  const rollout::RolloutStatus status = rollout::statusFromJson(
+      Json::parse(R"({"observedGeneration":1e30,"consecutiveFailures":-1e300})"));
+  EXPECT_EQ(status.observed_generation, 0);
+  EXPECT_EQ(status.consecutive_failures, 0);
 }
 
 class KubeconfigMalformedTest : public ::testing::Test {
