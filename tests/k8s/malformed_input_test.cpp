@@ -266,6 +266,23 @@ TEST_F(KubeconfigMalformedTest, ContextThatIsAScalarIsAnErrorNotAThrow) {
   EXPECT_FALSE(config.isOk());
 }
 
+// A reconciler that throws something that is not a std::exception (the worker caught only
+// std::exception, so this ended the process).
+struct ThrowingReconciler : Reconciler {
+  ReconcileResult reconcile(const ObjectKey&) override { throw 42; }
+};
+
+TEST(WorkerTopLevelHandler, NonStandardExceptionFromReconcileIsARetriedError) {
+  testing::TestClock clock;
+  ScriptedApiClient api;
+  ControllerOptions options;
+  options.owned = {resources::deployments()};
+  ControllerRuntime runtime(api, clock, options);
+  ThrowingReconciler reconciler;
+  ASSERT_NO_THROW(runtime.processKey(reconciler, "ml/a"));
+  EXPECT_EQ(runtime.queue().numRequeues("ml/a"), 1);
+}
+
 // runGuarded: the top-level handler of the leader-election (and any other) thread.
 class SelfAdvancingClock final : public Clock {
  public:
