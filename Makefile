@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps configure build test unit test-sanitize e2e demo cluster-up cluster-down bench \
-        bench-smoke format tidy clean fuzz
+        bench-smoke safety-sim analysis-sim format tidy clean fuzz
 
 all: build
 
@@ -55,6 +55,27 @@ bench: build
 
 bench-smoke: build
 	@./bench/run.sh --smoke
+
+# The safety simulation of issue 13 (docs/safety-sim.md): 10^7 seeded histories of the control
+# loop against the real planner; prints histories/s, the seed and violations per invariant.
+SAFETY_SIM_HISTORIES ?= 10000000
+SAFETY_SIM_SEED ?= 20261130
+SAFETY_SIM_THREADS ?= $(JOBS)
+SAFETY_SIM_ARGS ?=
+safety-sim: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target mr-bench-safety-sim
+	@$(BUILD)/tests/safety/mr-bench-safety-sim --histories $(SAFETY_SIM_HISTORIES) \
+	  --seed $(SAFETY_SIM_SEED) --threads $(SAFETY_SIM_THREADS) $(SAFETY_SIM_ARGS)
+
+# Whole-rollout analysis simulation (issue 12; bench/README.md "Analysis simulation"): the real
+# planner and checks in simulated time, 1,000 rollouts per (scenario, traffic) cell, both
+# schedules, on $(JOBS) threads. Hours on 2 cores (the runbook schedule dominates); e.g.
+# `make analysis-sim SIM_FLAGS="--schedule compressed"` or SIM_ROLLOUTS=100 for a quicker look.
+SIM_ROLLOUTS ?= 1000
+SIM_FLAGS ?=
+analysis-sim: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target mr-bench-analysis-sim
+	@$(BUILD)/bench/analysis_sim/mr-bench-analysis-sim --rollouts $(SIM_ROLLOUTS) --threads $(JOBS) $(SIM_FLAGS)
 
 format:
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -179,6 +179,7 @@ def run_analysis(args, run_dir, result):
         c.start_simulator(rate=args.sim_rate)
         c.start_prometheus()
         proxy = lib.SlowProxy(c.prom_port)
+        c.allowed_prometheus = [f"http://127.0.0.1:{proxy.port}"]
         tr = Tracker(c)
         c.start_controller()
         n = args.analysis

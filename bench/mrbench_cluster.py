@@ -116,6 +116,9 @@ class Cluster:
                "--metrics-bind-address", f"127.0.0.1:{self.ctl_port}",
                "--health-probe-bind-address", f"127.0.0.1:{self.ctl_port}",
                "--log-format", "text", "--log-level", "warn"]
+        # Analysis runs query a loopback proxy; the controller queries only allowed addresses.
+        if getattr(self, "allowed_prometheus", None):
+            cmd.append("--allowed-prometheus-addresses=" + ",".join(self.allowed_prometheus))
         t0 = time.monotonic()
         self._start("controller", cmd)
         url = f"http://127.0.0.1:{self.ctl_port}/readyz"

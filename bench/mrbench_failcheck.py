@@ -87,6 +87,7 @@ def run_failcheck(args, run_dir, result):
         c.start_simulator(rate=args.fail_sim_rate)
         c.start_prometheus()
         proxy = lib.SlowProxy(c.prom_port)
+        c.allowed_prometheus = [f"http://127.0.0.1:{proxy.port}"]
         answers = AnswerLog()
         proxy.on_answer = answers
         tr = Tracker(c)

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "common/guarded_loop.h"
@@ -48,7 +49,22 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   }
   spdlog::info("using {} (server {})", config->description, config->server);
   const std::string config_namespace = config->default_namespace;
-  auto created = k8s::RestClient::create(std::move(*config));
+  // One identity for the Lease, Events and the User-Agent (servers' audit logs show who wrote).
+  const std::string identity = k8s::defaultLeaderIdentity();
+  k8s::RestClientOptions client_options;
+  client_options.user_agent += " (" + identity + ")";
+  // Leader election gets a client of its own: lease calls never queue behind worker writes
+  // and are not subject to the write fence that leadership itself feeds.
+  std::unique_ptr<k8s::RestClient> lease_client;
+  if (flags_.leader_elect) {
+    auto made = k8s::RestClient::create(*config, client_options);
+    if (!made.isOk()) {
+      spdlog::error("cannot create API client: {}", made.status().toString());
+      return 2;
+    }
+    lease_client = std::move(*made);
+  }
+  auto created = k8s::RestClient::create(std::move(*config), client_options);
   if (!created.isOk()) {
     spdlog::error("cannot create API client: {}", created.status().toString());
     return 2;
@@ -57,6 +73,46 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   ControllerMetrics metrics;
   client->setRequestObserver(
       [&metrics](const std::string& verb, int code) { metrics.observeApiRequest(verb, code); });
+
+  // Fenced leadership: the elector exists before the first request so that every write the
+  // process makes asks it first. On loss, writes close at once (in-flight ones are cancelled)
+  // and the process exits without draining reconciles, as controller-runtime does; a replica
+  // that could have been replaced must not write another route or patch.
+  std::unique_ptr<k8s::LeaderElector> elector;
+  std::function<void()> start_leading;
+  std::atomic<bool> releasing{false};  // set on shutdown: giving the lease back is no loss
+  if (flags_.leader_elect) {
+    k8s::LeaderElectionConfig lease{flags_.leader_election_namespace.empty()
+                                        ? config_namespace
+                                        : flags_.leader_election_namespace,
+                                    flags_.leader_election_id,
+                                    identity,
+                                    flags_.lease_duration,
+                                    flags_.renew_deadline,
+                                    flags_.retry_period,
+                                    std::min(Millis(2000),
+                                             flags_.lease_duration - flags_.renew_deadline)};
+    if (Status s = k8s::LeaderElector::validate(lease); !s.isOk()) {
+      spdlog::error("{}", s.toString());
+      return 2;
+    }
+    k8s::RestClient* writer = client.get();
+    elector = std::make_unique<k8s::LeaderElector>(
+        *lease_client, lease, clock_,
+        k8s::LeaderCallbacks{[&] {
+                               metrics.setLeader(true);
+                               if (start_leading) start_leading();
+                             },
+                             [writer, &releasing] {
+                               writer->closeWrites("leadership lost");
+                               if (releasing) return;
+                               spdlog::error("leader election lost; exiting without draining");
+                               spdlog::default_logger()->flush();
+                               std::_Exit(1);
+                             },
+                             [](const std::string& who) { spdlog::info("leader is {}", who); }});
+    client->setWriteFence([e = elector.get()] { return e->writeWindow(); });
+  }
 
   k8s::ControllerOptions options;
   options.ns = flags_.ns;
@@ -104,37 +160,14 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
     return 2;
   }
 
-  k8s::EventRecorder events(*client, clock_,
-                            {"modelrollout-controller", k8s::defaultLeaderIdentity()});
+  k8s::EventRecorder events(*client, clock_, {"modelrollout-controller", identity});
   ControllerContext context{*client, runtime, events, metrics, clock_, flags_};
   std::unique_ptr<k8s::Reconciler> reconciler = factory(context);
   runtime.startInformers();
 
-  std::unique_ptr<k8s::LeaderElector> elector;
   std::thread election;
-  if (flags_.leader_elect) {
-    k8s::LeaderElectionConfig lease{flags_.leader_election_namespace.empty()
-                                        ? config_namespace
-                                        : flags_.leader_election_namespace,
-                                    flags_.leader_election_id, k8s::defaultLeaderIdentity()};
-    if (Status s = k8s::LeaderElector::validate(lease); !s.isOk()) {
-      spdlog::error("{}", s.toString());
-      return 2;
-    }
-    elector = std::make_unique<k8s::LeaderElector>(
-        *client, lease, clock_,
-        k8s::LeaderCallbacks{[&] {
-                               metrics.setLeader(true);
-                               runtime.startWorkers(*reconciler);
-                             },
-                             [&] {
-                               metrics.setLeader(false);
-                               std::lock_guard lock(mu_);
-                               if (!stop_requested_) leadership_lost_ = true;
-                               stop_requested_ = true;
-                               cv_.notify_all();
-                             },
-                             [](const std::string& who) { spdlog::info("leader is {}", who); }});
+  if (elector) {
+    start_leading = [&] { runtime.startWorkers(*reconciler); };
     election = std::thread([&] {
       runGuarded("leader election", [&] { elector->run(); },
                  [&] {
@@ -164,17 +197,13 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   spdlog::info("stopping: draining workers");
   runtime.stop();
   if (elector) {
+    releasing = true;
     elector->stop();  // releases the lease once the workers are done
     election.join();
   }
   events.stop();
   for (auto& server : servers)
     server->stop();
-  std::lock_guard lock(mu_);
-  if (leadership_lost_) {
-    spdlog::error("leader election lost");
-    return 1;
-  }
   spdlog::info("stopped cleanly");
   return 0;
 }

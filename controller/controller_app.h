@@ -4,7 +4,10 @@
 // /healthz, /readyz, /metrics endpoints — around a Reconciler built by a factory.
 // /readyz is 200 once every informer has synced (independent of leadership, so standby
 // replicas are ready). Shutdown order on requestStop(): workers drain, informers stop, the
-// lease is released, events are flushed, endpoints close.
+// lease is released, events are flushed, endpoints close. Lost leadership is different: every
+// write is refused from that moment (RestClient's write fence, fed by the elector, also
+// refuses writes once the lease may have expired) and the process exits with code 1 at once,
+// without draining, as controller-runtime does.
 // To plug in the real ModelRollout logic, pass a ReconcilerFactory to run().
 // Thread-safety: run() from main; requestStop() from any thread (e.g. a signal thread).
 #pragma once
@@ -45,7 +48,8 @@ class ControllerApp {
  public:
   explicit ControllerApp(ControllerFlags flags, const Clock& clock = RealClock::instance());
 
-  // Runs until requestStop() or lost leadership. Returns the process exit code.
+  // Runs until requestStop() and returns the process exit code; on lost leadership the
+  // process exits (code 1) from the elector's thread.
   int run(const ReconcilerFactory& factory, RuntimePolicy policy = {});
   void requestStop();
 
@@ -59,7 +63,6 @@ class ControllerApp {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
-  bool leadership_lost_ = false;
   std::atomic<int> metrics_port_{0};
   std::atomic<int> health_port_{0};
 };

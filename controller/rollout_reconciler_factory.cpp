@@ -25,10 +25,22 @@ class ModelRolloutController final : public k8s::Reconciler {
   }
 
  private:
+  static analysis::PrometheusPolicy policy(const ControllerFlags& flags) {
+    analysis::PrometheusPolicy p;
+    p.allowed_addresses = flags.allowed_prometheus_addresses;
+    p.max_body_bytes = flags.prometheus_max_body_bytes;
+    p.max_timeout = flags.prometheus_max_timeout;
+    return p;
+  }
+
   static analysis::PrometheusAnalyzerOptions analyzerOptions(ControllerContext& ctx) {
     analysis::PrometheusAnalyzerOptions o;
-    o.threads = 4;
-    o.per_address_limit = 4;
+    // Limits below the pool size: one slow address or one busy namespace leaves workers for
+    // the others (docs/security.md).
+    o.threads = 6;
+    o.per_address_limit = 3;
+    o.per_namespace_limit = 3;
+    o.policy = policy(ctx.flags);
     o.clock = &ctx.clock;
     o.registry = ctx.metrics.registry().get();
     return o;
@@ -39,6 +51,7 @@ class ModelRolloutController final : public k8s::Reconciler {
     d.api = &ctx.client;
     d.clock = &ctx.clock;
     d.analyzer = &analyzer_;
+    d.prometheus_policy = policy(ctx.flags);
     k8s::ControllerRuntime* runtime = &ctx.runtime;
     d.cache = [runtime](const k8s::ResourceType& type, const std::string& ns,
                         const std::string& name) -> std::shared_ptr<const nlohmann::json> {

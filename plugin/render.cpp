@@ -116,12 +116,23 @@ void appendAnalysis(const Json& analysis, std::string& out) {
   out += message.empty() ? "\n" : ": " + message + "\n";
   const Json& metrics = field(analysis, "metrics");
   if (!metrics.is_array() || metrics.empty()) return;
-  TextTable table({"METRIC", "VALUE", "THRESHOLD", "SAMPLES", "VERDICT", "MESSAGE"}, "  ");
+  // BOUNDS: the anytime-valid interval of what is judged (docs/analysis.md); a verdict flips
+  // only when the whole interval is on one side of the threshold.
+  TextTable table({"METRIC", "VALUE", "THRESHOLD", "BOUNDS", "SAMPLES", "VERDICT", "MESSAGE"},
+                  "  ");
   for (const Json& m : metrics) {
     const Json& value = field(m, "value");
     const Json& samples = field(m, "sampleSize");
+    const Json& lower = field(m, "lower");
+    const Json& upper = field(m, "upper");
+    std::string bounds = "-";
+    if (lower.is_number() || upper.is_number()) {
+      bounds = "[" + (lower.is_number() ? formatNumber(lower.get<double>()) : std::string("0")) +
+               ", " + (upper.is_number() ? formatNumber(upper.get<double>()) : std::string("inf")) +
+               "]";
+    }
     table.addRow({str(m, "name"), value.is_number() ? formatNumber(value.get<double>()) : "-",
-                  str(m, "threshold", "-"),
+                  str(m, "threshold", "-"), bounds,
                   samples.is_number() ? formatNumber(samples.get<double>()) : "-",
                   str(m, "verdict", "?"), str(m, "message")});
   }

@@ -26,6 +26,35 @@ bool isTrue(const std::string& v) {
   return v == "true" || v == "1";
 }
 
+// Passes everything through and remembers the status code (for the write log).
+class CodeRecorder final : public ResponseWriter {
+ public:
+  explicit CodeRecorder(ResponseWriter& inner) : inner_(inner) {}
+  void send(int code, const std::string& content_type, const std::string& body,
+            const std::vector<std::pair<std::string, std::string>>& headers) override {
+    code_ = code;
+    inner_.send(code, content_type, body, headers);
+  }
+  bool startStream(int code, const std::string& content_type) override {
+    code_ = code;
+    return inner_.startStream(code, content_type);
+  }
+  bool writeChunk(const std::string& data) override { return inner_.writeChunk(data); }
+  void endStream() override { inner_.endStream(); }
+  void abort() override { inner_.abort(); }
+  bool peerClosed() override { return inner_.peerClosed(); }
+  int code() const { return code_; }
+
+ private:
+  ResponseWriter& inner_;
+  int code_ = 0;
+};
+
+bool isWriteVerb(const std::string& verb) {
+  return verb == "create" || verb == "update" || verb == "patch" || verb == "delete" ||
+         verb == "deletecollection";
+}
+
 }  // namespace
 
 ApiServer::ApiServer(ApiServerOptions options, const Clock& clock)
@@ -79,6 +108,7 @@ json ApiServer::forVersion(const ResourceType& t, const std::string& version,
 }
 
 void ApiServer::handle(const HttpRequest& req, ResponseWriter& w) {
+  const SystemTime received = clock_.now();  // the whole request has arrived
   try {
     const std::string& p = req.path;
     if (p == "/healthz" || p == "/livez" || p == "/readyz" || p.rfind("/healthz/", 0) == 0 ||
@@ -109,7 +139,7 @@ void ApiServer::handle(const HttpRequest& req, ResponseWriter& w) {
     }
     if (int ms = faults_.latencyMs(); ms > 0) clock_.sleepFor(Millis(ms));
     if (handleDiscovery(req, w) || handleOpenApi(req, w)) return;
-    handleResource(req, w);
+    handleResource(req, w, received);
   } catch (const std::exception& e) {
     spdlog::error("{} {}: {}", req.method, req.path, e.what());
     sendError(w, errInternal(e.what()));
@@ -135,6 +165,17 @@ void ApiServer::handleAdmin(const HttpRequest& req, ResponseWriter& w) {
       sendJson(w, 200, faults_.current());
     } else {
       sendError(w, errMethodNotAllowed("use GET, POST or DELETE"));
+    }
+    return;
+  }
+  if (req.path == "/admin/writes") {
+    if (req.method == "GET") {
+      sendJson(w, 200, write_log_.snapshot());
+    } else if (req.method == "DELETE") {
+      write_log_.clear();
+      sendJson(w, 200, write_log_.snapshot());
+    } else {
+      sendError(w, errMethodNotAllowed("use GET or DELETE"));
     }
     return;
   }
@@ -206,12 +247,33 @@ std::optional<ApiError> ApiServer::parseResourcePath(const HttpRequest& req, Req
   return std::nullopt;
 }
 
-void ApiServer::handleResource(const HttpRequest& req, ResponseWriter& w) {
+void ApiServer::handleResource(const HttpRequest& req, ResponseWriter& w, SystemTime received) {
   RequestInfo ri;
   if (auto err = parseResourcePath(req, ri)) {
     sendError(w, *err);
     return;
   }
+  if (!isWriteVerb(ri.verb)) {
+    dispatchVerb(req, ri, w);
+    return;
+  }
+  CodeRecorder recorder(w);
+  WriteRecord record{req.header("user-agent"), ri.verb, ri.type->group, ri.type->plural, ri.ns,
+                     ri.name, ri.subresource, req.hasParam("dryRun"), 0, received, {}};
+  try {
+    dispatchVerb(req, ri, recorder);
+  } catch (...) {
+    record.code = recorder.code() ? recorder.code() : 500;
+    record.completed = clock_.now();
+    write_log_.record(record);
+    throw;
+  }
+  record.code = recorder.code();
+  record.completed = clock_.now();
+  write_log_.record(record);
+}
+
+void ApiServer::dispatchVerb(const HttpRequest& req, const RequestInfo& ri, ResponseWriter& w) {
   if (auto injected = faults_.errorFor(ri.verb, ri.type->plural, ri.type->group)) {
     sendError(w, errInjected(injected->code, injected->retry_after_seconds));
     return;

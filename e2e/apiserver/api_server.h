@@ -1,7 +1,8 @@
 // The Kubernetes-API-compatible request handler: authentication, health and version
 // endpoints, discovery, OpenAPI, the REST verbs on every registered resource (with status and
-// scale subresources), watches, tables, fault injection (/admin/faults) and background garbage
-// collection of owner-referenced objects.
+// scale subresources), watches, tables, fault injection (/admin/faults), a log of every write
+// with its client and times (/admin/writes, write_log.h) and background garbage collection of
+// owner-referenced objects.
 // Usage: construct, then pass handle() to an HttpServer. One ApiServer per process or test.
 // Thread-safety: handle() is called concurrently from connection threads; all shared state
 // lives in ObjectStore, ResourceRegistry, FaultInjector and the GC queue, each internally locked.
@@ -23,6 +24,7 @@
 #include "object_rules.h"
 #include "object_store.h"
 #include "resource_registry.h"
+#include "write_log.h"
 
 namespace mr::apiserver {
 
@@ -50,6 +52,7 @@ class ApiServer {
   ObjectStore& store() { return store_; }
   ResourceRegistry& registry() { return registry_; }
   FaultInjector& faults() { return faults_; }
+  WriteLog& writeLog() { return write_log_; }
   void setExternalAddress(const std::string& a) { options_.external_address = a; }
 
  private:
@@ -63,7 +66,8 @@ class ApiServer {
   bool handleOpenApi(const HttpRequest& req, ResponseWriter& w);
   void handleAdmin(const HttpRequest& req, ResponseWriter& w);
   std::optional<ApiError> parseResourcePath(const HttpRequest& req, RequestInfo& info);
-  void handleResource(const HttpRequest& req, ResponseWriter& w);
+  void handleResource(const HttpRequest& req, ResponseWriter& w, SystemTime received);
+  void dispatchVerb(const HttpRequest& req, const RequestInfo& ri, ResponseWriter& w);
 
   // Verbs (crud_handlers.cpp)
   void doGet(const HttpRequest& req, const RequestInfo& ri, ResponseWriter& w);
@@ -102,6 +106,7 @@ class ApiServer {
   ObjectStore store_;
   ResourceRegistry registry_;
   FaultInjector faults_;
+  WriteLog write_log_;
 
   std::mutex gc_mu_;
   std::condition_variable gc_cv_;

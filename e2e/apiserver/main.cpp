@@ -2,7 +2,7 @@
 //   mr-test-apiserver --listen 127.0.0.1:0 --port-file FILE --kubeconfig-out FILE
 //     [--tls --cert-dir DIR] [--token TOKEN] [--seed N] [--bookmark-interval 1s]
 //     [--history-size N] [--fault-error VERB:RATE:CODE[:RESOURCE]]... [--fault-latency 50ms]
-//     [--fault-drop-watch-after 5s] [--log-level info]
+//     [--fault-drop-watch-after 5s] [--write-log FILE] [--log-level info]
 // Prints "listening on http(s)://127.0.0.1:PORT" when ready; exits on SIGINT/SIGTERM.
 #include <spdlog/spdlog.h>
 
@@ -25,7 +25,7 @@ using namespace mr::apiserver;
 
 struct Flags {
   std::string listen = "127.0.0.1:0";
-  std::string port_file, kubeconfig_out, cert_dir, token, log_level = "info";
+  std::string port_file, kubeconfig_out, cert_dir, token, log_level = "info", write_log;
   bool tls = false;
   uint64_t seed = 1;
   std::chrono::milliseconds bookmark_interval{60000};
@@ -41,7 +41,7 @@ int usage(const std::string& why) {
       << "usage: mr-test-apiserver --listen 127.0.0.1:0 --port-file FILE --kubeconfig-out FILE\n"
          "  [--tls --cert-dir DIR] [--token TOKEN] [--seed N] [--bookmark-interval 1s]\n"
          "  [--history-size N] [--fault-error VERB:RATE:CODE[:RESOURCE]] [--fault-latency 50ms]\n"
-         "  [--fault-drop-watch-after 5s] [--log-level info]\n";
+         "  [--fault-drop-watch-after 5s] [--write-log FILE] [--log-level info]\n";
   return 2;
 }
 
@@ -104,6 +104,8 @@ int main(int argc, char** argv) {
       f.history_size = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--log-level")
       f.log_level = next();
+    else if (a == "--write-log")
+      f.write_log = next();
     else if (a == "--fault-error")
       f.fault_errors.push_back(next());
     else if (a == "--bookmark-interval" || a == "--fault-latency" ||
@@ -136,6 +138,9 @@ int main(int argc, char** argv) {
     if (Status s = api.faults().addErrorFlag(spec); !s.isOk()) return usage(s.message());
   }
   api.faults().setLatencyMs(f.fault_latency_ms);
+  if (!f.write_log.empty()) {
+    if (Status s = api.writeLog().openFile(f.write_log); !s.isOk()) return usage(s.message());
+  }
   api.faults().setDropWatchesAfterSeconds(f.fault_drop_watch_after_s);
 
   SSL_CTX* ctx = nullptr;

@@ -57,6 +57,7 @@ const ServedVersion& ResourceType::storageVersion() const {
 ResourceRegistry::ResourceRegistry() {
   add(builtin("", "v1", "namespaces", "namespace", "Namespace", false, {"ns"}, {}, true));
   add(builtin("", "v1", "services", "service", "Service", true, {"svc"}, {"all"}, true));
+  add(builtin("", "v1", "pods", "pod", "Pod", true, {"po"}, {"all"}, true));
   add(builtin("", "v1", "configmaps", "configmap", "ConfigMap", true, {"cm"}, {}, false));
   add(builtin("", "v1", "secrets", "secret", "Secret", true, {}, {}, false));
   add(builtin("", "v1", "events", "event", "Event", true, {"ev"}, {}, false));

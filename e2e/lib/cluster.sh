@@ -134,6 +134,13 @@ mr_start_controller() {
   port="$(mr_controller_port)" || return 1
   # shellcheck disable=SC2206
   local extra=(${MR_CONTROLLER_FLAGS:-})
+  # The scenarios' analysis queries the local Prometheus, and scenario 4 a second one that it
+  # stops and starts (on a port reserved here), so both are on the allow-list (docs/security.md).
+  mkdir -p "$MR_LOCAL/prometheus-outage"
+  [[ -s "$MR_LOCAL/prometheus-outage/prometheus.port" ]] ||
+    mr_free_port >"$MR_LOCAL/prometheus-outage/prometheus.port" || return 1
+  [[ -s "$MR_LOCAL/prometheus.port" ]] &&
+    extra=("--allowed-prometheus-addresses=http://127.0.0.1:$(cat "$MR_LOCAL/prometheus.port"),http://127.0.0.1:$(cat "$MR_LOCAL/prometheus-outage/prometheus.port")" "${extra[@]}")
   mr_start_bg controller "$bin" --kubeconfig "$MR_LOCAL/kubeconfig" --workers 8 \
     --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$port" \
     --log-format text --log-level "${MR_CONTROLLER_LOG_LEVEL:-info}" "${extra[@]}" || return 1

@@ -148,16 +148,15 @@ sc_count() {  # TEXT EXTENDED-REGEX -> number of matching lines
 # sc_manifest NS NAME [key=value...]: a Namespace, an HTTPRoute and a ModelRollout whose
 # analysis points at $SC_PROM (the cluster's Prometheus). Keys and defaults:
 #   steps="1:5s 10:5s 50:5s 100"  version=2.3.0  err=0 p50=20 p99=50 shift=0 abs=0.1
-#   analysis=1 interval=2s window=30s min=200 failureLimit=1 incLimit=50 onInc=Pause
+#   analysis=1 interval=2s window=30s min=200 failureLimit=1 incTimeout=5m onInc=Pause
 #   errMax=0.01 p99Max=100 driftMax=0.5 maeMax=0.5 prom=$SC_PROM selector=<name> replicas=4
-# Sizes: at 1% of the simulator's 1000 requests/s the canary gets 10/s, so a 30 s window holds
-# up to 300 samples and min=200 is reached about 20 s into step 1 (a 20 s window would hover at
-# the limit). The thresholds leave room for sampling noise at 200 samples (PSI of two samples of
-# one distribution stays below 0.2 there); the failing versions breach theirs by a factor >= 3.
+# Sizes: at 1% of the simulator's 1000 requests/s the canary gets 10/s; every check reads all
+# the canary's requests since it started, so min=200 is reached about 20 s into step 1. The
+# failing versions breach their thresholds by a factor >= 3.
 sc_manifest() {
   local ns="$1" name="$2"; shift 2
   local steps="1:5s 10:5s 50:5s 100" version=2.3.0 err=0 p50=20 p99=50 shift=0 abs=0.1
-  local analysis=1 interval=2s window=30s min=200 failureLimit=1 incLimit=50 onInc=Pause
+  local analysis=1 interval=2s window=30s min=200 failureLimit=1 incTimeout=5m onInc=Pause
   local errMax=0.01 p99Max=100 driftMax=0.5 maeMax=0.5 prom="${SC_PROM:-}" selector="$name" replicas=4
   local kv
   for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
@@ -203,7 +202,7 @@ EOF
     window: $window
     failureLimit: $failureLimit
     minSampleSize: $min
-    inconclusiveLimit: $incLimit
+    inconclusiveTimeout: $incTimeout
     onInconclusiveLimit: $onInc
     metrics:
       errorRate: {max: $errMax}

@@ -1,7 +1,8 @@
 # Install from the rendered chart: charts/modelrollout rendered by tools/helm-render/render.sh
 # (leader election on) is applied to the test API server, kinds it does not serve are skipped
 # and listed, and the controller is started with exactly the args of the chart's Deployment
-# (bind addresses moved to free loopback ports, plus --kubeconfig, since it runs outside a pod).
+# (bind addresses moved to free loopback ports, the Prometheus allow-list to the local
+# Prometheus, plus --kubeconfig, since it runs outside a pod).
 # It must become ready, take the Lease, and deploy a ModelRollout. It stays running as this
 # cluster's controller for scenario 9.
 # shellcheck shell=bash
@@ -48,6 +49,8 @@ scenario_chart_install() {
     case "$arg" in
       --metrics-bind-address=*) run+=("--metrics-bind-address=127.0.0.1:$metrics_port") ;;
       --health-probe-bind-address=*) run+=("--health-probe-bind-address=127.0.0.1:$health_port") ;;
+      # The in-cluster default address does not exist here; allow the local Prometheus instead.
+      --allowed-prometheus-addresses=*) run+=("--allowed-prometheus-addresses=${SC_PROM:-$arg}") ;;
       *) run+=("$arg") ;;
     esac
   done

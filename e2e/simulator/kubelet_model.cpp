@@ -88,6 +88,9 @@ void KubeletModel::observe(const Json& deployment, SteadyTime now) {
     s.target_hash = hash;
     s.target_replicas = replicas;
     s.changed_at = now;
+    const auto failure = parsePodFailure(pod_template);
+    s.failure = failure.isOk() ? *failure : PodFailure::kNone;
+    s.failed = false;
   }
   // Scaling down, or a change to zero replicas, needs no pod to start.
   if (s.target_hash == s.ready_hash) s.ready_replicas = std::min(s.ready_replicas, replicas);
@@ -106,6 +109,10 @@ void KubeletModel::advance(SteadyTime now) {
   for (auto& [key, s] : states_) {
     const bool done = s.ready_hash == s.target_hash && s.ready_replicas == s.target_replicas;
     if (done || now - s.changed_at < ready_delay_) continue;
+    if (s.failure != PodFailure::kNone) {
+      s.failed = s.target_replicas > 0;  // never ready; its pods say why
+      continue;
+    }
     s.ready_hash = s.target_hash;
     s.ready_template = s.deployment.value("spec", Json::object()).value("template", Json());
     s.ready_replicas = s.target_replicas;
@@ -143,6 +150,23 @@ Json KubeletModel::desiredStatus(const std::string& ns, const std::string& name,
                  complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
                  complete ? rs + " has successfully progressed." : rs + " is progressing.", now)});
   return status;
+}
+
+std::map<std::pair<std::string, std::string>, Json> KubeletModel::failingPods(
+    SystemTime wall_now) const {
+  std::map<Key, Json> out;
+  const std::string now = formatRfc3339(wall_now);
+  for (const auto& [key, s] : states_) {
+    if (!s.failed || s.ready_hash == s.target_hash) continue;
+    const Json pod_template = s.deployment.value("spec", Json::object()).value("template", Json());
+    for (int i = 0; i < std::min(s.target_replicas, 3); ++i) {
+      const std::string name = key.second + "-" + s.target_hash + "-" + std::to_string(i);
+      Json pod = failingPod(s.deployment, name);
+      pod["status"] = failingPodStatus(s.failure, pod_template, name, now);
+      out.emplace(Key{key.first, name}, std::move(pod));
+    }
+  }
+  return out;
 }
 
 Json KubeletModel::observedStatus(const std::string& ns, const std::string& name) const {

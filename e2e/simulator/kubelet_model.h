@@ -10,6 +10,9 @@
 //   - scale-down (and spec.replicas 0) applies at once; 0 replicas gives all-zero counts.
 // observedGeneration is always metadata.generation. The ready template also decides which
 // behaviour and revision the data plane uses (readyView).
+// A template with SIM_POD_FAILURE (pod_failure.h) never becomes ready: after `ready_delay` its
+// pods fail, and failingPods() says which Pod objects (with the scheduler's or kubelet's
+// status) should exist for it: min(replicas, 3) per Deployment.
 // Thread-safety: not thread-safe; owned by the simulation loop. Pure: time is passed in.
 #pragma once
 
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "e2e/simulator/pod_failure.h"
 
 namespace mr::sim {
 
@@ -54,6 +58,10 @@ class KubeletModel {
   bool settled(const std::string& ns, const std::string& name) const;
   std::vector<std::pair<std::string, std::string>> keys() const;  // (namespace, name)
 
+  // The Pods that should exist for failing templates, by (namespace, pod name), each with its
+  // `status`; times in the status are `wall_now`.
+  std::map<std::pair<std::string, std::string>, Json> failingPods(SystemTime wall_now) const;
+
   // A stable short hash of a pod template, like Kubernetes' pod-template-hash.
   static std::string templateHash(const Json& pod_template);
 
@@ -66,6 +74,8 @@ class KubeletModel {
     Json ready_template;
     int ready_replicas = 0;
     SteadyTime changed_at;
+    PodFailure failure = PodFailure::kNone;  // of the target template
+    bool failed = false;                     // its pods tried for ready_delay and failed
   };
   using Key = std::pair<std::string, std::string>;
 

@@ -53,6 +53,7 @@ void MetricsStore::add(const SeriesKey& key, const RoleTick& tick) {
   s.prediction_sum += tick.prediction_sum;
   s.labelled += tick.labelled;
   s.abs_error_sum += tick.abs_error_sum;
+  s.abs_error_squared_sum += tick.abs_error_squared_sum;
 }
 
 void MetricsStore::removeRollout(const std::string& ns, const std::string& rollout) {
@@ -88,6 +89,10 @@ std::vector<MetricFamily> MetricsStore::Collect() const {
                          "Absolute error of predictions that received a ground-truth label.",
                          MetricType::Summary,
                          {}};
+  MetricFamily abs_error_sq{"model_absolute_error_squared_sum",
+                            "Sum of squared absolute errors of labelled predictions.",
+                            MetricType::Counter,
+                            {}};
   std::lock_guard lock(mu_);
   for (const auto& [key, s] : series_) {
     for (const auto& [code, n] : s.requests_by_code) {
@@ -105,8 +110,13 @@ std::vector<MetricFamily> MetricsStore::Collect() const {
     m.summary.sample_count = s.labelled;
     m.summary.sample_sum = s.abs_error_sum;
     abs_error.metric.push_back(std::move(m));
+    ClientMetric sq;
+    sq.label = labelsOf(key);
+    sq.counter.value = s.abs_error_squared_sum;
+    abs_error_sq.metric.push_back(std::move(sq));
   }
-  return {std::move(requests), std::move(duration), std::move(prediction), std::move(abs_error)};
+  return {std::move(requests), std::move(duration), std::move(prediction), std::move(abs_error),
+          std::move(abs_error_sq)};
 }
 
 std::string renderText(const prometheus::Collectable& store) {

@@ -4,6 +4,7 @@
 //   model_request_duration_seconds_{bucket,sum,count}{...,le}           histogram
 //   model_prediction_{bucket,sum,count}{...,le}                         histogram
 //   model_absolute_error_{sum,count}{namespace,rollout,role,revision}   summary without quantiles
+//   model_absolute_error_squared_sum{namespace,rollout,role,revision}   counter
 // Series of a rollout disappear when it is removed (removeRollout).
 // Thread-safety: all methods are safe from any thread (collect() runs on the HTTP thread).
 #pragma once
@@ -50,6 +51,7 @@ class MetricsStore final : public prometheus::Collectable {
     double prediction_sum = 0;
     uint64_t labelled = 0;
     double abs_error_sum = 0;
+    double abs_error_squared_sum = 0;
   };
 
   mutable std::mutex mu_;

@@ -63,6 +63,10 @@ RoleTick RequestSampler::serve(const CompiledBehavior& c, uint64_t n) {
     // Sum of `labelled` exponential errors with mean abs_error.
     t.abs_error_sum = std::gamma_distribution<double>(static_cast<double>(t.labelled),
                                                       c.behavior.abs_error)(rng_);
+    // Given their sum S, n exponential errors are S times a flat Dirichlet vector, whose sum
+    // of squares has mean 2 / (n + 1): the squared sum's conditional expectation.
+    t.abs_error_squared_sum =
+        t.abs_error_sum * t.abs_error_sum * 2.0 / (static_cast<double>(t.labelled) + 1.0);
   }
   return t;
 }

@@ -24,6 +24,7 @@ struct RoleTick {
   double prediction_sum = 0;
   uint64_t labelled = 0;
   double abs_error_sum = 0;
+  double abs_error_squared_sum = 0;  // sum of squared absolute errors (MAE's spread)
 };
 
 class RequestSampler {

@@ -103,6 +103,26 @@ void Simulation::statusWritten(const StatusWrite& write, SteadyTime now) {
   written_[{write.ns, write.name}] = {write.status, now};
 }
 
+std::vector<PodWrite> Simulation::podWrites(SystemTime wall_now) const {
+  std::vector<PodWrite> out;
+  auto desired = kubelet_.failingPods(wall_now);
+  for (auto& [key, pod] : desired) {
+    if (!pods_.count(key)) out.push_back({true, key.first, key.second, std::move(pod)});
+  }
+  for (const auto& key : pods_) {
+    if (!desired.count(key)) out.push_back({false, key.first, key.second, Json()});
+  }
+  return out;
+}
+
+void Simulation::podWritten(const PodWrite& write) {
+  if (write.create) {
+    pods_.insert({write.ns, write.name});
+  } else {
+    pods_.erase({write.ns, write.name});
+  }
+}
+
 TrafficSplit Simulation::lastSplit(const std::string& ns, const std::string& name) const {
   const auto it = rollouts_.find({ns, name});
   return it == rollouts_.end() ? TrafficSplit{} : it->second.split;

@@ -50,6 +50,14 @@ struct StatusWrite {
   Json status;  // the full Deployment status
 };
 
+// A Pod the simulator must create (with its status) or delete (SIM_POD_FAILURE).
+struct PodWrite {
+  bool create = true;
+  std::string ns;
+  std::string name;
+  Json pod;  // with `status`; only for create
+};
+
 class Simulation {
  public:
   Simulation(SimulationOptions options, MetricsStore& metrics);
@@ -58,6 +66,10 @@ class Simulation {
                                 SystemTime wall_now, std::chrono::nanoseconds dt);
   // Records a successful write so it is not repeated before the watch shows it.
   void statusWritten(const StatusWrite& write, SteadyTime now);
+  // The Pod creations and deletions that bring the failing pods (KubeletModel::failingPods)
+  // in line with what was written so far; call after tick().
+  std::vector<PodWrite> podWrites(SystemTime wall_now) const;
+  void podWritten(const PodWrite& write);
 
   const KubeletModel& kubelet() const { return kubelet_; }
   // The split used for a rollout at the last tick (0/0 when no traffic flowed).
@@ -105,6 +117,7 @@ class Simulation {
   std::set<Key> needs_check_;                    // Deployments whose status may need a write
   std::map<std::string, VersionInfo> versions_;  // by template hash
   std::set<std::string> bad_behaviors_;          // hashes already warned about
+  std::set<Key> pods_;                           // failing pods written (namespace, name)
 };
 
 }  // namespace mr::sim

@@ -84,6 +84,34 @@ void SimulatorRunner::writeStatuses(const std::vector<StatusWrite>& writes, Stea
   }
 }
 
+void SimulatorRunner::writePods(const std::vector<PodWrite>& writes) {
+  static const k8s::ResourceType pods{"", "v1", "pods", "Pod", true};
+  for (const auto& w : writes) {
+    if (!w.create) {
+      const Status removed = client_.remove(pods, w.ns, w.name);
+      if (removed.isOk() || removed.code() == StatusCode::kNotFound) simulation_.podWritten(w);
+      continue;
+    }
+    // Like the real API: the Pod is created, then the scheduler/kubelet write its status.
+    Json pod = w.pod;
+    const Json status = pod["status"];
+    pod.erase("status");
+    auto created = client_.create(pods, w.ns, pod);
+    if (!created.isOk() && created.status().code() != StatusCode::kAlreadyExists) {
+      spdlog::warn("pod {}/{}: create failed: {}", w.ns, w.name, created.status().toString());
+      continue;
+    }
+    auto patched =
+        client_.patch(pods, w.ns, w.name, k8s::PatchType::kMerge, {{"status", status}}, "status");
+    if (!patched.isOk()) {
+      spdlog::warn("pod {}/{}: status write failed: {}", w.ns, w.name, patched.status().toString());
+      continue;
+    }
+    spdlog::info("pod {}/{}: {}", w.ns, w.name, status.dump());
+    simulation_.podWritten(w);
+  }
+}
+
 void SimulatorRunner::run() {
   SteadyTime last = clock_.steadyNow();
   while (!stop_.load()) {
@@ -93,6 +121,7 @@ void SimulatorRunner::run() {
     last = now;
     if (deployments_->hasSynced()) {
       writeStatuses(simulation_.tick(snapshot(), now, clock_.now(), dt), now);
+      writePods(simulation_.podWrites(clock_.now()));
     }
     const SteadyTime next = now + options_.tick;
     const SteadyTime after = clock_.steadyNow();

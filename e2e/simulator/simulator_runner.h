@@ -45,6 +45,7 @@ class SimulatorRunner {
  private:
   ClusterSnapshot snapshot() const;
   void writeStatuses(const std::vector<StatusWrite>& writes, SteadyTime now);
+  void writePods(const std::vector<PodWrite>& writes);
 
   k8s::ApiClient& client_;
   const Clock& clock_;

@@ -32,6 +32,13 @@ struct ThresholdMetric {
   bool enabled = true;
   double max = 0;
   std::string query;
+  // Listed by the user in spec.analysis.metrics (false: on by default because `metrics` was
+  // omitted). A default metric the model server does not export at all is skipped, not waited
+  // for; a listed one is always judged.
+  bool listed = false;
+  // relativeTo: stable (errorRate, latencyP99): judged as canary / stable <= max_ratio instead
+  // of against `max`.
+  std::optional<double> max_ratio;
 };
 
 struct CustomMetric {
@@ -45,16 +52,22 @@ struct AnalysisSpec {
   PrometheusSpec prometheus;
   std::chrono::milliseconds interval{60000};
   std::chrono::milliseconds window{300000};
+  // For a canary within every threshold, P(the whole rollout rolls it back on evidence) <=
+  // 1 - confidence; for a canary worse than a threshold, P(it is promoted) <= 1 - confidence
+  // (docs/analysis.md).
+  double confidence = 0.99;
   int failure_limit = 1;
-  int min_sample_size = 500;
+  int min_sample_size = 500;  // gates Pass only; evidence of harm needs no minimum
   NoDataPolicy on_no_data = NoDataPolicy::kInconclusive;
-  int inconclusive_limit = 10;
+  // How long a step may stay past its hold without a decision (Inconclusive) before
+  // onInconclusiveLimit applies. Errors (an outage) never start or advance this clock.
+  std::chrono::milliseconds inconclusive_timeout{std::chrono::hours(24)};
   InconclusiveLimitPolicy on_inconclusive_limit = InconclusiveLimitPolicy::kPause;
 
-  ThresholdMetric error_rate{true, 0.001, ""};     // fraction of 5xx
-  ThresholdMetric latency_p99_ms{true, 100, ""};   // milliseconds
-  ThresholdMetric drift{true, 0.2, ""};            // PSI; a query override returns PSI
-  ThresholdMetric mae_degradation{true, 0.1, ""};  // canary MAE / stable MAE - 1
+  ThresholdMetric error_rate{true, 0.001, "", false, std::nullopt};    // fraction of 5xx
+  ThresholdMetric latency_p99_ms{true, 100, "", false, std::nullopt};  // milliseconds
+  ThresholdMetric drift{true, 0.2, "", false, std::nullopt};  // PSI; an override returns PSI
+  ThresholdMetric mae_degradation{true, 0.1, "", false, std::nullopt};  // canary/stable MAE - 1
   std::vector<CustomMetric> custom;
 };
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "analysis/analysis_spec.h"
@@ -18,6 +19,12 @@ struct AnalysisRequest {
   std::string stable_revision;
   std::string canary_revision;
   int step = 0;
+  // When this canary revision's evidence began (its first step of this attempt): the default
+  // queries read the increase since then. Absent: the spec's window.
+  std::optional<SystemTime> evidence_since;
+  // Compute the display bounds and "how much more data" (bisections); the verdict never needs
+  // them. The analysis simulation turns them off for speed.
+  bool explain = true;
   AnalysisSpec spec;
   std::string bearer_token;  // resolved from spec.prometheus.bearer_token by the caller
   std::string ca_pem;        // resolved from spec.prometheus.ca_cert by the caller

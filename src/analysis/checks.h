@@ -1,16 +1,20 @@
 // The checks: one call judges a canary against the request's AnalysisSpec with the queries of
 // default_queries.h (or the spec's overrides) and returns per-metric results and the check's
-// verdict (worst metric). Rules every metric follows, in this order:
-//   query could not be rendered or run      -> Error (message says why; never promotes)
-//   sample size < minSampleSize             -> no data
-//   empty result or NaN                     -> no data
-//   value compared with its threshold       -> Pass | Fail, or Inconclusive where sampling
-//                                              noise cannot tell: error rate (Wilson), drift
-//                                              and maeDegradation (noise_aware.h)
-// where "no data" is Inconclusive, or Fail when spec.onNoData is Fail. Never Pass without data.
-// Query budget per check: 1 shared sample-size query (canary requests in the window) plus
-// errorRate 1, latencyP99 1, drift 2 (canary and stable buckets), maeDegradation 2 (sums and
-// counts by role), custom 1 each: 7 + custom with all defaults.
+// verdict (worst metric, Skipped ignored). The built-in metrics read the evidence accumulated
+// since the canary revision's first step and decide with the anytime-valid tests of
+// sequential.h, at harm level (1 - confidence) / (number of such metrics) and within level
+// (1 - confidence):
+//   query could not be rendered or run        -> Error (never promotes, never rolls back)
+//   maxMs outside the latency histogram        -> Error with kInvalidSpecPrefix
+//   no samples at all                          -> no data (Inconclusive, or Fail by onNoData)
+//   evidence of harm                           -> Fail, at any sample size
+//   evidence of "within" and >= minSampleSize  -> Pass
+//   otherwise                                  -> Inconclusive, saying what more is needed
+//   a default metric exported by neither role  -> Skipped (only when not listed in spec)
+// Overrides and custom metrics are point values compared with their thresholds once the
+// canary has minSampleSize requests (no statistical guarantee; docs/analysis.md).
+// Queries per check: 1 shared sample size + errorRate 1 (3 relative) + latencyP99 1
+// (2 relative) + drift 2 + maeDegradation 3 + custom 1 each.
 // Thread-safety: runAnalysis is reentrant; `api` is used from the calling thread only.
 #pragma once
 

@@ -5,6 +5,9 @@
 
 #include <boost/asio/ssl.hpp>
 #include <system_error>
+#include <vector>
+
+#include "analysis/prometheus_policy.h"
 
 namespace mr::analysis {
 
@@ -21,6 +24,33 @@ namespace {
 // Prometheus' duration syntax has no fractions ("1.9s" is a 400), so send milliseconds.
 std::string promDuration(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + "ms";
+}
+
+std::string tooLarge(int http_status, size_t limit) {
+  return "Prometheus returned HTTP " + std::to_string(http_status) +
+         " with a body larger than the limit of " + std::to_string(limit) + " bytes";
+}
+
+// Reads the body, stopping as soon as it passes `limit`. Not retryable: the same query returns
+// the same amount of data.
+Result<std::string> readCapped(http::http_response& resp, size_t limit) {
+  const auto declared = resp.headers().content_length();
+  if (declared > limit) return invalidArgument(tooLarge(resp.status_code(), limit));
+  auto in = resp.body().streambuf();
+  std::string body;
+  std::vector<uint8_t> chunk(64 * 1024);
+  while (true) {
+    const size_t n = in.getn(chunk.data(), chunk.size()).get();
+    if (n == 0) break;
+    if (body.size() + n > limit) {
+      // Closing the body makes cpprestsdk's next write into it fail, which ends the transfer
+      // instead of buffering the rest of the reply for nobody.
+      in.close().wait();
+      return invalidArgument(tooLarge(resp.status_code(), limit));
+    }
+    body.append(reinterpret_cast<const char*>(chunk.data()), n);
+  }
+  return body;
 }
 
 }  // namespace
@@ -58,8 +88,9 @@ Result<QueryResult> PrometheusClient::attempt(const std::string& promql,
       req.headers().add("Authorization", "Bearer " + config_.bearer_token);
     }
     http::http_response resp = client.request(req).get();
-    const std::string body = resp.extract_utf8string(true).get();
-    return parseQueryResponse(resp.status_code(), body);
+    auto body = readCapped(resp, config_.max_body_bytes);
+    if (!body.isOk()) return body.status().withContext(what);
+    return parseQueryResponse(resp.status_code(), *body);
   } catch (const http::http_exception& e) {
     if (e.error_code() == std::errc::timed_out) {
       return deadlineExceeded(what + ": no response within " + std::to_string(budget.count()) +
@@ -72,6 +103,9 @@ Result<QueryResult> PrometheusClient::attempt(const std::string& promql,
 }
 
 Result<QueryResult> PrometheusClient::query(const std::string& promql) {
+  if (Status s = checkTokenTransport(config_.address, !config_.bearer_token.empty()); !s.isOk()) {
+    return s;
+  }
   const SteadyTime deadline = clock_.steadyNow() + config_.timeout;
   Backoff backoff(config_.backoff, random_);
   Status last;

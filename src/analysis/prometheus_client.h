@@ -3,6 +3,10 @@
 // verification, and bounded retries with mr::Backoff on transport errors, 429/502/503/504 —
 // all within one overall `timeout` per query(): every attempt gets the time that is left as its
 // socket timeout (cpprestsdk timeouts are per read) and Prometheus is told the same `timeout`.
+// Safety (docs/security.md): a reply larger than `max_body_bytes` is refused (by its
+// Content-Length before reading, else as soon as the limit is passed), a bearer token is never
+// sent over plain http (kInvalidArgument before connecting), and errors never quote a reply
+// body (query_result.h). The caller checks the address against the allow-list.
 // Thread-safety: query() may be called from several threads; no mutable state is shared
 // (an http_client is built per attempt, the Backoff per call).
 #pragma once
@@ -24,6 +28,7 @@ struct PrometheusClientConfig {
   bool insecure_skip_tls_verify = false;
   bool use_post = true;  // POST form keeps long queries out of URLs and access logs
   int max_attempts = 3;
+  size_t max_body_bytes = 8u << 20;
   BackoffPolicy backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(2000), 2.0, 0.2};
 };
 

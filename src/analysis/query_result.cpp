@@ -23,6 +23,10 @@ const char* resultTypeName(ResultType t) {
   return "unknown";
 }
 
+namespace {
+std::string bytes(size_t n);
+}  // namespace
+
 Result<double> parseSampleValue(const std::string& text) {
   if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
   if (text == "+Inf" || text == "Inf") return std::numeric_limits<double>::infinity();
@@ -31,7 +35,7 @@ Result<double> parseSampleValue(const std::string& text) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   if (end != text.c_str() + text.size()) {
-    return invalidArgument("sample value \"" + text + "\" is not a number");
+    return invalidArgument("a sample value of " + bytes(text.size()) + " is not a number");
   }
   return v;
 }
@@ -46,8 +50,22 @@ StatusCode codeForHttp(int http) {
   return StatusCode::kInternal;
 }
 
-std::string truncate(const std::string& s, size_t n = 200) {
-  return s.size() <= n ? s : s.substr(0, n) + "...";
+// Text taken from a well-formed Prometheus error envelope ("error": the PromQL parser's or
+// engine's message, needed to fix a query) or a result type name: at most `n` bytes of
+// printable ASCII, anything else replaced, so a reply cannot smuggle log or header injection
+// or bulk data into status and Events. Other response content is never quoted.
+std::string printable(const std::string& s, size_t n = 200) {
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  }
+  if (s.size() > n) out += "...";
+  return out;
+}
+
+std::string bytes(size_t n) {
+  return std::to_string(n) + (n == 1 ? " byte" : " bytes");
 }
 
 Labels parseLabels(const json& metric) {
@@ -62,7 +80,7 @@ Labels parseLabels(const json& metric) {
 // [unix_seconds, "value"]
 Result<std::pair<double, double>> parsePoint(const json& point) {
   if (!point.is_array() || point.size() != 2 || !point[0].is_number() || !point[1].is_string()) {
-    return invalidArgument("malformed sample " + truncate(point.dump()));
+    return invalidArgument("malformed sample (want [time, \"value\"])");
   }
   auto v = parseSampleValue(point[1].get<std::string>());
   if (!v) return v.status();
@@ -81,7 +99,7 @@ Result<QueryResult> parseData(const json& data) {
     if (!result.is_array()) return invalidArgument(type + " result is not an array");
     out.type = type == "vector" ? ResultType::kVector : ResultType::kMatrix;
     for (const auto& item : result) {
-      if (!item.is_object()) return invalidArgument("malformed series " + truncate(item.dump()));
+      if (!item.is_object()) return invalidArgument("malformed series (not an object)");
       Labels labels = parseLabels(item.value("metric", json::object()));
       if (out.type == ResultType::kVector) {
         if (!item.contains("value")) return invalidArgument("vector sample has no value");
@@ -113,7 +131,7 @@ Result<QueryResult> parseData(const json& data) {
     out.type = ResultType::kString;
     out.string_value = result[1].get<std::string>();
   } else {
-    return invalidArgument("unknown resultType \"" + type + "\"");
+    return invalidArgument("unknown resultType \"" + printable(type, 32) + "\"");
   }
   return out;
 }
@@ -122,15 +140,26 @@ Result<QueryResult> parseResponse(int http_status, const std::string& body) {
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   const bool ok_http = http_status >= 200 && http_status < 300;
   if (doc.is_discarded() || !doc.is_object()) {
-    if (ok_http) return invalidArgument("response is not JSON: " + truncate(body));
+    // Never quote the body: the reply may come from anything at that address (a login page,
+    // another service's data) and status and Events are readable by every tenant.
+    const std::string what = "a non-JSON body of " + bytes(body.size());
+    if (ok_http) {
+      return invalidArgument("Prometheus returned HTTP " + std::to_string(http_status) +
+                             " with " + what + " (not a Prometheus API response)");
+    }
     return Status(codeForHttp(http_status),
-                  "Prometheus returned HTTP " + std::to_string(http_status) + ": " + truncate(body),
+                  "Prometheus returned HTTP " + std::to_string(http_status) + " with " + what,
                   http_status, "");
   }
   const std::string status = doc.value("status", "");
   if (status == "error" || !ok_http) {
-    const std::string error_type = doc.value("errorType", "");
-    const std::string error = doc.value("error", truncate(body));
+    const auto text = [&](const char* key) {
+      return doc.contains(key) && doc[key].is_string() ? printable(doc[key].get<std::string>())
+                                                       : std::string();
+    };
+    const std::string error_type = text("errorType");
+    std::string error = text("error");
+    if (error.empty()) error = "a JSON body of " + bytes(body.size()) + " without an error message";
     const int http = ok_http ? 500 : http_status;
     std::string msg = "Prometheus returned HTTP " + std::to_string(http_status);
     if (!error_type.empty()) msg += " (" + error_type + ")";
@@ -139,7 +168,9 @@ Result<QueryResult> parseResponse(int http_status, const std::string& body) {
     if (error_type == "timeout" || error_type == "unavailable") code = StatusCode::kUnavailable;
     return Status(code, msg, http_status, error_type);
   }
-  if (status != "success") return invalidArgument("response status is \"" + status + "\"");
+  if (status != "success") {
+    return invalidArgument("response status is \"" + printable(status, 32) + "\"");
+  }
   auto out = parseData(doc.contains("data") ? doc["data"] : json());
   if (!out) return out.status();
   if (doc.contains("warnings") && doc["warnings"].is_array()) {

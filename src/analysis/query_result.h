@@ -1,8 +1,11 @@
 // QueryResult: a parsed Prometheus instant-query response (/api/v1/query), and the parser.
 // Every resultType is represented; special values "NaN", "+Inf", "-Inf" become the matching
 // doubles. Errors (HTTP status, {"status":"error","errorType","error"} envelopes, malformed
-// bodies) become a Status whose message quotes Prometheus, and whose code says whether a retry
-// may help (503/429 -> kUnavailable; 400/422/other -> not retryable).
+// bodies) become a Status whose code says whether a retry may help (503/429 -> kUnavailable;
+// 400/422/other -> not retryable). Messages quote only an error envelope's errorType and
+// error (printable ASCII, at most 200 bytes); any other body is described by its size and
+// never quoted ("HTTP 502 with a non-JSON body of 1234 bytes"), because status and Events
+// are readable by tenants (docs/security.md).
 // Thread-safety: value types and pure functions.
 #pragma once
 

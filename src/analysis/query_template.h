@@ -1,7 +1,7 @@
 // PromQL templates: `{{name}}` placeholders (whitespace inside the braces tolerated) replaced
 // by the variables below. Label values are escaped for PromQL double-quoted strings, so a
 // template should place them inside "..."; {{window}} renders as a PromQL duration ("300s",
-// "1500ms"). An unknown variable or an unclosed "{{" is a configuration error naming it.
+// "1500ms"), and so does {{elapsed}}. An unknown variable or an unclosed "{{" is a configuration error naming it.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -21,6 +21,9 @@ struct TemplateVars {
   std::string stable_revision;
   std::string canary_revision;
   std::chrono::milliseconds window{300000};
+  // Time since the canary revision's evidence began (its first step of this attempt): the
+  // range of the cumulative default queries.
+  std::chrono::milliseconds elapsed{300000};
 };
 
 // Escapes \, " and newlines for a PromQL double-quoted string.

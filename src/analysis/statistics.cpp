@@ -9,18 +9,6 @@
 
 namespace mr::analysis {
 
-WilsonInterval wilsonInterval(double k, double n, double z) {
-  k = std::clamp(k, 0.0, n);
-  const double p = k / n;
-  const double z2 = z * z;
-  const double denom = 1 + z2 / n;
-  const double centre = (p + z2 / (2 * n)) / denom;
-  const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom;
-  // At k = 0 (k = n) the bound is exactly 0 (1); the subtraction would leave rounding dust.
-  const double lower = k == 0 ? 0.0 : std::max(0.0, centre - half);
-  const double upper = k == n ? 1.0 : std::min(1.0, centre + half);
-  return {p, lower, upper};
-}
 
 Result<double> parseLe(std::string_view text) {
   if (text == "+Inf" || text == "Inf" || text == "inf" || text == "+inf") {
@@ -109,18 +97,6 @@ double psiOfBins(const std::vector<double>& expected, const std::vector<double>&
   return psi;
 }
 
-MaeDegradation maeDegradation(double canary_sum, double canary_count, double stable_sum,
-                              double stable_count) {
-  MaeDegradation r;
-  r.canary_mae = canary_sum / canary_count;
-  r.stable_mae = stable_sum / stable_count;
-  if (r.stable_mae == 0) {
-    if (r.canary_mae == 0) r.value = 0.0;
-    return r;
-  }
-  r.value = r.canary_mae / r.stable_mae - 1;
-  return r;
-}
 
 std::string formatNumber(double v) {
   if (std::isnan(v)) return "NaN";

@@ -1,5 +1,6 @@
-// Verdict math, pure functions: Wilson score interval for a proportion, the Population
-// Stability Index of two Prometheus histograms (bins aligned by `le`), MAE degradation.
+// Histogram math, pure functions: `le` parsing, per-bin counts, and the Population Stability
+// Index of two Prometheus histograms (bins aligned by `le`). The verdicts built on them are in
+// sequential.h.
 // Reference values and their derivation are in docs/analysis.md and tests/analysis/.
 // Thread-safety: pure functions, no shared state.
 #pragma once
@@ -12,19 +13,6 @@
 #include "common/status.h"
 
 namespace mr::analysis {
-
-// Two-sided 95% normal quantile (scipy.stats.norm.ppf(0.975)).
-inline constexpr double kZ95 = 1.959963984540054;
-
-struct WilsonInterval {
-  double point = 0;  // k / n
-  double lower = 0;
-  double upper = 0;
-};
-
-// Wilson score interval for k successes in n trials. REQUIRES: n > 0, 0 <= k <= n
-// (k is clamped into [0, n]: rate extrapolation can make k slightly exceed n).
-WilsonInterval wilsonInterval(double k, double n, double z = kZ95);
 
 // One cumulative bucket of a Prometheus histogram: count of observations <= le.
 struct CumulativeBucket {
@@ -66,17 +54,6 @@ double psiOfBins(const std::vector<double>& expected, const std::vector<double>&
 Result<PsiResult> populationStabilityIndex(const std::vector<CumulativeBucket>& expected,
                                            const std::vector<CumulativeBucket>& actual,
                                            double smoothing = 1e-4);
-
-struct MaeDegradation {
-  std::optional<double> value;  // canary MAE / stable MAE - 1; absent when undefined
-  double canary_mae = 0;
-  double stable_mae = 0;
-};
-
-// REQUIRES: counts > 0. When the stable MAE is 0 the ratio is undefined: value is 0 if the
-// canary MAE is 0 too, else absent (an infinite degradation; the check fails it).
-MaeDegradation maeDegradation(double canary_sum, double canary_count, double stable_sum,
-                              double stable_count);
 
 // Formats a number for messages: up to 4 significant digits, "NaN", "+Inf", "-Inf".
 std::string formatNumber(double v);

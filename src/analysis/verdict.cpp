@@ -4,6 +4,8 @@ namespace mr::analysis {
 
 const char* verdictName(Verdict v) {
   switch (v) {
+    case Verdict::kSkipped:
+      return "Skipped";
     case Verdict::kPass:
       return "Pass";
     case Verdict::kInconclusive:

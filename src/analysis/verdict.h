@@ -1,5 +1,12 @@
-// Verdicts of the analysis: per metric and per check. Severity order (worst first):
-// Fail > Error > Inconclusive > Pass; a check's verdict is the worst of its metrics.
+// Verdicts of the analysis: per metric and per check, on the evidence accumulated since the
+// canary revision's first step (docs/analysis.md). Severity order (worst first):
+// Fail > Error > Inconclusive > Pass > Skipped; a check's verdict is the worst of its metrics.
+//   Fail:         evidence that the canary is worse than the threshold (any sample size).
+//   Inconclusive: no evidence either way yet; a step may still advance on it, the final
+//                 promotion may not.
+//   Pass:         evidence that the canary is within the threshold, with >= minSampleSize.
+//   Skipped:      a default metric (not listed in spec) that the model server does not export
+//                 for either role; reported, not waited for.
 // Error means "could not judge" (Prometheus down or erroring, bad query) and is counted apart
 // from Fail: it never promotes and never rolls back on its own.
 // Thread-safety: plain value types.
@@ -13,9 +20,9 @@
 
 namespace mr::analysis {
 
-enum class Verdict { kPass = 0, kInconclusive = 1, kError = 2, kFail = 3 };
+enum class Verdict { kSkipped = -1, kPass = 0, kInconclusive = 1, kError = 2, kFail = 3 };
 
-const char* verdictName(Verdict v);  // "Pass", "Inconclusive", "Error", "Fail"
+const char* verdictName(Verdict v);  // "Skipped", "Pass", "Inconclusive", "Error", "Fail"
 inline Verdict worst(Verdict a, Verdict b) {
   return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
 }
@@ -28,7 +35,15 @@ struct MetricResult {
   std::optional<double> sample_size;  // requests (or labelled samples) in the window
   std::string query;                  // the rendered PromQL (the canary's, if several)
   std::string message;                // why, in one sentence with the numbers
+  // Anytime-valid bounds of what is judged (the value's quantity, or for latency the fraction
+  // of requests slower than maxMs), when the metric has a statistical test.
+  std::optional<double> lower;
+  std::optional<double> upper;
 };
+
+// Prefix of a metric message whose cause is the spec itself (e.g. latencyP99.maxMs above the
+// histogram's top bucket); such a metric is an Error and the rollout shows InvalidSpec.
+inline constexpr const char* kInvalidSpecPrefix = "invalid spec: ";
 
 struct AnalysisResult {
   Verdict verdict = Verdict::kInconclusive;  // worst of metrics

@@ -615,10 +615,12 @@ std::string HttpTransport::serialize(const HttpOutgoing& request) const {
   return out;
 }
 
-Result<HttpIncoming> HttpTransport::roundTrip(const HttpOutgoing& request, milliseconds timeout) {
+Result<HttpIncoming> HttpTransport::roundTrip(const HttpOutgoing& request, milliseconds timeout,
+                                              const CancelToken* cancel) {
   const Deadline deadline = now() + timeout;
   const std::string wire = serialize(request);
   for (int attempt = 0;; ++attempt) {
+    if (cancel && cancel->cancelled) return unavailable("request cancelled");
     std::unique_ptr<HttpConnection> c = attempt == 0 ? takeIdle() : nullptr;
     if (!c) {
       auto fresh = connect(deadline);
@@ -628,11 +630,11 @@ Result<HttpIncoming> HttpTransport::roundTrip(const HttpOutgoing& request, milli
     // A reused connection the server closed fails before any response byte: send it again.
     const bool may_retry = c->reused && attempt == 0;
     const size_t received_before = c->received();
-    if (Status s = c->writeAll(wire, deadline, nullptr); !s.isOk()) {
+    if (Status s = c->writeAll(wire, deadline, cancel); !s.isOk()) {
       if (may_retry && s.code() == StatusCode::kUnavailable) continue;
       return s;
     }
-    auto head = readHead(*c, deadline, nullptr);
+    auto head = readHead(*c, deadline, cancel);
     if (!head.isOk()) {
       if (may_retry && c->received() == received_before &&
           head.status().code() == StatusCode::kUnavailable) {
@@ -645,7 +647,7 @@ Result<HttpIncoming> HttpTransport::roundTrip(const HttpOutgoing& request, milli
     if (head->content_length > 0 && head->content_length < (64 << 20)) {
       in.body.reserve(static_cast<size_t>(head->content_length));
     }
-    auto reusable = readBody(*c, request.method, *head, deadline, std::nullopt, nullptr,
+    auto reusable = readBody(*c, request.method, *head, deadline, std::nullopt, cancel,
                              [&](std::string_view piece) {
                                in.body.append(piece);
                                return true;

@@ -6,7 +6,8 @@
 //   verified unless insecure_skip_tls_verify; SNI is sent for names; client certificates are
 //   loaded into the context. ALPN offers http/1.1 only. SIGPIPE is ignored process-wide
 //   (OpenSSL writes with write(); a reset connection must be an error, not a dead process).
-// - Timeouts: roundTrip's covers connect, write and the whole response; stream's idle timeout
+// - Timeouts: roundTrip's covers connect, write and the whole response (and it may be
+//   cancelled); stream's idle timeout
 //   restarts with every byte received (a silent dead watch ends with DeadlineExceeded).
 // - A request on a reused connection that fails before any response byte arrives (the server
 //   closed it while idle) is sent again once on a new connection. Idle connections the server
@@ -60,8 +61,11 @@ class HttpTransport {
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
 
-  // Sends `request` and reads the whole response within `timeout`.
-  Result<HttpIncoming> roundTrip(const HttpOutgoing& request, std::chrono::milliseconds timeout);
+  // Sends `request` and reads the whole response within `timeout`. When `cancel` is given and
+  // set, the request ends (Unavailable, "cancelled") within ~100 ms and its connection is
+  // dropped; bytes already written cannot be recalled.
+  Result<HttpIncoming> roundTrip(const HttpOutgoing& request, std::chrono::milliseconds timeout,
+                                 const CancelToken* cancel = nullptr);
 
   // Sends `request` on a connection of its own. `on_head` gets the status code; for a non-2xx
   // code the whole body is read and passed to it and stream() returns ok. For 2xx, each piece

@@ -7,6 +7,7 @@
 
 #include "common/json_read.h"
 #include "common/time_format.h"
+#include "k8s/call_timeout.h"
 
 namespace mr::k8s {
 
@@ -31,11 +32,18 @@ Status LeaderElector::validate(const LeaderElectionConfig& c) {
     return invalidArgument("leader election needs a lease name and namespace");
   }
   if (c.identity.empty()) return invalidArgument("leader election needs an identity");
+  if (c.lease_duration.count() % 1000 != 0) {
+    return invalidArgument("lease duration must be whole seconds (Lease leaseDurationSeconds)");
+  }
   if (c.lease_duration <= c.renew_deadline) {
     return invalidArgument("lease duration must exceed the renew deadline");
   }
   if (c.renew_deadline.count() <= c.retry_period.count() * 12 / 10) {
     return invalidArgument("renew deadline must exceed 1.2 x the retry period");
+  }
+  if (c.fence_margin.count() < 0 || c.fence_margin > c.lease_duration - c.renew_deadline) {
+    return invalidArgument(
+        "the fence margin must be between 0 and the lease duration minus the renew deadline");
   }
   return Status::ok();
 }
@@ -85,8 +93,46 @@ Json LeaderElector::buildLease(const Json* existing, bool takeover) const {
   return lease;
 }
 
+SteadyTime LeaderElector::lastRenew() const {
+  return SteadyTime(SteadyTime::duration(last_renew_.load()));
+}
+
+void LeaderElector::markRenewed(SteadyTime sent) {
+  last_renew_.store(sent.time_since_epoch().count());
+}
+
+Millis LeaderElector::renewBudget(SteadyTime attempt_start) const {
+  const SteadyTime from = isLeader() ? lastRenew() : attempt_start;
+  return std::chrono::duration_cast<Millis>(from + config_.renew_deadline - clock_.steadyNow());
+}
+
+bool LeaderElector::loseIfPastDeadline(SteadyTime attempt_start) {
+  if (!isLeader() || renewBudget(attempt_start).count() > 0) return false;
+  spdlog::warn("leader election: no successful renewal of {}/{} within the renew deadline ({} ms)",
+               config_.lease_namespace, config_.lease_name, config_.renew_deadline.count());
+  setLeader(false);
+  return true;
+}
+
+Result<Millis> LeaderElector::writeWindow() const {
+  if (!isLeader()) return unavailable("not the leader");
+  const auto left = std::chrono::duration_cast<Millis>(
+      lastRenew() + config_.lease_duration - config_.fence_margin - clock_.steadyNow());
+  if (left.count() <= 0) return unavailable("our lease may have expired");
+  return left;
+}
+
 bool LeaderElector::tryAcquireOrRenew() {
   const ResourceType& leases = resources::leases();
+  const SteadyTime attempt_start = clock_.steadyNow();
+  // Each lease call gets what is left of the renew deadline; none starts once it has passed.
+  // Returns nullopt (and, for a leader, stops leading) when no time is left.
+  const auto budget = [&]() -> std::optional<Millis> {
+    if (loseIfPastDeadline(attempt_start)) return std::nullopt;
+    const Millis left = renewBudget(attempt_start);
+    if (left.count() <= 0) return std::nullopt;
+    return left;
+  };
   // Fast path: a leader with a still-valid lease renews straight from its cached copy.
   if (isLeader()) {
     std::optional<Json> cached;
@@ -97,10 +143,16 @@ bool LeaderElector::tryAcquireOrRenew() {
       }
     }
     if (cached) {
-      auto updated = client_.update(leases, buildLease(&*cached, false));
+      const auto left = budget();
+      if (!left) return false;
+      const SteadyTime sent = clock_.steadyNow();
+      Result<Json> updated = [&] {
+        CallTimeout scope(*left);
+        return client_.update(leases, buildLease(&*cached, false));
+      }();
       if (updated.isOk()) {
         observe(*updated);
-        last_renew_ = clock_.steadyNow();
+        markRenewed(sent);
         return true;
       }
       if (updated.status().code() == StatusCode::kConflict) {
@@ -110,23 +162,37 @@ bool LeaderElector::tryAcquireOrRenew() {
         return false;
       }
       spdlog::warn("leader election: renew failed: {}", updated.status().toString());
+      loseIfPastDeadline(attempt_start);
       return false;
     }
   }
 
-  auto current = client_.get(leases, config_.lease_namespace, config_.lease_name);
+  auto left = budget();
+  if (!left) return false;
+  Result<Json> current = [&] {
+    CallTimeout scope(*left);
+    return client_.get(leases, config_.lease_namespace, config_.lease_name);
+  }();
   if (!current.isOk()) {
     if (current.status().code() != StatusCode::kNotFound) {
       spdlog::warn("leader election: get lease: {}", current.status().toString());
+      loseIfPastDeadline(attempt_start);
       return false;
     }
-    auto created = client_.create(leases, config_.lease_namespace, buildLease(nullptr, false));
+    left = budget();
+    if (!left) return false;
+    const SteadyTime sent = clock_.steadyNow();
+    Result<Json> created = [&] {
+      CallTimeout scope(*left);
+      return client_.create(leases, config_.lease_namespace, buildLease(nullptr, false));
+    }();
     if (!created.isOk()) {
       spdlog::info("leader election: create lease: {}", created.status().toString());
+      loseIfPastDeadline(attempt_start);
       return false;
     }
     observe(*created);
-    last_renew_ = clock_.steadyNow();
+    markRenewed(sent);
     setLeader(true);
     return true;
   }
@@ -144,14 +210,21 @@ bool LeaderElector::tryAcquireOrRenew() {
     if (isLeader()) setLeader(false);
     return false;  // held by someone else and not expired by our clock
   }
-  auto updated = client_.update(leases, buildLease(&*current, !mine));
+  left = budget();
+  if (!left) return false;
+  const SteadyTime sent = clock_.steadyNow();
+  Result<Json> updated = [&] {
+    CallTimeout scope(*left);
+    return client_.update(leases, buildLease(&*current, !mine));
+  }();
   if (!updated.isOk()) {
     if (updated.status().code() == StatusCode::kConflict && isLeader()) setLeader(false);
     spdlog::info("leader election: update lease: {}", updated.status().toString());
+    loseIfPastDeadline(attempt_start);
     return false;
   }
   observe(*updated);
-  last_renew_ = clock_.steadyNow();
+  markRenewed(sent);
   setLeader(true);
   return true;
 }
@@ -171,7 +244,8 @@ void LeaderElector::setLeader(bool leader) {
 
 bool LeaderElector::waitRetry() {
   std::unique_lock lock(mu_);
-  const SteadyTime until = clock_.steadyNow() + config_.retry_period;
+  SteadyTime until = clock_.steadyNow() + config_.retry_period;
+  if (isLeader()) until = std::min(until, lastRenew() + config_.renew_deadline);
   while (!stopped_ && clock_.steadyNow() < until)
     clock_.waitUntil(cv_, lock, until);
   return !stopped_;
@@ -183,7 +257,7 @@ bool LeaderElector::run() {
   }
   while (waitRetry()) {
     if (tryAcquireOrRenew()) continue;
-    if (!isLeader() || clock_.steadyNow() - last_renew_ > config_.renew_deadline) {
+    if (!isLeader() || clock_.steadyNow() - lastRenew() >= config_.renew_deadline) {
       setLeader(false);
       return false;
     }
@@ -214,7 +288,10 @@ Status LeaderElector::release() {
   lease["spec"]["leaseDurationSeconds"] = 1;
   lease["spec"]["renewTime"] = now;
   lease["spec"]["acquireTime"] = now;
-  auto updated = client_.update(resources::leases(), lease);
+  Result<Json> updated = [&] {
+    CallTimeout scope(config_.renew_deadline);
+    return client_.update(resources::leases(), lease);
+  }();
   setLeader(false);
   if (!updated.isOk()) return updated.status().withContext("release lease");
   observe(*updated);

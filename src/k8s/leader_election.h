@@ -6,9 +6,18 @@
 // longer than renew_deadline also lose it. Taking over another holder's lease increments
 // leaseTransitions. release() hands the lease back (empty holder, leaseDurationSeconds=1) so
 // a successor need not wait for expiry.
+// Deadlines: every lease call (get, create, update) runs in a CallTimeout of what is left of
+// the renew deadline (counted from the last successful renewal for a leader, from the start
+// of the attempt otherwise), checked before each call and again after a failed one; a leader
+// whose deadline has passed stops leading without another call. A renewal that returns
+// after the deadline can therefore not keep a leader past it.
+// Fencing: a renewal counts from when its request was *sent* (the server can only have
+// applied it later, so no other replica can have seen it earlier). writeWindow() is the time
+// writes may still leave this process: while leading, sent + lease_duration - fence_margin -
+// now; an error once not leading or past it. Give it to RestClient::setWriteFence.
 // tryAcquireOrRenew() is one attempt (what tests drive with a FakeClock); run() loops.
-// Thread-safety: run()/tryAcquireOrRenew()/release() from one thread; isLeader() and stop()
-// from any thread. Callbacks run on the run() thread.
+// Thread-safety: run()/tryAcquireOrRenew()/release() from one thread; isLeader(),
+// writeWindow() and stop() from any thread. Callbacks run on the run() thread.
 #pragma once
 
 #include <atomic>
@@ -30,6 +39,10 @@ struct LeaderElectionConfig {
   Millis lease_duration{15000};
   Millis renew_deadline{10000};
   Millis retry_period{2000};
+  // Writes stop this long before the lease could expire by another replica's clock: room for
+  // a request's trip to the server and for clock-rate differences. At most lease_duration -
+  // renew_deadline, so a leader renewing on time is never fenced.
+  Millis fence_margin{2000};
 };
 
 struct LeaderCallbacks {
@@ -46,7 +59,8 @@ class LeaderElector {
   LeaderElector(ApiClient& client, LeaderElectionConfig config, const Clock& clock,
                 LeaderCallbacks callbacks = {});
 
-  // Validates durations (lease > renew deadline > 1.2 x retry period).
+  // Validates durations (lease > renew deadline > 1.2 x retry period, 0 <= fence margin <=
+  // lease - renew deadline).
   static Status validate(const LeaderElectionConfig& config);
 
   // One acquire-or-renew attempt; true when we hold the lease afterwards.
@@ -59,13 +73,22 @@ class LeaderElector {
   Status release();
 
   bool isLeader() const { return leader_.load(); }
+  // How long writes may still be sent (> 0), or Unavailable when they must not be.
+  Result<Millis> writeWindow() const;
   std::string observedHolder() const;
 
  private:
   Json buildLease(const Json* existing, bool takeover) const;
   void observe(const Json& lease);
   void setLeader(bool leader);
+  // Waits retry_period, or less when a leader's renew deadline comes first.
   bool waitRetry();
+  // What is left of the renew deadline for an attempt that started at `attempt_start`.
+  Millis renewBudget(SteadyTime attempt_start) const;
+  // Stops leading (with a log line) if the renew deadline has passed; true if it did.
+  bool loseIfPastDeadline(SteadyTime attempt_start);
+  void markRenewed(SteadyTime sent);
+  SteadyTime lastRenew() const;
 
   ApiClient& client_;
   LeaderElectionConfig config_;
@@ -80,7 +103,7 @@ class LeaderElector {
   std::optional<Json> observed_;  // the lease as last read or written
   Json observed_spec_;            // its spec, to detect changes
   SteadyTime observed_time_{};    // our clock when the spec last changed
-  SteadyTime last_renew_{};
+  std::atomic<SteadyTime::rep> last_renew_{0};  // when the last successful write was sent
 };
 
 }  // namespace mr::k8s

@@ -4,6 +4,7 @@
 
 #include "common/json_read.h"
 #include "k8s/api_status.h"
+#include "k8s/call_timeout.h"
 #include "k8s/watch_parser.h"
 
 namespace mr::k8s {
@@ -67,15 +68,30 @@ void RestClient::observe(const std::string& verb, int code) const {
 Result<Json> RestClient::request(const std::string& method, const std::string& path_and_query,
                                  const Json* body, const std::string& content_type,
                                  const std::string& verb) {
+  const std::string what = method + " " + path_and_query;
+  Millis timeout = options_.request_timeout;
+  if (auto left = CallTimeout::remaining()) timeout = std::min(timeout, *left);
+  const bool mutating = method != "GET" && method != "HEAD";
+  if (mutating) {
+    if (writes_closed_.cancelled) {
+      std::lock_guard lock(closed_mu_);
+      return unavailable(what + ": writes closed: " + closed_reason_);
+    }
+    if (fence_) {
+      auto left = fence_();
+      if (!left.isOk()) return left.status().withContext(what + ": write refused");
+      timeout = std::min(timeout, *left);
+    }
+  }
+  if (timeout.count() <= 0) return deadlineExceeded(what + ": no time left for the request");
   auto auth = authorization();
   if (!auth.isOk()) return auth.status();
-  const std::string what = method + " " + path_and_query;
   HttpOutgoing req = outgoing(method, path_and_query, *auth);
   if (body) {
     req.headers.emplace_back("Content-Type", content_type);
     req.body = body->dump();
   }
-  auto response = transport_->roundTrip(req, options_.request_timeout);
+  auto response = transport_->roundTrip(req, timeout, mutating ? &writes_closed_ : nullptr);
   if (!response.isOk()) {
     observe(verb, 0);
     return response.status().withContext(what);
@@ -87,6 +103,15 @@ Result<Json> RestClient::request(const std::string& method, const std::string& p
   Json parsed = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return internalError(what + ": response is not JSON");
   return parsed;
+}
+
+void RestClient::closeWrites(const std::string& reason) {
+  {
+    std::lock_guard lock(closed_mu_);
+    if (writes_closed_.cancelled) return;
+    closed_reason_ = reason;
+  }
+  writes_closed_.cancelled = true;
 }
 
 Status RestClient::errorResponse(int code, const std::string& body, const std::string& what) {

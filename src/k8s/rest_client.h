@@ -7,11 +7,18 @@
 // Non-2xx responses become mr::Status via api_status.h. A watch runs on a connection of its
 // own, hands each piece of the body to the decoder as it arrives, and has an idle timeout of
 // timeoutSeconds + slack, so a silent dead connection ends the watch with DeadlineExceeded.
-// Thread-safety: all ApiClient methods are safe from many threads; setRequestObserver must
-// be called before the first request.
+// Timeouts: a request gets options.request_timeout, cut to what is left of the calling
+// thread's CallTimeout scope (call_timeout.h) and, for a write, of the write fence.
+// Write fence: every mutating request (POST, PUT, PATCH, DELETE) first asks the fence, which
+// either refuses it (nothing is sent) or says how long it may take; closeWrites() refuses all
+// later writes and cancels those in flight. Leader election uses it so that no write leaves
+// the process once another replica could hold the lease. Reads and watches are not fenced.
+// Thread-safety: all ApiClient methods and closeWrites() are safe from many threads;
+// setRequestObserver and setWriteFence must be called before the first request.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/clock.h"
@@ -31,6 +38,9 @@ struct RestClientOptions {
 // patch|delete; code: the HTTP status, or 0 when no response arrived (transport failure).
 using RequestObserver = std::function<void(const std::string& verb, int code)>;
 
+// Asked before each mutating request: the time it may take, or a Status refusing it.
+using WriteFence = std::function<Result<Millis>()>;
+
 class RestClient final : public ApiClient {
  public:
   // Validates the PEM material in `config` up front so a bad certificate fails at startup.
@@ -39,6 +49,10 @@ class RestClient final : public ApiClient {
   ~RestClient() override;
 
   void setRequestObserver(RequestObserver observer) { observer_ = std::move(observer); }
+  void setWriteFence(WriteFence fence) { fence_ = std::move(fence); }
+  // Refuses every later write with Unavailable("writes closed: <reason>") and cancels the
+  // writes in flight (they end within ~100 ms; bytes already sent cannot be recalled).
+  void closeWrites(const std::string& reason);
   const ClusterConfig& config() const { return config_; }
 
   Result<Json> get(const ResourceType& type, const std::string& ns,
@@ -78,6 +92,10 @@ class RestClient final : public ApiClient {
   ClusterConfig config_;
   RestClientOptions options_;
   RequestObserver observer_;
+  WriteFence fence_;
+  CancelToken writes_closed_;
+  mutable std::mutex closed_mu_;
+  std::string closed_reason_;
   std::unique_ptr<HttpTransport> transport_;
 };
 

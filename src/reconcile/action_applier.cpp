@@ -7,9 +7,25 @@ namespace mr::reconcile {
 using nlohmann::json;
 using rollout::Role;
 
-Status ActionApplier::ensure(const k8s::ResourceType& type, const std::string& ns,
+namespace {
+
+// The adoption rule before any write to an existing object.
+Status refuseForeign(const ApplyContext& ctx, const json& live, const k8s::ResourceType& type,
+                     const std::string& name) {
+  const std::string what = type.kind + " " + ctx.owner.namespace_name + "/" + name;
+  std::string why = rollout::adoptionRefusal(live, ctx.owner, what);
+  if (why.empty()) return Status::ok();
+  if (ctx.refused) *ctx.refused = why;
+  if (ctx.refused_object) *ctx.refused_object = type.plural + "/" + name;
+  return Status(StatusCode::kAlreadyExists, why);
+}
+
+}  // namespace
+
+Status ActionApplier::ensure(const ApplyContext& ctx, const k8s::ResourceType& type,
                              const json& desired, const std::shared_ptr<const json>& live,
                              PatchFn owned_patch) {
+  const std::string& ns = ctx.owner.namespace_name;
   const std::string name = desired["metadata"]["name"].get<std::string>();
   const std::string what = type.kind + " " + ns + "/" + name;
   json current;
@@ -26,6 +42,7 @@ Status ActionApplier::ensure(const k8s::ResourceType& type, const std::string& n
     if (!fetched.isOk()) return fetched.status().withContext("reading " + what);
     current = std::move(fetched).value();
   }
+  if (Status s = refuseForeign(ctx, current, type, name); !s.isOk()) return s;
   auto patch = owned_patch(current, desired);
   if (!patch) return Status::ok();
   ++writes_;
@@ -61,7 +78,7 @@ Status ActionApplier::ensureDeployment(const ApplyContext& ctx, rollout::Role ro
                                           name);
     }
   }
-  return ensure(type, ctx.owner.namespace_name, desired, live, &rollout::deploymentPatch);
+  return ensure(ctx, type, desired, live, &rollout::deploymentPatch);
 }
 
 Status ActionApplier::apply(const ApplyContext& ctx, const rollout::EnsureStable& a) {
@@ -78,6 +95,11 @@ Status ActionApplier::apply(const ApplyContext& ctx, const rollout::ScaleCanary&
   if (live && live->contains("spec") && (*live)["spec"].value("replicas", 1) == a.replicas) {
     return Status::ok();
   }
+  if (live) {
+    if (Status s = refuseForeign(ctx, *live, k8s::resources::deployments(), name); !s.isOk()) {
+      return s;
+    }
+  }
   ++writes_;
   auto r = api_.patch(k8s::resources::deployments(), ctx.owner.namespace_name, name,
                       k8s::PatchType::kMerge, rollout::scalePatch(a.replicas));
@@ -86,14 +108,13 @@ Status ActionApplier::apply(const ApplyContext& ctx, const rollout::ScaleCanary&
 }
 
 Status ActionApplier::apply(const ApplyContext& ctx, const rollout::EnsureServices& a) {
-  const auto& ns = ctx.owner.namespace_name;
   const auto& type = k8s::resources::services();
   const json stable = rollout::buildService(ctx.owner, *ctx.spec, Role::kStable, a.stable_revision);
   const json canary = rollout::buildService(ctx.owner, *ctx.spec, Role::kCanary, a.canary_revision);
   const json root = rollout::buildRootService(ctx.owner, *ctx.spec);
   for (const json* desired : {&stable, &canary, &root}) {
     const std::string name = (*desired)["metadata"]["name"].get<std::string>();
-    Status s = ensure(type, ns, *desired, ctx.services(name), &rollout::servicePatch);
+    Status s = ensure(ctx, type, *desired, ctx.services(name), &rollout::servicePatch);
     if (!s.isOk()) return s;
   }
   return Status::ok();

@@ -4,6 +4,9 @@
 // and no request at all when the live object already matches.
 // Live objects come from the caller (the informer cache); a cache that is behind is corrected
 // by the server (AlreadyExists -> re-read and patch; NotFound on patch -> create).
+// Adoption (rollout::adoptionRefusal): an existing object that is not ours is never written;
+// the action fails with FailedPrecondition-like kAlreadyExists and the reason in
+// ApplyContext::refused, which the reconciler turns into a Degraded pass (ObjectNotOwned).
 // Thread-safety: stateless apart from the borrowed ApiClient; safe from many threads.
 #pragma once
 
@@ -24,6 +27,10 @@ struct ApplyContext {
   const rollout::ModelRolloutSpec* spec = nullptr;
   CacheLookup deployments;
   CacheLookup services;
+  // Receive why an existing object was not written (adoption rule) and which one
+  // ("deployments/<name>", "services/<name>"); may be null.
+  std::string* refused = nullptr;
+  std::string* refused_object = nullptr;
 };
 
 class ActionApplier {
@@ -43,8 +50,9 @@ class ActionApplier {
                           const nlohmann::json& pod_template, int replicas,
                           const std::string& revision);
   using PatchFn = std::optional<nlohmann::json> (*)(const nlohmann::json&, const nlohmann::json&);
-  Status ensure(const k8s::ResourceType& type, const std::string& ns, const nlohmann::json& desired,
-                const std::shared_ptr<const nlohmann::json>& live, PatchFn owned_patch);
+  Status ensure(const ApplyContext& ctx, const k8s::ResourceType& type,
+                const nlohmann::json& desired, const std::shared_ptr<const nlohmann::json>& live,
+                PatchFn owned_patch);
 
   k8s::ApiClient& api_;
   std::atomic<uint64_t> writes_{0};

@@ -5,17 +5,32 @@
 namespace mr::reconcile {
 namespace {
 
+constexpr const char* kAddressPath = "spec.analysis.prometheus.address";
+constexpr const char* kTokenPath = "spec.analysis.prometheus.bearerTokenSecretRef";
+
+// Reads one key of a Secret that is bound to `address` by its annotation.
 Result<std::string> readSecretKey(k8s::ApiClient& api, const std::string& ns,
-                                  const analysis::SecretKeyRef& ref, const char* what) {
+                                  const analysis::SecretKeyRef& ref, const char* what,
+                                  const std::string& address) {
   const std::string where = std::string(what) + " Secret " + ns + "/" + ref.name;
   auto secret = api.get(k8s::resources::secrets(), ns, ref.name);
   if (!secret.isOk()) return secret.status().withContext("reading " + where);
+  const auto& meta = (*secret)["metadata"];
+  const bool annotated = meta.is_object() && meta.contains("annotations") &&
+                         meta["annotations"].is_object() &&
+                         meta["annotations"].contains(analysis::kSecretAddressAnnotation) &&
+                         meta["annotations"][analysis::kSecretAddressAnnotation].is_string();
+  const std::string bound =
+      annotated ? meta["annotations"][analysis::kSecretAddressAnnotation].get<std::string>() : "";
+  if (Status s = analysis::checkSecretBinding(bound, annotated, address, where); !s.isOk()) {
+    return s;
+  }
   const auto& data = (*secret)["data"];
   if (!data.is_object() || !data.contains(ref.key) || !data[ref.key].is_string()) {
     return invalidArgument(where + " has no key \"" + ref.key + "\"");
   }
   auto decoded = k8s::base64Decode(data[ref.key].get<std::string>());
-  if (!decoded.isOk()) return decoded.status().withContext(where + " key " + ref.key);
+  if (!decoded.isOk()) return invalidArgument(where + " key " + ref.key + " is not base64");
   std::string value = std::move(decoded).value();
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r'))
     value.pop_back();
@@ -24,24 +39,64 @@ Result<std::string> readSecretKey(k8s::ApiClient& api, const std::string& ns,
 
 }  // namespace
 
+std::vector<rollout::FieldError> analysisPolicyErrors(const analysis::AnalysisSpec& spec,
+                                                      const analysis::PrometheusPolicy& policy) {
+  std::vector<rollout::FieldError> errors;
+  const auto& p = spec.prometheus;
+  if (Status s = analysis::checkAddressAllowed(p.address, policy.allowed_addresses);
+      !s.isOk()) {
+    errors.push_back({kAddressPath, s.message()});
+    return errors;  // the token rule needs a well-formed address
+  }
+  if (Status s = analysis::checkTokenTransport(p.address, p.bearer_token.has_value()); !s.isOk()) {
+    errors.push_back({kTokenPath, s.message()});
+  }
+  return errors;
+}
+
+void applyAnalysisPolicy(rollout::SpecParseResult& parsed,
+                         const analysis::PrometheusPolicy& policy) {
+  if (!parsed.ok() || !parsed.spec || !parsed.spec->analysis) return;
+  auto errors = analysisPolicyErrors(*parsed.spec->analysis, policy);
+  if (errors.empty()) return;
+  parsed.errors = std::move(errors);
+  parsed.spec.reset();
+}
+
 Result<analysis::AnalysisRequest> buildAnalysisRequest(k8s::ApiClient& api, const std::string& ns,
                                                        const std::string& rollout,
                                                        const analysis::AnalysisSpec& spec,
-                                                       const rollout::StartAnalysis& action) {
+                                                       const rollout::StartAnalysis& action,
+                                                       const analysis::PrometheusPolicy& policy) {
+  // Checked again here (not only by applyAnalysisPolicy) so no caller can read a Secret for an
+  // address the platform did not allow.
+  if (auto errors = analysisPolicyErrors(spec, policy); !errors.empty()) {
+    return invalidArgument(errors.front().path + ": " + errors.front().message);
+  }
   analysis::AnalysisRequest request;
   request.namespace_name = ns;
   request.rollout = rollout;
   request.stable_revision = action.stable_revision;
   request.canary_revision = action.canary_revision;
   request.step = action.step;
+  request.evidence_since = action.evidence_since;
   request.spec = spec;
+  const std::string& address = spec.prometheus.address;
   if (spec.prometheus.bearer_token) {
-    auto token = readSecretKey(api, ns, *spec.prometheus.bearer_token, "bearer token");
+    auto token =
+        readSecretKey(api, ns, *spec.prometheus.bearer_token, "bearerTokenSecretRef", address);
     if (!token.isOk()) return token.status();
+    for (const unsigned char c : *token) {
+      if (c < 0x20 || c == 0x7f) {
+        return invalidArgument("bearerTokenSecretRef Secret " + ns + "/" +
+                               spec.prometheus.bearer_token->name +
+                               " holds a control character (a header value cannot carry it)");
+      }
+    }
     request.bearer_token = std::move(token).value();
   }
   if (spec.prometheus.ca_cert) {
-    auto ca = readSecretKey(api, ns, *spec.prometheus.ca_cert, "CA");
+    auto ca = readSecretKey(api, ns, *spec.prometheus.ca_cert, "caSecretRef", address);
     if (!ca.isOk()) return ca.status();
     request.ca_pem = std::move(ca).value() + "\n";
   }

@@ -42,6 +42,16 @@ json projectDeployment(const json& object) {
   if (auto status = object.find("status"); status != object.end()) {
     out["status"] = pick(*status, {"observedGeneration", "replicas", "readyReplicas",
                                    "availableReplicas", "updatedReplicas"});
+    // Only conditions that say something is wrong (not_ready_reason.h): a healthy Deployment
+    // keeps none, so the cache does not grow with condition churn.
+    json failing = json::array();
+    for (const auto& c : status->value("conditions", json::array())) {
+      const std::string type = c.value("type", ""), st = c.value("status", "");
+      if ((type == "ReplicaFailure" && st == "True") || (type == "Progressing" && st == "False")) {
+        failing.push_back(pick(c, {"type", "status", "reason", "message"}));
+      }
+    }
+    if (!failing.empty()) out["status"]["conditions"] = std::move(failing);
   }
   return out;
 }

@@ -20,11 +20,14 @@ struct ModelRolloutReconciler::Pass {
   rollout::PlanInput input;
   rollout::Plan plan;
   std::unique_ptr<traffic::TrafficRouter> router;
+  rollout::RouterKind routing_kind = rollout::RouterKind::kReplicaRatio;  // of `router`
   ApplyContext apply_ctx;
   std::vector<rollout::RecordEvent> events;
   std::vector<std::string> annotations_to_remove;
   std::optional<std::chrono::milliseconds> status_deferred_for;
   std::map<std::string, std::shared_ptr<const json>> cache_reads;  // "plural/name" -> object
+  std::string refused;  // ApplyContext::refused of this pass
+  std::string refused_object;
 };
 
 namespace {
@@ -58,6 +61,13 @@ traffic::TrafficRoutingConfig routingConfig(const rollout::TrafficRouting& r) {
   return c;
 }
 
+// spec.service.port as written (80 when absent or not a number), for a spec that did not parse.
+int servicePortOf(const json& object) {
+  const json::json_pointer ptr("/spec/service/port");
+  return object.contains(ptr) && object.at(ptr).is_number_integer() ? object.at(ptr).get<int>()
+                                                                    : 80;
+}
+
 analysis::AnalysisResult errorResult(const rollout::StartAnalysis& action, SystemTime now,
                                      const std::string& message) {
   analysis::AnalysisResult r;
@@ -74,7 +84,8 @@ analysis::AnalysisResult errorResult(const rollout::StartAnalysis& action, Syste
 ModelRolloutReconciler::ModelRolloutReconciler(ReconcilerDeps deps)
     : deps_(std::move(deps)),
       route_reads_(*deps_.api, deps_.route_cache, *deps_.clock, deps_.own_write_wait),
-      applier_(*deps_.api) {}
+      applier_(*deps_.api),
+      pod_reasons_(*deps_.api, *deps_.clock, deps_.pod_read_interval) {}
 
 k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key) {
   Pass pass;
@@ -84,6 +95,11 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   if (!pass.object) {
     // Deleted: owner references let the garbage collector remove the managed objects.
     tracker_.forget(pass.key_string);
+    pod_reasons_.forget(key.ns, key.name);
+    {
+      std::lock_guard lock(refused_mu_);
+      refused_.erase(pass.key_string);
+    }
     {
       std::lock_guard lock(written_mu_);
       written_over_.erase(pass.key_string);
@@ -100,6 +116,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   pass.meta = rollout::parseObjectMeta(obj);
   auto& in = pass.input;
   in.spec = rollout::parseSpec(obj.contains("spec") ? obj["spec"] : json::object());
+  applyAnalysisPolicy(in.spec, deps_.prometheus_policy);
   in.generation = pass.meta.generation;
   in.annotations = pass.meta.annotations;
   in.status = rollout::statusFromJson(obj.contains("status") ? obj["status"] : json::object());
@@ -124,28 +141,57 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   world.canary_service = cached(svc, rollout::serviceName(key.name, Role::kCanary)) != nullptr;
   world.root_service = cached(svc, rollout::rootServiceName(key.name)) != nullptr;
 
-  if (in.spec.ok() && !world.deleting) {
-    const auto& spec = *in.spec.spec;
+  // An invalid spec mid-canary still reads (and may set to 0) the route named by its valid
+  // spec.trafficRouting, so the planner can take the canary's traffic away (issue 13).
+  const bool invalid_mid_canary =
+      !in.spec.ok() && in.spec.traffic_routing &&
+      in.spec.traffic_routing->kind != rollout::RouterKind::kReplicaRatio &&
+      !in.status.canary_revision.empty();
+  if (!world.deleting && (in.spec.ok() || invalid_mid_canary)) {
+    const auto& routing = in.spec.ok() ? in.spec.spec->traffic_routing : *in.spec.traffic_routing;
+    const int port = in.spec.ok() ? in.spec.spec->service.port : servicePortOf(obj);
+    const int replicas = in.spec.ok() ? in.spec.spec->replicas : 1;
     pass.router = traffic::makeTrafficRouter(
-        route_reads_, traffic::makeRouterTarget(key.ns, key.name, spec.service.port, spec.replicas),
-        routingConfig(spec.traffic_routing));
+        route_reads_, traffic::makeRouterTarget(key.ns, key.name, port, replicas),
+        routingConfig(routing));
+    pass.routing_kind = routing.kind;
     auto weight = pass.router->readWeight();
     if (weight.isOk()) {
       world.route_exists = true;
       world.route_weight = *weight;
+      // A route that does not name our Services or shares our rule with another backend:
+      // Degraded with the router's message instead of failing every pass (issue 13 item 9).
+      const Status verified = pass.router->verifyLastRead();
+      if (verified.code() == StatusCode::kInvalidArgument) {
+        world.blocked_reason = "RouteInvalid";
+        world.blocked_message = verified.message();
+      }
     } else if (weight.status().code() == StatusCode::kNotFound) {
       world.route_exists = false;
+    } else if (weight.status().code() == StatusCode::kPermissionDenied) {
+      world.blocked_reason = "RouteForbidden";
+      world.blocked_message = "reading " + pass.router->describe() + " is forbidden (" +
+                              weight.status().message() +
+                              "); grant the controller get/update on it (chart values "
+                              "rbac.gatewayAPI / rbac.istio)";
     } else {
       return k8s::ReconcileResult::failed(
           weight.status().withContext("reading " + pass.router->describe()));
     }
+  }
+  if (in.spec.ok() && !world.deleting) {
+    const auto& spec = *in.spec.spec;
     pass.apply_ctx.owner = {key.name, key.ns, pass.meta.uid};
     pass.apply_ctx.spec = &spec;
     pass.apply_ctx.deployments = [&](const std::string& n) {
       return cached(k8s::resources::deployments(), n);
     };
     pass.apply_ctx.services = [&](const std::string& n) { return cached(svc, n); };
+    pass.apply_ctx.refused = &pass.refused;
+    pass.apply_ctx.refused_object = &pass.refused_object;
+    if (world.blocked_reason.empty()) checkOwnership(pass);
   }
+  if (in.spec.ok() && !world.deleting) readPodReasons(pass);
   const auto snapshot = tracker_.snapshot(pass.key_string);
   in.latest_analysis = snapshot.latest;
   in.analysis_in_flight = snapshot.in_flight;
@@ -153,7 +199,18 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   pass.plan = rollout::plan(in);
 
   if (Status s = applyActions(pass, pass.plan.actions, false); !s.isOk()) {
-    return k8s::ReconcileResult::failed(s);
+    if (pass.refused.empty()) return k8s::ReconcileResult::failed(s);
+    // An existing object that is not ours (found by a create's AlreadyExists): plan again as
+    // Degraded; that plan writes nothing but the status and its Event.
+    noteRefused(pass.key_string, pass.refused_object, true);
+    in.world.blocked_reason = "ObjectNotOwned";
+    in.world.blocked_message = pass.refused;
+    pass.events.clear();
+    pass.annotations_to_remove.clear();
+    pass.plan = rollout::plan(in);
+    if (Status again = applyActions(pass, pass.plan.actions, false); !again.isOk()) {
+      return k8s::ReconcileResult::failed(again);
+    }
   }
   if (Status s = writeStatus(pass); !s.isOk()) return k8s::ReconcileResult::failed(s);
   // The status is stored: now what had to wait for it. If this fails the Events still go out
@@ -195,8 +252,7 @@ Status ModelRolloutReconciler::applyActions(Pass& pass, const std::vector<rollou
                                                std::to_string(a.percent) + "% canary");
             }
             if (deps_.metrics) deps_.metrics->write("route");
-            const bool replica_ratio =
-                pass.input.spec.spec->traffic_routing.kind == rollout::RouterKind::kReplicaRatio;
+            const bool replica_ratio = pass.routing_kind == rollout::RouterKind::kReplicaRatio;
             if (replica_ratio) {
               // The effective weight follows ready pods; report what is true now (once the
               // status is stored, the next pass reports it).
@@ -221,11 +277,75 @@ Status ModelRolloutReconciler::applyActions(Pass& pass, const std::vector<rollou
   return Status::ok();
 }
 
+void ModelRolloutReconciler::readPodReasons(Pass& pass) {
+  const auto& st = pass.input.status;
+  const auto& spec = *pass.input.spec.spec;
+  if (!st.waiting_since || st.canary_revision.empty()) return;
+  if (pass.input.now + deps_.pod_read_lead < *st.waiting_since + spec.progress_deadline) return;
+  // While promoting (currentStep past the last step) the stable Deployment is waited for.
+  const bool promoting = st.current_step >= static_cast<int>(spec.steps.size());
+  auto& deployment = promoting ? pass.input.world.stable : pass.input.world.canary;
+  std::string reason = pod_reasons_.read(pass.key.ns, pass.key.name,
+                                         promoting ? "stable" : "canary", st.canary_revision);
+  if (!reason.empty()) deployment.not_ready_reason = std::move(reason);
+}
+
+void ModelRolloutReconciler::noteRefused(const std::string& key, const std::string& object,
+                                         bool refused) {
+  std::lock_guard lock(refused_mu_);
+  if (refused) {
+    refused_[key].insert(object);
+    return;
+  }
+  auto it = refused_.find(key);
+  if (it == refused_.end()) return;
+  it->second.erase(object);
+  if (it->second.empty()) refused_.erase(it);
+}
+
+void ModelRolloutReconciler::checkOwnership(Pass& pass) {
+  const auto& name = pass.key.name;
+  const std::vector<std::pair<const k8s::ResourceType*, std::string>> managed = {
+      {&k8s::resources::deployments(), rollout::deploymentName(name, Role::kStable)},
+      {&k8s::resources::deployments(), rollout::deploymentName(name, Role::kCanary)},
+      {&k8s::resources::services(), rollout::serviceName(name, Role::kStable)},
+      {&k8s::resources::services(), rollout::serviceName(name, Role::kCanary)},
+      {&k8s::resources::services(), rollout::rootServiceName(name)}};
+  std::set<std::string> suspects;
+  {
+    std::lock_guard lock(refused_mu_);
+    if (auto it = refused_.find(pass.key_string); it != refused_.end()) suspects = it->second;
+  }
+  for (const auto& [type, object_name] : managed) {
+    const std::string id = type->plural + "/" + object_name;
+    std::shared_ptr<const json> live = pass.cache_reads.count(id) ? pass.cache_reads[id] : nullptr;
+    if (!live) live = deps_.cache(*type, pass.key.ns, object_name);
+    if (!live && suspects.count(id)) {
+      // Not in our (label-filtered) cache: refused before, so look again (one GET).
+      auto fetched = deps_.api->get(*type, pass.key.ns, object_name);
+      if (fetched.isOk()) {
+        live = std::make_shared<const json>(std::move(fetched).value());
+      } else if (fetched.status().code() == StatusCode::kNotFound) {
+        noteRefused(pass.key_string, id, false);
+      }
+    }
+    if (!live) continue;
+    const std::string why = rollout::adoptionRefusal(
+        *live, pass.apply_ctx.owner, type->kind + " " + pass.key.ns + "/" + object_name);
+    noteRefused(pass.key_string, id, !why.empty());
+    if (!why.empty() && pass.input.world.blocked_reason.empty()) {
+      pass.input.world.blocked_reason = "ObjectNotOwned";
+      pass.input.world.blocked_message = why;
+    }
+  }
+}
+
 void ModelRolloutReconciler::startAnalysis(Pass& pass, const rollout::StartAnalysis& action) {
   if (!tracker_.tryStart(pass.key_string)) return;  // one check at a time per rollout
   const auto& spec = *pass.input.spec.spec;
   auto request =
-      buildAnalysisRequest(*deps_.api, pass.key.ns, pass.key.name, *spec.analysis, action);
+      buildAnalysisRequest(*deps_.api, pass.key.ns, pass.key.name, *spec.analysis, action,
+                           deps_.prometheus_policy);
   const std::string key_string = pass.key_string;
   const k8s::ObjectKey key = pass.key;
   if (!request.isOk()) {

@@ -22,13 +22,16 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "analysis/analyzer.h"
+#include "analysis/prometheus_policy.h"
 #include "common/clock.h"
 #include "k8s/api_client.h"
 #include "k8s/controller_runtime.h"
 #include "reconcile/action_applier.h"
 #include "reconcile/analysis_tracker.h"
+#include "reconcile/not_ready_reason.h"
 #include "reconcile/rollout_metrics.h"
 #include "reconcile/route_reads.h"
 
@@ -49,6 +52,9 @@ struct ReconcilerDeps {
   std::function<void(const k8s::ObjectKey&)> enqueue;
   EventSink events;
   RolloutMetrics* metrics = nullptr;  // optional
+  // The platform's Prometheus rules (allow-list; analysis/prometheus_policy.h): a spec that
+  // breaks them is InvalidSpec, and no Secret is read for it.
+  analysis::PrometheusPolicy prometheus_policy;
   // Optional: answers route reads (route_reads.h); without it every pass GETs its route.
   RouteCache route_cache;
   // Longest time between two passes over one object, so a route changed by someone else is
@@ -62,6 +68,10 @@ struct ReconcilerDeps {
   // write it later. Changes of phase, step, weight, revisions, counters, condition status or
   // anything with an Event or after-status action are never delayed. 0 disables.
   std::chrono::milliseconds progress_write_interval{2000};
+  // Pods are read (one LIST) only for a rollout whose progress deadline is within
+  // `pod_read_lead` or past, at most once per `pod_read_interval` (not_ready_reason.h).
+  std::chrono::milliseconds pod_read_lead{10000};
+  std::chrono::milliseconds pod_read_interval{30000};
 };
 
 class ModelRolloutReconciler final : public k8s::Reconciler {
@@ -82,11 +92,23 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
   Status writeStatus(Pass& pass);
   void finishPass(Pass& pass);
   void startAnalysis(Pass& pass, const rollout::StartAnalysis& action);
+  // Fills not_ready_reason from the pods when a progress deadline is near.
+  void readPodReasons(Pass& pass);
+  // world.blocked_*: an object with our names that is not ours (adoption rule), from the cache
+  // and, for objects refused before that the cache does not hold, one GET each.
+  void checkOwnership(Pass& pass);
+  // Remembers (or forgets) an object refused by the adoption rule for this key.
+  void noteRefused(const std::string& key, const std::string& object, bool refused);
 
   ReconcilerDeps deps_;
   RouteReads route_reads_;  // what the routers read and write through
   ActionApplier applier_;
   AnalysisTracker tracker_;
+  PodReasonReader pod_reasons_;
+  std::mutex refused_mu_;
+  // Per key, "deployments/<name>" / "services/<name>" refused by the adoption rule; guarded by
+  // refused_mu_. Lost on restart, when the first create (AlreadyExists) finds them again.
+  std::map<std::string, std::set<std::string>> refused_;
 
   // Per key, our last status write: when, and the resourceVersion it replaced (cleared once
   // the cache has moved past it).

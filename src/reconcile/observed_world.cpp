@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "reconcile/not_ready_reason.h"
+
 namespace mr::reconcile {
 namespace {
 
@@ -35,9 +37,13 @@ rollout::ObservedDeployment observeDeployment(const nlohmann::json* deployment) 
   out.replicas = d.contains(P("/spec/replicas")) ? intAt(d, P("/spec/replicas")) : 1;
   out.generation = int64At(d, P("/metadata/generation"));
   out.observed_generation = int64At(d, P("/status/observedGeneration"));
+  // Pods of every ReplicaSet: what tells an old ReplicaSet's available pods from the new
+  // revision's own (rollout::ownAvailableReplicas).
+  out.total_replicas = intAt(d, P("/status/replicas"));
   out.ready_replicas = intAt(d, P("/status/readyReplicas"));
   out.available_replicas = intAt(d, P("/status/availableReplicas"));
   out.updated_replicas = intAt(d, P("/status/updatedReplicas"));
+  out.not_ready_reason = deploymentNotReadyReason(d);
   return out;
 }
 

@@ -123,6 +123,26 @@ Json buildRootService(const Owner& owner, const ModelRolloutSpec& spec) {
   return obj;
 }
 
+std::string adoptionRefusal(const Json& live, const Owner& owner, const std::string& what) {
+  const Json refs = live.value("/metadata/ownerReferences"_json_pointer, Json::array());
+  const Json* controller = nullptr;
+  for (const auto& ref : refs) {
+    if (!ref.is_object()) continue;
+    if (ref.value("uid", "") == owner.uid) return "";
+    if (ref.value("controller", false)) controller = &ref;
+  }
+  if (controller) {
+    return what + " is controlled by " + controller->value("kind", "?") + " " +
+           controller->value("name", "?") +
+           "; the controller does not take it over (delete or rename it)";
+  }
+  const Json annotations = live.value("/metadata/annotations"_json_pointer, Json::object());
+  const auto adopt = annotations.is_object() ? annotations.find(kAnnotationAdopt) : annotations.end();
+  if (adopt != annotations.end() && adopt->is_string() && *adopt == "true") return "";
+  return what + " exists and was not created for ModelRollout " + owner.name +
+         "; annotate it " + kAnnotationAdopt + "=true to let the controller adopt it";
+}
+
 std::optional<Json> deploymentPatch(const Json& live, const Json& desired) {
   Json patch = Json::object();
   patchOwnedMetadata(live, desired, patch);

@@ -48,6 +48,14 @@ Json buildRootService(const Owner& owner, const ModelRolloutSpec& spec);
 
 // Merge patch over owned fields from `live` to `desired` (both of the same kind, as built
 // above); std::nullopt when the live object already matches.
+// Adoption (controller-runtime's rule): an existing object with our name may be written only
+// when it carries our ownerReference (by uid), or when it has no controller owner and its
+// user opted in with the annotation modelrollout.io/adopt: "true" (the patch then adds our
+// reference). Returns "" when `live` may be written, else why not, naming `what` (e.g.
+// "Deployment ml/m-stable"), for a Degraded condition.
+inline constexpr const char* kAnnotationAdopt = "modelrollout.io/adopt";
+std::string adoptionRefusal(const Json& live, const Owner& owner, const std::string& what);
+
 std::optional<Json> deploymentPatch(const Json& live, const Json& desired);
 std::optional<Json> servicePatch(const Json& live, const Json& desired);
 

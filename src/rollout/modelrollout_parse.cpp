@@ -262,27 +262,56 @@ void parseSteps(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
   }
 }
 
+// `relative` metrics (errorRate, latencyP99) may be judged against stable instead:
+// {relativeTo: stable, maxRatio: R}. An unlisted metric is disabled when `metrics` is present.
 analysis::ThresholdMetric parseThreshold(FieldReader& r, const Json& metrics, const char* key,
-                                         const char* max_key, analysis::ThresholdMetric def) {
+                                         const char* max_key, analysis::ThresholdMetric def,
+                                         bool relative) {
   const std::string path = std::string("spec.analysis.metrics.") + key;
   const Json* m = r.object(metrics, key, path);
-  if (!m) return def;
-  r.unknownFields(*m, {"enabled", max_key, "query"}, path);
+  if (!m) {
+    def.enabled = false;
+    return def;
+  }
+  if (relative) {
+    r.unknownFields(*m, {"enabled", max_key, "query", "relativeTo", "maxRatio"}, path);
+  } else {
+    r.unknownFields(*m, {"enabled", max_key, "query"}, path);
+  }
+  def.listed = true;
   def.enabled = r.boolean(*m, "enabled", path + ".enabled", true);
   if (auto v = r.number(*m, max_key, path + "." + max_key, 0.0)) def.max = *v;
   def.query = r.string(*m, "query", path + ".query");
+  if (!relative) return def;
+  const std::string to = r.string(*m, "relativeTo", path + ".relativeTo");
+  auto ratio = r.number(*m, "maxRatio", path + ".maxRatio", 0.0);
+  if (to.empty()) {
+    if (ratio) r.fail(path + ".maxRatio", "needs relativeTo: stable");
+  } else if (to != "stable") {
+    r.fail(path + ".relativeTo", "must be stable, got \"" + to + "\"");
+  } else if (!ratio || *ratio <= 0) {
+    r.fail(path + ".maxRatio", "is required (> 0) with relativeTo: stable");
+  } else if (!def.query.empty()) {
+    r.fail(path + ".relativeTo", "cannot be combined with query (an override is a point value)");
+  } else {
+    def.max_ratio = ratio;
+  }
   return def;
 }
 
 void parseMetrics(FieldReader& r, const Json& a, analysis::AnalysisSpec& out) {
   const Json* metrics = r.object(a, "metrics", "spec.analysis.metrics");
-  if (!metrics) return;
+  // Omitted or empty: all four built-in metrics with their default thresholds.
+  if (!metrics || metrics->empty()) return;
   r.unknownFields(*metrics, {"errorRate", "latencyP99", "drift", "maeDegradation", "custom"},
                   "spec.analysis.metrics");
-  out.error_rate = parseThreshold(r, *metrics, "errorRate", "max", out.error_rate);
-  out.latency_p99_ms = parseThreshold(r, *metrics, "latencyP99", "maxMs", out.latency_p99_ms);
-  out.drift = parseThreshold(r, *metrics, "drift", "max", out.drift);
-  out.mae_degradation = parseThreshold(r, *metrics, "maeDegradation", "max", out.mae_degradation);
+  // Listing metrics means judging those (as Argo Rollouts, Flagger and Kayenta do).
+  out.error_rate = parseThreshold(r, *metrics, "errorRate", "max", out.error_rate, true);
+  out.latency_p99_ms =
+      parseThreshold(r, *metrics, "latencyP99", "maxMs", out.latency_p99_ms, true);
+  out.drift = parseThreshold(r, *metrics, "drift", "max", out.drift, false);
+  out.mae_degradation =
+      parseThreshold(r, *metrics, "maeDegradation", "max", out.mae_degradation, false);
   const Json* custom = r.array(*metrics, "custom", "spec.analysis.metrics.custom");
   if (!custom) return;
   std::set<std::string> names;
@@ -322,8 +351,8 @@ void parsePrometheus(FieldReader& r, const Json& a, analysis::AnalysisSpec& out)
   out.prometheus.address = r.string(*p, "address", path + ".address", out.prometheus.address);
   static const std::regex url("^https?://[^\\s/]+(/\\S*)?$");
   if (!std::regex_match(out.prometheus.address, url)) {
-    r.fail(path + ".address",
-           "must be an http:// or https:// URL, got \"" + out.prometheus.address + "\"");
+    // Not quoted: the value may carry user:password@, and this message becomes an Event.
+    r.fail(path + ".address", "must be an http:// or https:// URL");
   }
   out.prometheus.timeout =
       r.duration(*p, "timeout", path + ".timeout", out.prometheus.timeout, true);
@@ -347,8 +376,9 @@ void parseAnalysis(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
   if (!a) return;
   const std::string path = "spec.analysis";
   r.unknownFields(*a,
-                  {"prometheus", "interval", "window", "failureLimit", "minSampleSize", "onNoData",
-                   "inconclusiveLimit", "onInconclusiveLimit", "metrics"},
+                  {"prometheus", "interval", "window", "confidence", "failureLimit",
+                   "minSampleSize", "onNoData", "inconclusiveTimeout", "inconclusiveLimit",
+                   "onInconclusiveLimit", "metrics"},
                   path);
   analysis::AnalysisSpec as;
   parsePrometheus(r, *a, as);
@@ -361,8 +391,18 @@ void parseAnalysis(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
     as.on_no_data = analysis::NoDataPolicy::kFail;
   else if (no_data != "Inconclusive")
     r.fail(path + ".onNoData", "must be Inconclusive or Fail, got \"" + no_data + "\"");
-  as.inconclusive_limit =
-      r.integer(*a, "inconclusiveLimit", path + ".inconclusiveLimit", 10, 1, 1000);
+  if (auto conf = r.number(*a, "confidence", path + ".confidence")) {
+    if (*conf < 0.5 || *conf > 0.999999) {
+      r.fail(path + ".confidence", "must be between 0.5 and 0.999999");
+    } else {
+      as.confidence = *conf;
+    }
+  }
+  // inconclusiveLimit (a count of checks) is accepted for old manifests and ignored: the
+  // policy is a time now (docs/api.md).
+  r.integer(*a, "inconclusiveLimit", path + ".inconclusiveLimit", 10, 1, 1000);
+  as.inconclusive_timeout = r.duration(*a, "inconclusiveTimeout", path + ".inconclusiveTimeout",
+                                       as.inconclusive_timeout, true);
   const std::string policy =
       r.string(*a, "onInconclusiveLimit", path + ".onInconclusiveLimit", "Pause");
   if (policy == "Rollback")
@@ -398,16 +438,22 @@ SpecParseResult parseSpec(const Json& spec) {
   }
   r.unknownFields(spec,
                   {"replicas", "selector", "template", "service", "trafficRouting", "steps",
-                   "analysis", "paused"},
+                   "analysis", "paused", "progressDeadlineSeconds", "progressDeadlineAbort"},
                   "spec");
   ModelRolloutSpec out;
   out.replicas = r.integer(spec, "replicas", "spec.replicas", 1, 0, 10000);
   parseTemplate(r, spec, out);
   parseService(r, spec, out);
+  const size_t errors_before = result.errors.size();
   parseTrafficRouting(r, spec, out);
+  if (result.errors.size() == errors_before) result.traffic_routing = out.traffic_routing;
   parseSteps(r, spec, out);
   parseAnalysis(r, spec, out);
   out.paused = r.boolean(spec, "paused", "spec.paused", false);
+  out.progress_deadline = std::chrono::seconds(r.integer(
+      spec, "progressDeadlineSeconds", "spec.progressDeadlineSeconds", 600, 1, 86400 * 30));
+  out.progress_deadline_abort =
+      r.boolean(spec, "progressDeadlineAbort", "spec.progressDeadlineAbort", true);
   if (result.errors.empty()) result.spec = std::move(out);
   return result;
 }

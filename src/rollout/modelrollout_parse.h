@@ -23,6 +23,9 @@ struct FieldError {
 struct SpecParseResult {
   std::optional<ModelRolloutSpec> spec;  // set iff errors is empty
   std::vector<FieldError> errors;
+  // spec.trafficRouting when that part alone is valid, even if other fields are not: an
+  // invalid spec mid-canary still needs the router to take the canary's traffic away.
+  std::optional<TrafficRouting> traffic_routing;
 
   bool ok() const { return errors.empty(); }
   // "spec.steps[1].weight: must be ...; spec.service.port: ..." (stable order).

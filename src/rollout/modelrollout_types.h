@@ -66,10 +66,18 @@ struct ModelRolloutSpec {
   std::vector<Step> steps;                         // never empty after parsing (defaults applied)
   std::optional<analysis::AnalysisSpec> analysis;  // absent = time-based canary
   bool paused = false;
+  // How long the canary (for a step) or the stable Deployment (while promoting) may take to
+  // become available before the rollout reports ProgressDeadlineExceeded (planner_deadline.cpp).
+  std::chrono::seconds progress_deadline{600};
+  bool progress_deadline_abort = true;  // roll the canary back when its deadline passes
 };
 
 // The four defaults of DESIGN.md: 1% 24h, 10% 48h, 50% 72h, 100%.
 std::vector<Step> defaultSteps();
+
+// A short stable fingerprint of spec.steps (weights and holds), stored in status when a step is
+// entered so an edit of the steps is noticed instead of reinterpreting the stored index.
+std::string stepsFingerprint(const std::vector<Step>& steps);
 
 enum class Phase { kHealthy, kProgressing, kPaused, kPromoting, kRolledBack, kDegraded };
 const char* phaseName(Phase p);
@@ -88,6 +96,8 @@ struct MetricStatus {
   std::string verdict;
   std::string query;
   std::string message;
+  std::optional<double> lower;  // anytime-valid bounds of the judged quantity
+  std::optional<double> upper;
   bool operator==(const MetricStatus&) const = default;
 };
 
@@ -149,6 +159,19 @@ struct RolloutStatus {
   std::string rolled_back_revision;     // not retried while the template still hashes to it
   std::optional<SystemTime> paused_at;  // hold time stops while paused
   bool analysis_paused = false;         // paused by onInconclusiveLimit: Pause; lifted by retry
+  // When this canary revision's evidence began (set when the canary starts; kept across steps):
+  // every check reads the cumulative counts since then (docs/analysis.md).
+  std::optional<SystemTime> analysis_since;
+  // When the current step's hold was first found elapsed without a decision (Inconclusive);
+  // onInconclusiveLimit applies inconclusiveTimeout after it. Cleared on step entry and retry.
+  std::optional<SystemTime> hold_extended_at;
+  // What the current step's entry was based on (issue 13): the weight of spec.steps[currentStep]
+  // and the fingerprint of spec.steps at that time. 0 / empty when no canary runs.
+  int step_weight = 0;
+  std::string steps_fingerprint;
+  // Since when the canary (a step's pods) or the stable Deployment (promotion) has been waited
+  // for; the progress deadline counts from here. Absent when nothing is waited for.
+  std::optional<SystemTime> waiting_since;
   bool operator==(const RolloutStatus&) const = default;
 };
 

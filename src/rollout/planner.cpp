@@ -1,5 +1,6 @@
 // Entry point of the planner: guards (deleted, invalid spec), state derivation, the one-shot
 // annotations, the route guard, and the conditions computed from the outcome.
+#include <algorithm>
 #include <cmath>
 
 #include "rollout/conditions.h"
@@ -13,6 +14,7 @@ PlanContext::PlanContext(const PlanInput& input, const ModelRolloutSpec& s)
     : in(input),
       spec(s),
       hash(podTemplateHash(s.pod_template)),
+      fingerprint(stepsFingerprint(s.steps)),
       now(std::chrono::floor<std::chrono::seconds>(input.now)),
       real_now(input.now) {
   out.status = input.status;
@@ -68,21 +70,22 @@ void PlanContext::ensureWeight(int desired) {
               std::to_string(desired) + "%; put back");
   }
   // The replica-ratio router reports an effective weight that rarely equals the request, so
-  // only a change of request is sent; the canary's replica count is what EnsureCanary keeps.
+  // only a change of request is sent (and it writes nothing: the canary's replica count, which
+  // makes that weight, is EnsureCanary's alone).
   if (routed() || !believed_set || !read) act(SetWeight{desired});
   st().canary_weight = desired;
 }
 
-bool PlanContext::canaryAvailable(int replicas) const {
+bool PlanContext::canaryAvailableAt(const std::string& revision, int replicas) const {
   const auto& d = world().canary;
-  return d.exists && d.revision == hash && d.observed_generation >= d.generation &&
-         d.updated_replicas >= replicas && d.available_replicas >= replicas;
+  return d.exists && d.revision == revision && d.observed_generation >= d.generation &&
+         d.updated_replicas >= replicas && ownAvailableReplicas(d) >= replicas;
 }
 
 bool PlanContext::stableAvailableAt(const std::string& revision) const {
   const auto& d = world().stable;
   return d.exists && d.revision == revision && d.observed_generation >= d.generation &&
-         d.updated_replicas >= spec.replicas && d.available_replicas >= spec.replicas;
+         d.updated_replicas >= spec.replicas && ownAvailableReplicas(d) >= spec.replicas;
 }
 
 void PlanContext::ensureServices(const std::string& stable_rev, const std::string& canary_rev) {
@@ -137,6 +140,31 @@ Plan planInvalidSpec(const PlanInput& in) {
   const bool changed = !before || before->status != "True" || before->message != message;
   setCondition(s.conditions, kCondInvalidSpec, "True", "InvalidSpec", message, in.generation, now);
   s.observed_generation = in.generation;
+  // A canary at a step keeps its pods but loses its traffic until the spec is valid again
+  // (then planCanary enters the step again with a fresh hold): nothing judges it meanwhile.
+  // Not during a promotion, where stable is taking the canary's template and needs it.
+  const bool promoting = in.status.phase == Phase::kPromoting ||
+                         (in.world.stable.exists && !s.canary_revision.empty() &&
+                          in.world.stable.revision == s.canary_revision);
+  const bool routed = in.spec.traffic_routing &&
+                      in.spec.traffic_routing->kind != RouterKind::kReplicaRatio;
+  if (!s.canary_revision.empty() && !promoting) {
+    if (routed && in.world.route_weight && *in.world.route_weight != 0) {
+      p.actions.push_back(SetWeight{0});
+    }
+    if (routed) s.canary_weight = 0;
+    s.step_started_at.reset();
+  }
+  if (s.canary_revision.empty()) {
+    // No canary may run (Healthy, or a RolledBack stored before its actions ran): finish that
+    // even while the spec is invalid, so an edit (or a platform rule, such as the Prometheus
+    // allow-list) that invalidates the spec can never leave a failed canary serving.
+    if (routed && in.world.route_weight && *in.world.route_weight != 0) {
+      p.actions.push_back(SetWeight{0});
+      s.canary_weight = 0;
+    }
+    if (in.world.canary.exists && in.world.canary.replicas > 0) p.actions.push_back(ScaleCanary{0});
+  }
   if (s.phase != Phase::kDegraded || changed) {
     appendHistory(s.history,
                   {now, s.phase ? phaseName(*s.phase) : "", "Degraded", "InvalidSpec", message});
@@ -184,6 +212,7 @@ State handleRetry(PlanContext& c, State state) {
   }
   if (state == State::kCanary && s.analysis_paused) {
     s.analysis_paused = false;
+    s.hold_extended_at.reset();  // another inconclusiveTimeout from the next pass
     s.consecutive_inconclusive = 0;
     s.consecutive_errors = 0;
     c.event("Normal", "RetryAcknowledged",
@@ -206,6 +235,24 @@ void handleStrayPromote(PlanContext& c, State state) {
   c.event("Normal", "PromoteIgnored", "promote ignored: no canary to promote");
 }
 
+// While the route is still missing, the Degraded phase stored by the route guard is an overlay,
+// not a phase to recover from: plan with the phase it covered, so the transitions below do not
+// flip Degraded <-> Recovered every pass (and flush the bounded history).
+std::string routeMissingMessage(const PlanContext& c) {
+  return c.routeDescription() + " not found; traffic cannot be shifted";
+}
+
+void unmaskRouteDegraded(PlanContext& c) {
+  if (!c.routed() || c.world().route_exists) return;
+  const auto& s = c.in.status;
+  if (s.phase != Phase::kDegraded || s.message != routeMissingMessage(c)) return;
+  if (s.history.empty()) return;
+  // The overlay is recorded as "X -> Degraded"; a transition made while it lasted (an abort)
+  // is the last entry, with the overlay set again silently.
+  const auto& last = s.history.back();
+  c.st().phase = phaseFromName(last.to == "Degraded" ? last.from : last.to);
+}
+
 // A missing route object: Degraded, weights untouched, everything else kept.
 void applyRouteGuard(PlanContext& c) {
   if (!c.routed() || c.world().route_exists) return;
@@ -213,7 +260,7 @@ void applyRouteGuard(PlanContext& c) {
   std::erase_if(c.out.actions, is_weight);
   std::erase_if(c.out.after_status, is_weight);
   c.st().canary_weight = c.in.status.canary_weight;
-  const std::string message = c.routeDescription() + " not found; traffic cannot be shifted";
+  const std::string message = routeMissingMessage(c);
   if (c.in.status.phase != Phase::kDegraded || c.in.status.message != message) {
     c.transition(Phase::kDegraded, "RouteNotFound", message);
   } else {
@@ -250,15 +297,26 @@ void finalizeConditions(PlanContext& c) {
     const auto& a = *s.last_analysis;
     set(kCondAnalysis, a.verdict == "Pass", a.verdict.empty() ? "Pending" : a.verdict,
         "step " + std::to_string(a.step + 1) + " revision " + a.revision + ": " + a.message +
-            " (failures " + std::to_string(s.consecutive_failures) + ", non-passing " +
+            " (failures " + std::to_string(s.consecutive_failures) + ", inconclusive " +
             std::to_string(s.consecutive_inconclusive) + ", errors " +
             std::to_string(s.consecutive_errors) + ")");
   }
-  set(kCondInvalidSpec, false, "Valid", "");
+  // The spec parsed, but a check found part of it unusable against the live metrics.
+  const std::string invalid = invalidAnalysisSpec(c);
+  set(kCondInvalidSpec, !invalid.empty(), invalid.empty() ? "Valid" : "InvalidAnalysisSpec",
+      invalid);
 }
 
 }  // namespace
 }  // namespace detail
+
+int ownAvailableReplicas(const ObservedDeployment& d) {
+  // kubectl rollout status: complete when status.replicas == updatedReplicas (no old pods) and
+  // availableReplicas >= updatedReplicas. While old ReplicaSets still have pods,
+  // availableReplicas may count them, so every old pod is assumed to be an available one.
+  const int old_pods = std::max(0, d.total_replicas - d.updated_replicas);
+  return std::clamp(d.available_replicas - old_pods, 0, std::max(0, d.updated_replicas));
+}
 
 int canaryReplicasFor(int replicas, int weight) {
   if (replicas <= 0 || weight <= 0) return 0;
@@ -277,6 +335,8 @@ Plan plan(const PlanInput& in) {
       !in.world.stable.revision.empty()) {
     c.st().stable_revision = in.world.stable.revision;
   }
+  unmaskRouteDegraded(c);
+  reenterAfterStepsEdit(c);
   State state = deriveState(c);
   if (handleAbort(c, state)) {
     // rollback() already planned everything.
@@ -303,8 +363,9 @@ Plan plan(const PlanInput& in) {
         break;
     }
   }
-  applyRouteGuard(c);
+  if (!applyBlockedGuard(c)) applyRouteGuard(c);
   finalizeConditions(c);
+  finishDeadline(c);
   for (const auto& key : c.annotations_to_remove)
     c.act(RemoveAnnotation{key});
   return std::move(c.out);

@@ -22,12 +22,20 @@
 //    succeeded: an annotation is the user's intent until its effect is recorded in status.
 //  - Ensure* means: create when missing (managed_resources.h build*), else send the owned-field
 //    merge patch (deploymentPatch/servicePatch) when non-empty.
-//  - StartAnalysis: submit an analysis::AnalysisRequest for {step, canary revision}; pass the
-//    result back as PlanInput.latest_analysis (and analysis_in_flight=false) when it arrives.
+//  - StartAnalysis: submit an analysis::AnalysisRequest for {step, canary revision, evidence
+//    since}; pass the result back as PlanInput.latest_analysis (and analysis_in_flight=false) when it arrives.
 // Crash safety: a step's weight (and canary capacity) is raised only when the *stored* status
 // already says that step (in a later pass, or in `after_status` of the pass that stores it),
 // so a crash between actions and the status write never leaves more canary traffic than the
-// stored step allows.
+// stored step allows. A rollback is the same the other way round: RolledBack (with
+// rolledBackRevision and the verdict) is stored first and weight 0 / canary 0 follow in
+// `after_status`; every later pass in RolledBack repeats them, so a restarted controller,
+// which knows no in-memory verdict, never gives the failed revision pods or traffic again.
+// Evidence (issue 13): a weight above 0 is set and kept only while the canary revision's own
+// available pods (ownAvailableReplicas) cover the stored step; status.stepWeight and
+// status.stepsFingerprint record what the step entry was based on, and an edit of spec.steps
+// re-enters at the highest step whose weight is at most what the route carries, with a fresh
+// hold and fresh checks.
 // Thread-safety: pure function.
 #pragma once
 
@@ -50,9 +58,14 @@ struct ObservedDeployment {
   int replicas = 0;      // spec.replicas
   std::int64_t generation = 0;
   std::int64_t observed_generation = 0;  // status.observedGeneration
+  int total_replicas = 0;  // status.replicas: pods of every ReplicaSet, old ones included
   int ready_replicas = 0;
   int available_replicas = 0;
-  int updated_replicas = 0;
+  int updated_replicas = 0;  // pods of the newest ReplicaSet (this revision)
+  // Why its pods are not ready, as the cluster says it ("ImagePullBackOff: ...",
+  // "Unschedulable: ...", "OOMKilled ..."); empty when unknown. Gathered by the reconciler
+  // (reconcile/not_ready_reason.h) only when a progress deadline is near.
+  std::string not_ready_reason;
 };
 
 struct ObservedWorld {
@@ -65,6 +78,12 @@ struct ObservedWorld {
   bool route_exists = true;
   std::optional<int> route_weight;  // canary weight read back; nullopt = unknown
   bool deleting = false;            // the ModelRollout has a deletionTimestamp
+  // Set by the reconciler when the rollout cannot act safely: an object with our names that is
+  // not ours to write (adoption rule, reason ObjectNotOwned), or a route verify() rejects
+  // (RouteInvalid) or that we may not read or write (RouteForbidden). Then the plan is
+  // Degraded with this reason and message, writes nothing and keeps the stored status.
+  std::string blocked_reason;
+  std::string blocked_message;
 };
 
 struct PlanInput {
@@ -79,6 +98,20 @@ struct PlanInput {
 };
 
 // Actions. Templates are spec.template as written; builders add the managed labels.
+//
+// Field ownership: every field the controller writes has exactly one deciding place, the
+// planner, and one action that carries it (DESIGN.md "One owner per field"):
+//  - stable Deployment: spec.template, spec.replicas, selector, owned labels -> EnsureStable.
+//  - canary Deployment: spec.template -> EnsureCanary; spec.replicas -> EnsureCanary (the
+//    step's canaryReplicasFor) and ScaleCanary (0 on rollback/promotion). No router writes it:
+//    the replica-ratio router's setWeight writes nothing and only reports the weight the
+//    ready pods give (a second writer there was the 800-writes-per-second storm of issue 13).
+//  - Services `<name>-stable`, `<name>-canary`, `<name>`: selector and ports -> EnsureServices.
+//  - route weights (HTTPRoute backendRefs of our two Services, VirtualService destinations of
+//    our two hosts) -> SetWeight through the TrafficRouter. For replica ratio SetWeight is a
+//    read: the weight there is derived from the canary replicas above.
+//  - ModelRollout status -> Plan::status, written by the reconciler once per pass.
+//  - ModelRollout annotations are the user's; RemoveAnnotation only drops an acted-on one.
 struct EnsureStable {
   Json pod_template;
   int replicas = 0;
@@ -108,6 +141,7 @@ struct StartAnalysis {
   int step = 0;
   std::string stable_revision;
   std::string canary_revision;
+  std::optional<SystemTime> evidence_since;  // status.analysisSince: the queries' range start
   bool operator==(const StartAnalysis&) const = default;
 };
 struct RemoveAnnotation {
@@ -142,6 +176,10 @@ inline constexpr std::chrono::milliseconds kNextPassDelay{1000};      // after a
 inline constexpr std::chrono::milliseconds kAvailabilityPoll{10000};  // waiting for pods
 inline constexpr std::chrono::milliseconds kDegradedPoll{30000};      // route/stable missing
 inline constexpr std::chrono::milliseconds kErrorRetryBase{10000};    // analysis Error backoff
+
+// Available pods of the Deployment's newest ReplicaSet (its own revision), by kubectl's
+// rollout-status rule: pods of older ReplicaSets (a rolling update's surge) never count.
+int ownAvailableReplicas(const ObservedDeployment& d);
 
 // Canary replicas for a weight: ceil(replicas * weight / 100), at least 1 when replicas > 0.
 int canaryReplicasFor(int replicas, int weight);

@@ -1,11 +1,17 @@
-// Consuming analysis verdicts and scheduling checks (issue 5 semantics):
-//  - Fail: consecutiveFailures+1; Pass and Inconclusive reset it; Error leaves it alone.
-//  - consecutiveInconclusive counts consecutive non-passing checks (Inconclusive, Error, Fail);
-//    a Pass resets it.
-//  - consecutiveErrors counts consecutive Errors; any judged check resets it. Errors are retried
-//    sooner (backoff from kErrorRetryBase, capped at the interval) and never decide on their own.
+// Consuming analysis verdicts and scheduling checks. Checks read the evidence accumulated since
+// status.analysisSince (the canary revision's start), so verdicts grow firmer over the steps:
+//  - Fail (evidence of harm): consecutiveFailures+1; rollback at failureLimit (planCanary).
+//  - Pass and Inconclusive reset consecutiveFailures. A step advances when its hold has elapsed
+//    and a check made after the hold end found no harm (Pass or Inconclusive); promotion, and
+//    entering a step of weight 100, need a Pass (evidence of "within" for every metric).
+//  - consecutiveInconclusive counts consecutive Inconclusive checks (shown, not acted on: the
+//    inconclusive policy is a time, inconclusiveTimeout, after the hold).
+//  - Error (Prometheus down, bad query) counts apart in consecutiveErrors, is retried sooner
+//    (backoff from kErrorRetryBase, capped at the interval) and never decides anything: it
+//    neither advances, nor promotes, nor counts as Inconclusive.
 #include <cstdio>
 
+#include "analysis/verdict.h"
 #include "rollout/planner_internal.h"
 #include "rollout/status_json.h"
 
@@ -22,6 +28,38 @@ std::string formatNumber(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
+}
+
+const MetricStatus* findMetric(const std::optional<LastAnalysis>& a, const std::string& name) {
+  if (!a) return nullptr;
+  for (const auto& m : a->metrics) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+bool isInvalidSpec(const MetricStatus& m) {
+  return m.verdict == "Error" && m.message.rfind(analysis::kInvalidSpecPrefix, 0) == 0;
+}
+
+// One Event when a metric starts being skipped or starts failing on its own spec; repeats of
+// the same state write nothing (status keeps the previous check).
+void reportMetricChanges(PlanContext& c, const LastAnalysis& a) {
+  const auto& before = c.in.status.last_analysis;
+  for (const auto& m : a.metrics) {
+    const MetricStatus* old = findMetric(before, m.name);
+    if (m.verdict == "Skipped" && (!old || old->verdict != "Skipped")) {
+      c.event("Warning", "MetricNotExported", m.name + ": " + m.message);
+    }
+    if (isInvalidSpec(m) && (!old || old->message != m.message)) {
+      c.event("Warning", "InvalidAnalysisSpec", m.name + ": " + m.message);
+    }
+  }
+}
+
+const LastAnalysis* latestForStep(const PlanContext& c) {
+  const auto& a = c.st().last_analysis;
+  return a && isForCurrentStep(c, *a) ? &*a : nullptr;
 }
 
 }  // namespace
@@ -50,6 +88,7 @@ bool consumeAnalysis(PlanContext& c) {
   const std::string where =
       "check at step " + std::to_string(a.step + 1) + "/" + std::to_string(c.stepCount()) + ": ";
   switch (r.verdict) {
+    case analysis::Verdict::kSkipped:  // every metric skipped is reported as Inconclusive
     case analysis::Verdict::kPass:
       s.consecutive_failures = 0;
       s.consecutive_inconclusive = 0;
@@ -57,7 +96,7 @@ bool consumeAnalysis(PlanContext& c) {
       break;
     case analysis::Verdict::kFail:
       ++s.consecutive_failures;
-      ++s.consecutive_inconclusive;
+      s.consecutive_inconclusive = 0;
       s.consecutive_errors = 0;
       c.event("Warning", "CheckFailed", where + metricSummary(a));
       break;
@@ -67,18 +106,74 @@ bool consumeAnalysis(PlanContext& c) {
       s.consecutive_errors = 0;
       break;
     case analysis::Verdict::kError:
-      ++s.consecutive_inconclusive;
+      // An outage does not run the inconclusive clock: it resumes where it was.
+      if (s.hold_extended_at && s.last_analysis && a.time > s.last_analysis->time) {
+        *s.hold_extended_at += a.time - std::max(s.last_analysis->time, *s.hold_extended_at);
+      }
       ++s.consecutive_errors;
       if (s.consecutive_errors == 1) c.event("Warning", "CheckError", where + a.message);
       break;
   }
+  reportMetricChanges(c, a);
   s.last_analysis = std::move(a);
   return true;
 }
 
 bool currentStepPassed(const PlanContext& c) {
+  const LastAnalysis* a = latestForStep(c);
+  return a && a->verdict == "Pass";
+}
+
+bool stepDecided(const PlanContext& c, SystemTime hold_end) {
+  if (!c.spec.analysis) return true;
+  const LastAnalysis* a = latestForStep(c);
+  // A check that finished before the hold ended may have missed harm shown since.
+  if (!a || a->time < std::chrono::floor<std::chrono::seconds>(hold_end)) return false;
+  return needsEvidenceOfWithin(c, c.st().current_step)
+             ? a->verdict == "Pass"
+             : a->verdict == "Pass" || a->verdict == "Inconclusive";
+}
+
+bool needsEvidenceOfWithin(const PlanContext& c, int k) {
+  // Promotion, or entering a step that gives the canary all the traffic: a worse canary that
+  // low traffic cannot expose must not end up serving everyone (analysis-sim: a 2x error rate
+  // at 0.2 req/s reached the 100% step and paused there).
+  return k + 1 >= c.stepCount() || c.spec.steps[k + 1].weight >= 100;
+}
+
+void noteHoldExtension(PlanContext& c, SystemTime hold_end) {
+  auto& s = c.st();
+  // A clock from before this hold's end belongs to an earlier entry of the step (its hold
+  // restarted: capacity lost, steps edited, spec invalid for a while).
+  if (s.hold_extended_at && *s.hold_extended_at < std::chrono::floor<std::chrono::seconds>(hold_end)) {
+    s.hold_extended_at.reset();
+  }
+  if (!c.spec.analysis || s.hold_extended_at) return;
+  const LastAnalysis* a = latestForStep(c);
+  if (a && a->verdict == "Inconclusive" && a->time >= std::chrono::floor<std::chrono::seconds>(hold_end)) {
+    s.hold_extended_at = c.now;  // not a->time: after a retry the clock restarts now
+  }
+}
+
+bool inconclusiveTimedOut(const PlanContext& c) {
+  const auto& s = c.st();
+  if (!c.spec.analysis || !s.hold_extended_at || s.analysis_paused || !s.step_started_at) {
+    return false;
+  }
+  const int k = std::min(s.current_step, c.stepCount() - 1);
+  if (*s.hold_extended_at < *s.step_started_at + c.spec.steps[k].hold) return false;  // stale
+  const LastAnalysis* a = latestForStep(c);
+  if (!a || a->verdict != "Inconclusive") return false;  // an outage (Error) never decides
+  return c.real_now >= *s.hold_extended_at + c.spec.analysis->inconclusive_timeout;
+}
+
+std::string invalidAnalysisSpec(const PlanContext& c) {
   const auto& a = c.st().last_analysis;
-  return a && isForCurrentStep(c, *a) && a->verdict == "Pass";
+  if (!c.spec.analysis || !a || a->revision != c.st().canary_revision) return "";
+  for (const auto& m : a->metrics) {
+    if (isInvalidSpec(m)) return m.name + ": " + m.message.substr(std::string(analysis::kInvalidSpecPrefix).size());
+  }
+  return "";
 }
 
 void scheduleAnalysis(PlanContext& c) {
@@ -97,7 +192,8 @@ void scheduleAnalysis(PlanContext& c) {
     due = s.last_analysis->time + wait;
   }
   if (c.real_now >= due) {
-    c.act(StartAnalysis{s.current_step, s.stable_revision, s.canary_revision});
+    c.act(StartAnalysis{s.current_step, s.stable_revision, s.canary_revision,
+                        s.analysis_since ? s.analysis_since : s.step_started_at});
   } else {
     c.requeueAt(due);
   }

@@ -28,7 +28,8 @@ struct PlanContext {
 
   const PlanInput& in;
   const ModelRolloutSpec& spec;
-  std::string hash;  // revision of spec.template
+  std::string hash;         // revision of spec.template
+  std::string fingerprint;  // stepsFingerprint(spec.steps)
   SystemTime now;    // truncated to seconds: what status stores
   Plan out;
   std::vector<std::string> annotations_to_remove;
@@ -61,12 +62,17 @@ struct PlanContext {
   int stepCount() const { return static_cast<int>(spec.steps.size()); }
   // Weight the router must carry now; SetWeight (and RouteDrift) when it does not.
   void ensureWeight(int desired);
-  bool canaryAvailable(int replicas) const;
+  // The canary revision's own pods (newest ReplicaSet, ownAvailableReplicas) cover `replicas`.
+  bool canaryAvailable(int replicas) const { return canaryAvailableAt(hash, replicas); }
+  bool canaryAvailableAt(const std::string& revision, int replicas) const;
   bool stableAvailableAt(const std::string& revision) const;
   void ensureServices(const std::string& stable_rev, const std::string& canary_rev);
   void noteRecreated();  // Event when managed objects the status says exist are gone
 
   SystemTime real_now;  // un-truncated, for requeue arithmetic
+  // Progress deadline bookkeeping (planner_deadline.cpp).
+  bool waited_for_pods = false;   // this pass waited for canary or stable pods
+  std::string deadline_exceeded;  // message when the deadline has passed (and no rollback)
 };
 
 State deriveState(const PlanContext& c);
@@ -81,12 +87,66 @@ void rollback(PlanContext& c, const std::string& reason, const std::string& mess
 void startCanary(PlanContext& c, const std::string& reason, const std::string& message);
 void startPromotion(PlanContext& c, const std::string& reason, const std::string& message);
 
+// Step entry and the evidence it rests on (planner_step_entry.cpp).
+// Records in status what entering step k is based on: its weight and the steps' fingerprint.
+void recordStepBasis(PlanContext& c, int k);
+// Clears that record (no canary any more).
+void clearStepBasis(RolloutStatus& s);
+// spec.steps changed under a running canary: re-enter at the highest step whose weight is at
+// most what the route carries now (step 1 if none), with a fresh hold and fresh checks.
+void reenterAfterStepsEdit(PlanContext& c);
+// The weight a canary keeps while its own pods do not cover step k: the previous step's weight
+// if they cover that, else 0.
+int fallbackWeight(const PlanContext& c, int k);
+// The canary Deployment (of this revision) has a spec change its controller has not observed
+// yet (a scale): its status says nothing new, so it is no reason to take weight away.
+bool canaryStatusPending(const PlanContext& c);
+// While promoting: the canary keeps its stored weight only while its own pods cover it (a
+// routed weight on a canary without pods is an outage), else 0.
+int promotionWeight(const PlanContext& c);
+// Replica ratio: the weight step k really gets (canary pods / all pods); the step's weight
+// for routed traffic.
+int realisedWeight(const PlanContext& c, int k);
+// " (realised 33% by replica ratio)" when the realised weight differs, else "".
+std::string realisedNote(const PlanContext& c, int k);
+// The Event of a step entered whose realised weight differs from the step's (replica ratio).
+void noteApproximatedWeight(PlanContext& c, int k);
+// Progress deadline (planner_deadline.cpp). The canary hook runs in planCanary before a step's
+// weight is set: while the canary lacks the pods for step k it starts (or keeps) the clock in
+// status.waitingSince and, once spec.progressDeadlineSeconds passed, rolls back
+// (progressDeadlineAbort) and returns true, or reports and returns false.
+bool canaryDeadlinePassed(PlanContext& c, int replicas);
+// planPromoting while the stable Deployment is not yet available: clock and report only.
+void stableDeadline(PlanContext& c);
+// After the conditions: clears the clock when nothing was waited for, and turns a passed
+// deadline into the message, Progressing=False/ProgressDeadlineExceeded and one Event.
+void finishDeadline(PlanContext& c);
+
+// world.blocked_reason set (planner_guards.cpp): drops every action, keeps the stored status,
+// reports Degraded (one Event per distinct message). Returns true when it applied.
+bool applyBlockedGuard(PlanContext& c);
+
 // Analysis (planner_analysis.cpp).
 // Folds latest_analysis into the counters if it is new and for this step and revision.
 // Returns true when a result was consumed.
 bool consumeAnalysis(PlanContext& c);
-// The latest consumed check for the current step and canary passed (or there is no analysis).
+// The latest consumed check for the current step and canary passed.
 bool currentStepPassed(const PlanContext& c);
+// The step whose hold ends at `hold_end` may be left: no analysis, or a check made after the
+// hold end that found no harm (the last step: that showed every metric within, Pass).
+bool stepDecided(const PlanContext& c, SystemTime hold_end);
+// Leaving step k needs a Pass, not just "no harm": it is the last step (promotion) or the next
+// one gives the canary 100% of the traffic.
+bool needsEvidenceOfWithin(const PlanContext& c, int k);
+// Starts the inconclusive clock (status.holdExtendedAt) at the first Inconclusive check made
+// after the hold ended; Errors pause it (consumeAnalysis).
+void noteHoldExtension(PlanContext& c, SystemTime hold_end);
+// The hold has been extended for analysis.inconclusiveTimeout without a decision (the latest
+// check is Inconclusive; Errors never count).
+bool inconclusiveTimedOut(const PlanContext& c);
+// "metric: why" when the latest check of this canary found its own spec unusable (e.g.
+// latencyP99.maxMs above the histogram's top bucket); empty otherwise.
+std::string invalidAnalysisSpec(const PlanContext& c);
 // StartAnalysis if a check is due; requeue at the next due time otherwise.
 void scheduleAnalysis(PlanContext& c);
 std::string metricSummary(const LastAnalysis& a);  // "errorRate=0.004 (<= 0.001) Fail, ..."

@@ -44,15 +44,19 @@ void stableMissing(PlanContext& c) {
 // pass after entry has nothing new to write.
 std::string holdMessage(const PlanContext& c, int k, SystemTime hold_end) {
   return "step " + stepLabel(c, k) + ": canary weight " + std::to_string(c.spec.steps[k].weight) +
-         "%, hold until " + formatRfc3339(hold_end);
+         "%" + realisedNote(c, k) + ", hold until " + formatRfc3339(hold_end);
 }
 
 // The hold of step k elapsed (and its last check passed): enter step k+1 or promote.
 void advance(PlanContext& c) {
   auto& s = c.st();
   const int k = s.current_step;
-  const std::string why = "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
-                          (c.spec.analysis ? " and the last check passed" : "");
+  const bool last = needsEvidenceOfWithin(c, k);
+  const std::string why =
+      "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
+      (!c.spec.analysis ? ""
+       : last           ? " and the evidence shows every metric within its threshold"
+                        : " and the evidence shows no harm");
   const std::string passed = "step " + stepLabel(c, k) + " passed (" + why + ")";
   if (k + 1 >= c.stepCount()) {
     startPromotion(c, "AllStepsPassed", passed + "; promoting revision " + s.canary_revision);
@@ -62,6 +66,8 @@ void advance(PlanContext& c) {
   const Step& step = c.spec.steps[next];
   const int replicas = canaryReplicasFor(c.spec.replicas, step.weight);
   s.current_step = next;
+  s.hold_extended_at.reset();
+  recordStepBasis(c, next);
   resetCounters(s);
   if (!c.canaryAvailable(replicas)) {
     // More canary pods are needed first; they are added next pass, once the stored status
@@ -86,6 +92,7 @@ void advance(PlanContext& c) {
                passed + "; advancing to step " + stepLabel(c, next) + " (weight " +
                    std::to_string(step.weight) + "%): started with " + std::to_string(replicas) +
                    " canary replicas, hold " + formatDuration(step.hold));
+  noteApproximatedWeight(c, next);
   const SystemTime hold_end = c.now + step.hold;
   s.message = holdMessage(c, next, hold_end);
   if (c.world().canary.replicas != replicas) {
@@ -102,18 +109,20 @@ bool updatePause(PlanContext& c) {
   const bool paused = c.spec.paused || s.analysis_paused;
   if (!paused && s.paused_at) {
     if (s.step_started_at) *s.step_started_at += c.now - *s.paused_at;
+    if (s.hold_extended_at) *s.hold_extended_at += c.now - *s.paused_at;
     s.paused_at.reset();
   } else if (paused && !s.paused_at) {
     s.paused_at = c.now;
   }
   const int k = s.current_step;
   if (paused) {
-    const std::string why = s.analysis_paused
-                                ? std::to_string(s.consecutive_inconclusive) +
-                                      " consecutive non-passing checks reached inconclusiveLimit " +
-                                      std::to_string(c.spec.analysis->inconclusive_limit) +
-                                      "; set " + kAnnotationRetry + " to resume"
-                                : std::string("spec.paused is true");
+    const std::string why =
+        s.analysis_paused
+            ? "no decision " + formatDuration(c.spec.analysis->inconclusive_timeout) +
+                  " after the hold ended (inconclusiveTimeout): " +
+                  (s.last_analysis ? s.last_analysis->message : std::string("no check yet")) +
+                  "; set " + kAnnotationRetry + " to resume"
+            : std::string("spec.paused is true");
     settle(c, Phase::kPaused, s.analysis_paused ? "InconclusiveLimit" : "Paused",
            "paused at step " + stepLabel(c, k) + " (canary weight " +
                std::to_string(s.canary_weight) + "%): " + why);
@@ -226,9 +235,14 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
   s.canary_revision = c.hash;
   s.rolled_back_revision.clear();
   s.current_step = 0;
+  recordStepBasis(c, 0);
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;
+  s.hold_extended_at.reset();
+  // Evidence of this revision starts now: earlier data (a previous attempt of the same
+  // revision, another canary) is outside every query's range.
+  s.analysis_since = c.now;
   resetCounters(s);
   // On a restart the old canary's pods are replaced: take its traffic away first.
   c.ensureWeight(0);
@@ -245,9 +259,11 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   // stored (after_status; planPromoting repeats it): a crash before that write must not leave
   // stable changed under a canary.
   s.current_step = c.stepCount();
+  recordStepBasis(c, c.stepCount());
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;
+  s.hold_extended_at.reset();
   c.transition(Phase::kPromoting, reason, message);
   // Callers are in a canary whose revision is spec.template, so the template is at hand.
   c.actAfterStatus(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
@@ -262,11 +278,19 @@ void rollback(PlanContext& c, const std::string& reason, const std::string& mess
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;
-  // Order matters: all traffic to stable first, then the canary goes away.
-  c.ensureWeight(0);
-  if (c.world().canary.exists) c.act(ScaleCanary{0});
-  c.ensureServices(s.stable_revision, "");
+  s.hold_extended_at.reset();
+  s.analysis_since.reset();
+  clearStepBasis(s);
+  s.canary_weight = 0;
   c.transition(Phase::kRolledBack, reason, message);
+  // Status first: the stored RolledBack (with rolledBackRevision and the verdict in
+  // lastAnalysis) is what keeps the failed revision off from now on; every later pass repeats
+  // these (planSteady), so a crash before or between them never gives it traffic or pods again.
+  // Order matters: all traffic to stable first, then the canary goes away.
+  const auto& read = c.world().route_weight;
+  if (!read || *read != 0) c.actAfterStatus(SetWeight{0});
+  if (c.world().canary.exists) c.actAfterStatus(ScaleCanary{0});
+  c.actAfterStatus(EnsureServices{s.stable_revision, ""});
 }
 
 void planCanary(PlanContext& c) {
@@ -308,16 +332,13 @@ void planCanary(PlanContext& c) {
                    "): " + metricSummary(*s.last_analysis));
       return;
     }
-    // A streak made only of Errors (Prometheus down or erroring) never triggers the policy:
-    // an outage must neither roll back nor park the rollout; it holds the step and retries.
-    const bool only_errors = s.consecutive_errors >= s.consecutive_inconclusive;
-    if (s.consecutive_inconclusive >= a.inconclusive_limit && !s.analysis_paused && !only_errors) {
+    // Too long past the hold without a decision (Inconclusive; an outage never counts).
+    if (inconclusiveTimedOut(c)) {
+      const std::string why = "no decision " + formatDuration(a.inconclusive_timeout) +
+                              " after the hold of step " + stepLabel(c, k) +
+                              " ended (inconclusiveTimeout): " + metricSummary(*s.last_analysis);
       if (a.on_inconclusive_limit == analysis::InconclusiveLimitPolicy::kRollback) {
-        rollback(c, "InconclusiveLimit",
-                 std::to_string(s.consecutive_inconclusive) +
-                     " consecutive non-passing checks at step " + stepLabel(c, k) +
-                     " (inconclusiveLimit " + std::to_string(a.inconclusive_limit) +
-                     ", onInconclusiveLimit Rollback): " + metricSummary(*s.last_analysis));
+        rollback(c, "InconclusiveLimit", why + " (onInconclusiveLimit Rollback)");
         return;
       }
       s.analysis_paused = true;
@@ -328,17 +349,33 @@ void planCanary(PlanContext& c) {
 
   const Step& step = c.spec.steps[k];
   const int replicas = canaryReplicasFor(c.spec.replicas, step.weight);
-  c.act(EnsureCanary{c.spec.pod_template, replicas, c.hash});
+  if (!s.step_started_at && !paused && canaryDeadlinePassed(c, replicas)) return;
+  // Fewer pods for this step (the steps were edited): a route lowers the weight first, and the
+  // pods follow once it carries at most the step's weight. Replica ratio's weight is the pods.
+  const auto& read = c.world().route_weight;
+  const bool shrinking = c.world().canary.exists && c.world().canary.replicas > replicas;
+  if (!shrinking || !c.routed() || (read && *read <= step.weight)) {
+    c.act(EnsureCanary{c.spec.pod_template, replicas, c.hash});
+  }
   c.ensureServices(s.stable_revision, c.hash);
 
+  const bool covered = c.canaryAvailable(replicas);
+  const std::string pods = std::to_string(ownAvailableReplicas(c.world().canary)) + "/" +
+                           std::to_string(replicas) + " available";
+  if (s.step_started_at && !covered && !canaryStatusPending(c)) {
+    // Weight follows capacity: pods lost or scaled away after the step started. The hold
+    // starts again with the weight, once the canary's own pods cover the step.
+    s.step_started_at.reset();
+    c.event("Warning", "CanaryUnavailable",
+            "step " + stepLabel(c, k) + ": canary revision " + c.hash + " has " + pods +
+                "; weight back to " + std::to_string(fallbackWeight(c, k)) +
+                "% until it covers the step, then the hold starts again");
+  }
   if (!s.step_started_at) {
-    const int previous = k > 0 ? c.spec.steps[k - 1].weight : 0;
-    if (paused || !c.canaryAvailable(replicas)) {
-      c.ensureWeight(previous);
+    if (paused || !covered) {
+      c.ensureWeight(fallbackWeight(c, k));
       if (!paused) {
-        s.message = "step " + stepLabel(c, k) + ": waiting for the canary, " +
-                    std::to_string(c.world().canary.available_replicas) + "/" +
-                    std::to_string(replicas) + " available";
+        s.message = "step " + stepLabel(c, k) + ": waiting for the canary, " + pods;
         c.requeueIn(kAvailabilityPoll);
       }
       return;
@@ -349,8 +386,8 @@ void planCanary(PlanContext& c) {
             "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
                 "% with " + std::to_string(replicas) + " canary replicas, hold " +
                 formatDuration(step.hold));
+    noteApproximatedWeight(c, k);
   } else {
-    const auto& read = c.world().route_weight;
     const int previous = k > 0 ? c.spec.steps[k - 1].weight : 0;
     if (!paused && c.routed() && read && *read != step.weight && *read == previous) {
       // This step's weight never reached the route (the SetWeight after the status write of
@@ -361,29 +398,58 @@ void planCanary(PlanContext& c) {
   }
   const SystemTime hold_end = *s.step_started_at + step.hold;
   const bool hold_done = !paused && c.real_now >= hold_end;
-  if (hold_done && (!c.spec.analysis || currentStepPassed(c))) {
+  if (hold_done && stepDecided(c, hold_end)) {
     advance(c);
     return;
   }
+  // Past the hold without a decision: the hold extends, and inconclusiveTimeout counts from
+  // the first Inconclusive check after it.
+  if (hold_done) noteHoldExtension(c, hold_end);
   scheduleAnalysis(c);
   if (paused) return;
   if (!hold_done) {
     c.requeueAt(hold_end);
     s.message = holdMessage(c, k, hold_end);
   } else {
+    const bool last = needsEvidenceOfWithin(c, k);
+    const auto& la = s.last_analysis;
     s.message = "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
-                "%, hold elapsed; waiting for a passing check";
+                "%, hold elapsed; " +
+                (last ? (k + 1 >= c.stepCount() ? std::string("promotion") : std::string("full traffic")) +
+                            " waits for evidence that every metric is within its threshold"
+                      : "waiting for a check after the hold that shows no harm") +
+                (la ? " (last check: " + la->message + ")" : std::string());
+    if (c.spec.analysis && s.hold_extended_at) {
+      c.requeueAt(*s.hold_extended_at + c.spec.analysis->inconclusive_timeout);
+    }
   }
 }
 
 void planPromoting(PlanContext& c) {
   auto& s = c.st();
   if (c.hash == s.stable_revision) {
-    // The old template is back in spec, so the stable Deployment can be restored.
+    // The old template is back in spec, so the stable Deployment can be restored. The canary
+    // keeps its pods and its traffic until stable is available at the old revision again:
+    // stable may have few old pods left (a capacity cliff otherwise).
+    const std::string what = "spec.template reverted to stable revision " + s.stable_revision +
+                             " during promotion of " + s.canary_revision;
     c.act(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
-    rollback(c, "TemplateReverted",
-             "spec.template reverted to stable revision " + s.stable_revision +
-                 " during promotion of " + s.canary_revision);
+    if (!c.stableAvailableAt(c.hash)) {
+      if (c.world().stable.revision != c.hash) {
+        c.event("Warning", "TemplateReverting",
+                what + ": restoring stable before traffic leaves the canary");
+      }
+      c.ensureServices("", s.canary_revision);
+      c.ensureWeight(promotionWeight(c));
+      const auto& stable = c.world().stable;
+      s.message = what + ": restoring stable, " +
+                  std::to_string(ownAvailableReplicas(stable)) + "/" +
+                  std::to_string(c.spec.replicas) + " available at " + c.hash +
+                  "; the canary keeps its traffic until then";
+      c.requeueIn(kAvailabilityPoll);
+      return;
+    }
+    rollback(c, "TemplateReverted", what);
     return;
   }
   const bool newest = c.hash == s.canary_revision;
@@ -398,12 +464,13 @@ void planPromoting(PlanContext& c) {
   c.ensureServices("", s.canary_revision);
   const auto& stable = c.world().stable;
   if (!c.stableAvailableAt(s.canary_revision)) {
-    c.ensureWeight(c.in.status.canary_weight);
+    c.ensureWeight(promotionWeight(c));
     s.message = "promoting " + s.canary_revision + ": stable " +
                 std::to_string(stable.updated_replicas) + "/" + std::to_string(c.spec.replicas) +
-                " updated, " + std::to_string(stable.available_replicas) + "/" +
+                " updated, " + std::to_string(ownAvailableReplicas(stable)) + "/" +
                 std::to_string(c.spec.replicas) + " available";
     c.requeueIn(kAvailabilityPoll);
+    stableDeadline(c);
     return;
   }
   c.ensureWeight(0);
@@ -412,6 +479,7 @@ void planPromoting(PlanContext& c) {
   s.stable_revision = promoted;
   s.canary_revision.clear();
   s.step_started_at.reset();
+  clearStepBasis(s);
   resetCounters(s);
   c.transition(Phase::kHealthy, "Promoted",
                "revision " + promoted + " promoted: stable runs it with " +

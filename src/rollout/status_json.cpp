@@ -13,6 +13,8 @@ Json metricToJson(const MetricStatus& m) {
             {"message", m.message}};
   if (m.value) j["value"] = *m.value;
   if (m.sample_size) j["sampleSize"] = *m.sample_size;
+  if (m.lower) j["lower"] = *m.lower;
+  if (m.upper) j["upper"] = *m.upper;
   return j;
 }
 
@@ -87,6 +89,11 @@ Json statusToJson(const RolloutStatus& s) {
   if (!s.rolled_back_revision.empty()) j["rolledBackRevision"] = s.rolled_back_revision;
   if (s.paused_at) j["pausedAt"] = formatRfc3339(*s.paused_at);
   if (s.analysis_paused) j["analysisPaused"] = true;
+  if (s.analysis_since) j["analysisSince"] = formatRfc3339(*s.analysis_since);
+  if (s.hold_extended_at) j["holdExtendedAt"] = formatRfc3339(*s.hold_extended_at);
+  if (s.step_weight > 0) j["stepWeight"] = s.step_weight;
+  if (!s.steps_fingerprint.empty()) j["stepsFingerprint"] = s.steps_fingerprint;
+  if (s.waiting_since) j["waitingSince"] = formatRfc3339(*s.waiting_since);
   return j;
 }
 
@@ -116,7 +123,7 @@ RolloutStatus statusFromJson(const Json& j) {
         if (!m.is_object()) continue;
         a.metrics.push_back({str(m, "name"), number(m, "value"), str(m, "threshold"),
                              number(m, "sampleSize"), str(m, "verdict"), str(m, "query"),
-                             str(m, "message")});
+                             str(m, "message"), number(m, "lower"), number(m, "upper")});
       }
     }
     s.last_analysis = std::move(a);
@@ -138,9 +145,14 @@ RolloutStatus statusFromJson(const Json& j) {
   }
   s.rolled_back_revision = str(j, "rolledBackRevision");
   s.paused_at = time(j, "pausedAt");
+  s.waiting_since = time(j, "waitingSince");
   if (auto ap = j.find("analysisPaused"); ap != j.end() && ap->is_boolean()) {
     s.analysis_paused = ap->get<bool>();
   }
+  s.analysis_since = time(j, "analysisSince");
+  s.hold_extended_at = time(j, "holdExtendedAt");
+  s.step_weight = static_cast<int>(integer(j, "stepWeight"));
+  s.steps_fingerprint = str(j, "stepsFingerprint");
   return s;
 }
 
@@ -153,7 +165,7 @@ LastAnalysis lastAnalysisFrom(const analysis::AnalysisResult& r) {
   a.message = r.message;
   for (const auto& m : r.metrics) {
     a.metrics.push_back({m.name, m.value, m.threshold, m.sample_size, verdictWireName(m.verdict),
-                         m.query, m.message});
+                         m.query, m.message, m.lower, m.upper});
   }
   return a;
 }

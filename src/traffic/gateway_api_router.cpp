@@ -123,12 +123,35 @@ Result<std::optional<int>> GatewayApiRouter::readWeight() {
 Status GatewayApiRouter::verify() {
   auto route = getObject(api_, k8s::resources::httpRoutes(), target_.ns, http_route_);
   if (!route.isOk()) return route.status();
+  return verifyRoute(*route);
+}
+
+Status GatewayApiRouter::verifyLastRead() {
+  return last_seen_ ? verifyRoute(*last_seen_) : verify();
+}
+
+Status GatewayApiRouter::verifyRoute(const Json& route) const {
   bool stable = false;
   bool canary = false;
-  for (const Json& rule : rulesOf(*route)) {
-    const RuleRefs refs = findRefs(rule, target_);
+  const Json& rules = rulesOf(route);
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    const RuleRefs refs = findRefs(rules[r], target_);
     stable = stable || refs.stable >= 0;
     canary = canary || refs.canary >= 0;
+    if (refs.stable < 0 && refs.canary < 0) continue;
+    // Any other backend with a weight in a rule we split shares its traffic: the canary's
+    // real share would not be the step's weight.
+    const Json& list = rules[r]["backendRefs"];
+    for (int i = 0; i < static_cast<int>(list.size()); ++i) {
+      if (i == refs.stable || i == refs.canary || refWeight(list[i]) <= 0) continue;
+      return invalidArgument(describe() + " rule " + std::to_string(r + 1) +
+                             " also sends traffic to backend " + list[i].value("name", "?") +
+                             " (weight " +
+                             std::to_string(refWeight(list[i])) + ") beside " +
+                             target_.stable_service + " and " + target_.canary_service +
+                             ", so the canary's share would not be the step's weight; give it "
+                             "weight 0 or move it to a rule of its own");
+    }
   }
   if (!stable && !canary) {
     return invalidArgument(describe() + " has no rule whose backendRefs name Service " +

@@ -21,9 +21,11 @@ class GatewayApiRouter final : public TrafficRouter {
   Result<std::optional<int>> setWeight(int canary_percent) override;
   Result<std::optional<int>> readWeight() override;
   Status verify() override;
+  Status verifyLastRead() override;
   std::string describe() const override;
 
  private:
+  Status verifyRoute(const k8s::Json& route) const;
   k8s::ApiClient& api_;
   RouterTarget target_;
   // The object as last read or written by this router: setWeight right after readWeight

@@ -165,7 +165,32 @@ std::optional<int> IstioRouter::weightOf(const Json& vs) const {
 Status IstioRouter::verify() {
   auto vs = getObject(api_, k8s::resources::virtualServices(), target_.ns, virtual_service_);
   if (!vs.isOk()) return vs.status();
-  return selectRoutes(*vs).status();
+  return verifyObject(*vs);
+}
+
+Status IstioRouter::verifyLastRead() {
+  return last_seen_ ? verifyObject(*last_seen_) : verify();
+}
+
+Status IstioRouter::verifyObject(const Json& vs) const {
+  auto selected = selectRoutes(vs);
+  if (!selected.isOk()) return selected.status();
+  const Json& http = httpRoutesOf(vs);
+  for (int index : *selected) {
+    const RouteDestinations found = findDestinations(http[index], target_);
+    const Json& route = http[index]["route"];
+    // Another destination with a weight in a route we split shares its traffic.
+    for (int i = 0; i < static_cast<int>(route.size()); ++i) {
+      if (i == found.stable || i == found.canary || destinationWeight(route, i) <= 0) continue;
+      return invalidArgument(describe() + " http route '" + http[index].value("name", "") +
+                             "' also sends traffic to " + hostOf(route[i]) + " (weight " +
+                             std::to_string(destinationWeight(route, i)) + ") beside " +
+                             target_.stable_service + " and " + target_.canary_service +
+                             ", so the canary's share would not be the step's weight; give it "
+                             "weight 0 or move it to a route of its own");
+    }
+  }
+  return Status::ok();
 }
 
 }  // namespace mr::traffic

@@ -23,9 +23,11 @@ class IstioRouter final : public TrafficRouter {
   Result<std::optional<int>> setWeight(int canary_percent) override;
   Result<std::optional<int>> readWeight() override;
   Status verify() override;
+  Status verifyLastRead() override;
   std::string describe() const override;
 
  private:
+  Status verifyObject(const k8s::Json& vs) const;
   // Indices into spec.http of the routes to act on, or an InvalidArgument naming what is
   // missing (a named route absent, a named route not pointing at our Services, no match).
   Result<std::vector<int>> selectRoutes(const k8s::Json& virtual_service) const;

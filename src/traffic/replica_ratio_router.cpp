@@ -1,7 +1,6 @@
 #include "traffic/replica_ratio_router.h"
 
 #include "common/json_read.h"
-#include "traffic/object_update.h"
 
 namespace mr::traffic {
 namespace {
@@ -46,33 +45,8 @@ Result<std::optional<int>> ReplicaRatioRouter::setWeight(int canary_percent) {
     return invalidArgument("canary weight " + std::to_string(canary_percent) +
                            " is outside 0..100");
   }
-  const std::string name = target_.rollout + "-canary";
-  auto deployment = getObject(api_, k8s::resources::deployments(), target_.ns, name);
-  long long canary_ready = 0;
-  if (!deployment.isOk()) {
-    // No canary Deployment already means no canary traffic: 0% needs nothing.
-    if (deployment.status().code() != StatusCode::kNotFound || canary_percent != 0) {
-      return deployment.status();
-    }
-  } else {
-    const int want = replicaRatioCanaryReplicas(target_.replicas, canary_percent);
-    const Json& spec = jsonObject(*deployment, "spec");
-    canary_ready = readyOf(*deployment);
-    if (!spec.contains("replicas") || spec["replicas"] != want) {
-      // spec.replicas is a scalar, so a merge patch cannot clobber anyone else's edit.
-      const Json patch = {{"spec", {{"replicas", want}}}};
-      auto patched = api_.patch(k8s::resources::deployments(), target_.ns, name,
-                                k8s::PatchType::kMerge, patch);
-      if (!patched.isOk()) {
-        return patched.status().withContext("scaling Deployment " + target_.ns + "/" + name);
-      }
-      canary_ready = readyOf(*patched);  // the stored object: no read-back GET
-    }
-  }
-  // The effective weight also depends on stable's ready pods, which only a read can tell.
-  auto stable = readyReplicas(api_, target_.ns, target_.rollout + "-stable");
-  if (!stable.isOk()) return stable.status();
-  return weightPercent(*stable, canary_ready);
+  // The weight follows the canary's ready pods, whose count the planner owns: report it.
+  return readWeight();
 }
 
 Result<std::optional<int>> ReplicaRatioRouter::readWeight() {

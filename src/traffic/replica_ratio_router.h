@@ -1,9 +1,11 @@
 // ReplicaRatioRouter: traffic split without a mesh. The root Service `<rollout>` selects the
-// pods of both roles, so traffic follows the ratio of ready pods. setWeight(w) scales the canary
-// Deployment `<rollout>-canary` to replicaRatioCanaryReplicas(replicas, w) (merge patch of
-// spec.replicas); the stable Deployment keeps its replicas. readWeight() reports the effective
-// weight canaryReady / (canaryReady + stableReady) from the Deployments' status, which is what
-// clients actually get, not what was asked for.
+// pods of both roles, so traffic follows the ratio of ready pods. The router writes nothing:
+// the canary Deployment's spec.replicas has one owner, the planner (EnsureCanary / ScaleCanary
+// with canaryReplicasFor(replicas, step weight), see rollout/planner.h). A second writer here
+// scaled the canary to the previous step's weight while the planner scaled it to the next
+// step's, ~800 Deployment writes per second (issue 13). setWeight(w) therefore only checks w
+// and reports, like readWeight(), the effective weight canaryReady / (canaryReady +
+// stableReady) from the Deployments' status: what clients actually get, not what was asked.
 // Thread-safety: see TrafficRouter.
 #pragma once
 
@@ -12,7 +14,8 @@
 namespace mr::traffic {
 
 // ceil(replicas * weight / 100); any weight > 0 gives at least one pod, weight 0 gives none.
-// REQUIRES: replicas >= 0, 0 <= weight <= 100.
+// The same rule as rollout::canaryReplicasFor, which decides the replicas; kept for callers
+// that compute what a weight will realise. REQUIRES: replicas >= 0, 0 <= weight <= 100.
 int replicaRatioCanaryReplicas(int replicas, int weight);
 
 class ReplicaRatioRouter final : public TrafficRouter {

@@ -62,9 +62,14 @@ class TrafficRouter {
   // pods). NotFound when the route object is missing.
   virtual Result<std::optional<int>> readWeight() = 0;
 
-  // Ok when the routing object exists and setWeight can act on it; otherwise a NotFound or
-  // InvalidArgument whose message is written for a Degraded condition.
+  // Ok when the routing object exists, names our Services and no other backend with a weight
+  // shares a rule (route) we split (its traffic would dilute the canary's share); otherwise a
+  // NotFound, PermissionDenied or InvalidArgument whose message is written for a Degraded
+  // condition. Reads the live object.
   virtual Status verify() = 0;
+  // verify() on the object the last readWeight()/setWeight() saw, without a request (the
+  // reconciler calls it after every successful readWeight()); re-reads when there is none.
+  virtual Status verifyLastRead() { return verify(); }
 
   // "HTTPRoute ml/fraud-scorer", for Events and log lines.
   virtual std::string describe() const = 0;

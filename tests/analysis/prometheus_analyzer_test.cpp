@@ -1,6 +1,8 @@
 // PrometheusAnalyzer scheduling with fake APIs: results arrive off the caller's thread, the
-// per-address limit holds while other addresses proceed, a full queue and shutdown answer with
-// Error, and the controller metrics are registered and counted.
+// per-address limit holds while other addresses proceed, namespaces are served round-robin and
+// one slow address cannot starve another namespace, an address off the allow-list is never
+// queried, a full queue and shutdown answer with Error, and the controller metrics are
+// registered and counted.
 #include "analysis/prometheus_analyzer.h"
 
 #include <gtest/gtest.h>
@@ -61,8 +63,8 @@ AnalysisRequest requestFor(const std::string& address, const std::string& rollou
   r.rollout = rollout;
   r.canary_revision = "c";
   r.spec.prometheus.address = address;
-  r.spec.error_rate.enabled = r.spec.drift.enabled = r.spec.mae_degradation.enabled = false;
-  return r;  // latencyP99 only: 2 queries returning 1000 -> Fail (> 100ms)
+  r.spec.latency_p99_ms.enabled = r.spec.drift.enabled = r.spec.mae_degradation.enabled = false;
+  return r;  // errorRate only: 2 queries returning 1000 -> 1000 errors of 1000 requests: Fail
 }
 
 TEST(PrometheusAnalyzerTest, DeliversResultOnWorkerThreadWithMetrics) {
@@ -70,14 +72,15 @@ TEST(PrometheusAnalyzerTest, DeliversResultOnWorkerThreadWithMetrics) {
   std::atomic<int> active{0}, peak{0};
   PrometheusAnalyzerOptions o;
   o.registry = &registry;
+  o.policy.allowed_addresses = {"https://a:9090"};
   o.api_factory = [&](const PrometheusClientConfig& c) {
-    EXPECT_EQ(c.address, "http://a:9090");
+    EXPECT_EQ(c.address, "https://a:9090");
     EXPECT_EQ(c.bearer_token, "tok");
     return std::make_unique<GatedApi>(nullptr, &active, &peak);
   };
   PrometheusAnalyzer analyzer(o);
   std::promise<std::pair<AnalysisResult, std::thread::id>> p;
-  auto r = requestFor("http://a:9090", "one");
+  auto r = requestFor("https://a:9090", "one");
   r.bearer_token = "tok";
   analyzer.submit(r, [&](AnalysisResult res) { p.set_value({res, std::this_thread::get_id()}); });
   auto f = p.get_future();
@@ -89,7 +92,7 @@ TEST(PrometheusAnalyzerTest, DeliversResultOnWorkerThreadWithMetrics) {
   analyzer.shutdown();
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
   EXPECT_NE(
-      text.find("modelrollout_analysis_verdicts_total{metric=\"latencyP99\",verdict=\"Fail\"} 1"),
+      text.find("modelrollout_analysis_verdicts_total{metric=\"errorRate\",verdict=\"Fail\"} 1"),
       std::string::npos)
       << text;
   EXPECT_NE(text.find("modelrollout_analysis_checks_total{verdict=\"Fail\"} 1"), std::string::npos);
@@ -102,6 +105,7 @@ TEST(PrometheusAnalyzerTest, PerAddressLimitDoesNotBlockOtherAddresses) {
   PrometheusAnalyzerOptions o;
   o.threads = 3;
   o.per_address_limit = 1;
+  o.policy.allowed_addresses = {"http://slow", "http://fast"};
   o.api_factory = [&](const PrometheusClientConfig& c) -> std::unique_ptr<PrometheusApi> {
     if (c.address == "http://slow") {
       return std::make_unique<GatedApi>(&slow_gate, &slow_active, &slow_peak);
@@ -136,6 +140,7 @@ TEST(PrometheusAnalyzerTest, FullQueueAndShutdownAnswerWithError) {
   PrometheusAnalyzerOptions o;
   o.threads = 1;
   o.max_queued = 1;
+  o.policy.allowed_addresses = {"http://a"};
   o.api_factory = [&](const PrometheusClientConfig&) {
     return std::make_unique<GatedApi>(&gate, &active, &peak);
   };
@@ -158,6 +163,121 @@ TEST(PrometheusAnalyzerTest, FullQueueAndShutdownAnswerWithError) {
   gate.release();
   stopper.join();
   EXPECT_EQ(first.get_future().get().verdict, Verdict::kFail);
+}
+
+// Issue 15: the per-address limit used to equal the pool size, so checks against one slow
+// address held every worker and other tenants' analysis stalled behind them.
+TEST(PrometheusAnalyzerTest, SlowAddressDoesNotStarveOtherNamespaces) {
+  Gate slow_gate;
+  std::atomic<int> slow_active{0}, slow_peak{0}, fast_active{0}, fast_peak{0};
+  PrometheusAnalyzerOptions o;
+  o.threads = 4;
+  o.per_address_limit = 4;  // as the controller used to configure it: clamped below the pool
+  o.per_namespace_limit = 4;
+  o.policy.allowed_addresses = {"http://slow", "http://fast"};
+  o.api_factory = [&](const PrometheusClientConfig& c) -> std::unique_ptr<PrometheusApi> {
+    if (c.address == "http://slow") {
+      return std::make_unique<GatedApi>(&slow_gate, &slow_active, &slow_peak);
+    }
+    return std::make_unique<GatedApi>(nullptr, &fast_active, &fast_peak);
+  };
+  PrometheusAnalyzer analyzer(o);
+  std::atomic<int> slow_done{0};
+  for (int i = 0; i < 8; ++i) {
+    auto r = requestFor("http://slow", "s" + std::to_string(i));
+    r.namespace_name = "tenant-a";
+    analyzer.submit(r, [&](AnalysisResult) { ++slow_done; });
+  }
+  for (int i = 0; i < 1000 && slow_active.load() < 3; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(slow_active.load(), 3) << "slow checks did not take their share within 10 s";
+  std::promise<AnalysisResult> fast;
+  auto r = requestFor("http://fast", "f");
+  r.namespace_name = "tenant-b";
+  analyzer.submit(r, [&](AnalysisResult res) { fast.set_value(res); });
+  auto f = fast.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready)
+      << "tenant-b's check waited behind tenant-a's slow address";
+  EXPECT_EQ(f.get().verdict, Verdict::kFail);
+  EXPECT_EQ(slow_done.load(), 0);
+  EXPECT_EQ(slow_peak.load(), 3) << "a slow address may hold at most threads - 1 workers";
+  slow_gate.release();
+  analyzer.shutdown();
+  EXPECT_EQ(slow_done.load(), 8);
+}
+
+TEST(PrometheusAnalyzerTest, QueuedChecksAreServedRoundRobinAcrossNamespaces) {
+  Gate gate;
+  std::atomic<int> active{0}, peak{0};
+  PrometheusAnalyzerOptions o;
+  o.threads = 1;
+  o.policy.allowed_addresses = {"http://a"};
+  std::atomic<bool> first{true};
+  o.api_factory = [&](const PrometheusClientConfig&) {
+    // Only the first check waits, so the rest queue up behind it.
+    return std::make_unique<GatedApi>(first.exchange(false) ? &gate : nullptr, &active, &peak);
+  };
+  PrometheusAnalyzer analyzer(o);
+  std::mutex mu;
+  std::vector<std::string> order;
+  auto submit = [&](const std::string& ns, const std::string& name) {
+    auto r = requestFor("http://a", name);
+    r.namespace_name = ns;
+    analyzer.submit(r, [&, name](AnalysisResult) {
+      std::lock_guard<std::mutex> l(mu);
+      order.push_back(name);
+    });
+  };
+  submit("a", "a0");
+  for (int i = 0; i < 1000 && active.load() == 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(active.load(), 1);
+  submit("a", "a1");
+  submit("a", "a2");
+  submit("b", "b0");
+  submit("b", "b1");
+  submit("c", "c0");
+  gate.release();
+  auto done = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    return order.size();
+  };
+  for (int i = 0; i < 1000 && done() < 6; ++i)
+    std::this_thread::sleep_for(10ms);
+  analyzer.shutdown();
+  std::lock_guard<std::mutex> l(mu);
+  // The namespace served least recently goes first; FIFO within a namespace.
+  EXPECT_EQ(order, (std::vector<std::string>{"a0", "b0", "c0", "a1", "b1", "a2"}));
+}
+
+TEST(PrometheusAnalyzerTest, UnlistedAddressIsNeverQueried) {
+  std::atomic<int> built{0};
+  PrometheusAnalyzerOptions o;  // default allow-list: the in-cluster Prometheus only
+  o.api_factory = [&](const PrometheusClientConfig&) -> std::unique_ptr<PrometheusApi> {
+    ++built;
+    return std::make_unique<testing::FakePrometheusApi>();
+  };
+  PrometheusAnalyzer analyzer(o);
+  std::promise<AnalysisResult> p;
+  auto r = requestFor("http://169.254.169.254", "r");
+  analyzer.submit(r, [&](AnalysisResult res) { p.set_value(res); });
+  auto f = p.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  const auto res = f.get();
+  EXPECT_EQ(res.verdict, Verdict::kError);
+  EXPECT_NE(res.message.find("not allowed"), std::string::npos) << res.message;
+  EXPECT_NE(res.message.find(kDefaultPrometheusAddress), std::string::npos) << res.message;
+  EXPECT_EQ(built.load(), 0);
+}
+
+TEST(PrometheusAnalyzerTest, ClientConfigClampsTimeoutAndCapsBody) {
+  AnalysisRequest r;
+  r.spec.prometheus.timeout = std::chrono::hours(1);
+  PrometheusPolicy policy;
+  policy.max_body_bytes = 4096;
+  const auto c = clientConfigFor(r, policy);
+  EXPECT_EQ(c.timeout, 60s);
+  EXPECT_EQ(c.max_body_bytes, 4096u);
 }
 
 TEST(PrometheusAnalyzerTest, ClientConfigComesFromRequest) {

@@ -1,9 +1,12 @@
-// PrometheusClient against a scripted HTTP server: request shape (POST form, GET, bearer
-// token), error replies quoted in the Status, retries on 503 only, the overall timeout, and a
-// refused connection. Label: integration (real sockets).
+// PrometheusClient against a scripted HTTP server: request shape (POST form, GET), no bearer
+// token over plain http, Prometheus' own error messages in the Status but never other reply
+// bodies, the body size cap, retries on 503 only, the overall timeout, and a refused
+// connection. Label: integration (real sockets).
 #include "analysis/prometheus_client.h"
 
 #include <gtest/gtest.h>
+
+#include <atomic>
 
 #include "analysis/checks.h"
 #include "common/clock.h"
@@ -29,10 +32,9 @@ PrometheusClientConfig configFor(const FakeHttpServer& s) {
   return c;
 }
 
-TEST(PrometheusClientTest, PostsFormWithBearerToken) {
+TEST(PrometheusClientTest, PostsForm) {
   FakeHttpServer server([](const HttpRequest&) { return HttpReply{200, kOneSample}; });
   auto c = configFor(server);
-  c.bearer_token = "s3cret";
   PrometheusClient client(c, RealClock::instance());
   auto r = client.query("sum(rate(x{a=\"b c\"}[5m]))");
   ASSERT_TRUE(r.isOk()) << r.status().toString();
@@ -41,7 +43,6 @@ TEST(PrometheusClientTest, PostsFormWithBearerToken) {
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].method, "POST");
   EXPECT_EQ(reqs[0].target, "/api/v1/query");
-  EXPECT_EQ(reqs[0].headers.at("authorization"), "Bearer s3cret");
   EXPECT_EQ(reqs[0].headers.at("content-type"), "application/x-www-form-urlencoded");
   EXPECT_EQ(
       reqs[0].body.rfind("query=sum%28rate%28x%7Ba%3D%22b%20c%22%7D%5B5m%5D%29%29&timeout=", 0), 0u)
@@ -125,6 +126,20 @@ TEST(PrometheusClientTest, SlowServerTimesOutWithinTheOverallTimeout) {
   EXPECT_GE(took, 500ms);
 }
 
+// Issue 15: the bearer token was sent to any address, even over plain http.
+TEST(PrometheusClientTest, TokenNeverSentOverPlainHttp) {
+  FakeHttpServer server([](const HttpRequest&) { return HttpReply{200, kOneSample}; });
+  auto c = configFor(server);
+  c.bearer_token = "s3cret";
+  PrometheusClient client(c, RealClock::instance());
+  auto r = client.query("up");
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("plain http"), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().message().find("s3cret"), std::string::npos);
+  EXPECT_TRUE(server.requests().empty()) << "no connection may carry the token over http";
+}
+
 TEST(PrometheusClientTest, PlainTextNotFound) {
   FakeHttpServer server([](const HttpRequest&) {
     return HttpReply{404, "404 page not found\n", "text/plain"};
@@ -133,7 +148,66 @@ TEST(PrometheusClientTest, PlainTextNotFound) {
   auto r = client.query("up");
   ASSERT_FALSE(r.isOk());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(r.status().message().find("HTTP 404: 404 page not found"), std::string::npos);
+  EXPECT_NE(r.status().message().find("HTTP 404 with a non-JSON body of 19 bytes"),
+            std::string::npos)
+      << r.status().message();
+}
+
+// Issue 15: up to 200 bytes of whatever answered were copied into status and Events.
+TEST(PrometheusClientTest, NonPrometheusReplyNotEchoed) {
+  const std::string page = "<html>internal admin console: db_password=topsecret</html>";
+  for (int code : {200, 502}) {
+    FakeHttpServer server([&](const HttpRequest&) { return HttpReply{code, page, "text/html"}; });
+    auto c = configFor(server);
+    c.max_attempts = 1;
+    PrometheusClient client(c, RealClock::instance());
+    auto r = client.query("up");
+    ASSERT_FALSE(r.isOk());
+    const std::string m = r.status().message();
+    EXPECT_EQ(m.find("topsecret"), std::string::npos) << m;
+    EXPECT_EQ(m.find("admin console"), std::string::npos) << m;
+    EXPECT_NE(m.find("HTTP " + std::to_string(code) + " with a non-JSON body of " +
+                     std::to_string(page.size()) + " bytes"),
+              std::string::npos)
+        << m;
+    // Through the checks, as the reconciler would store it.
+    AnalysisRequest req;
+    req.namespace_name = "ml";
+    req.rollout = "r";
+    const auto result = runAnalysis(req, client, RealClock::instance());
+    EXPECT_EQ(result.message.find("topsecret"), std::string::npos) << result.message;
+    for (const auto& metric : result.metrics)
+      EXPECT_EQ(metric.message.find("topsecret"), std::string::npos) << metric.message;
+  }
+}
+
+// Issue 15: bodies had no size limit (the pod's memory limit is 128 Mi).
+TEST(PrometheusClientTest, OversizedBodyRejected) {
+  const std::string big = R"({"status":"success","data":{"resultType":"string","result":[1,")" +
+                          std::string(64 * 1024, 'x') + R"("]}})";
+  for (bool content_length : {true, false}) {
+    std::atomic<int> served{0};
+    FakeHttpServer server([&](const HttpRequest&) {
+      ++served;
+      HttpReply reply{200, big};
+      reply.content_length = content_length;
+      return reply;
+    });
+    auto c = configFor(server);
+    c.max_body_bytes = 16 * 1024;
+    PrometheusClient client(c, RealClock::instance());
+    auto r = client.query("up");
+    ASSERT_FALSE(r.isOk()) << (content_length ? "with" : "without") << " Content-Length";
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("larger than the limit of 16384 bytes"),
+              std::string::npos)
+        << r.status().message();
+    EXPECT_EQ(served.load(), 1) << "the same query would return the same size: no retry";
+    // Just under the limit is read.
+    c.max_body_bytes = big.size();
+    PrometheusClient roomy(c, RealClock::instance());
+    EXPECT_TRUE(roomy.query("up").isOk());
+  }
 }
 
 TEST(PrometheusClientTest, RefusedConnectionIsUnavailable) {

@@ -33,7 +33,7 @@ const char* kPredictionLes[] = {"0.1", "0.2", "0.3", "0.4", "0.5", "0.6",
 const RoleProfile kStable = {400, 0, 2, kCalm, 0.25, 200};
 
 const std::map<std::string, RoleProfile> kCanaries = {
-    {"good", {100, 0, 2, kCalm, 0.25, 50}},  {"bad", {100, 0.05, 5, kShifted, 0.40, 50}},
+    {"good", {250, 0, 2, kCalm, 0.25, 125}}, {"bad", {100, 0.05, 5, kShifted, 0.40, 50}},
     {"sparse", {1, 0, 2, kCalm, 0.25, 1}},   {"borderline", {100, 0.0015, 2, kCalm, 0.25, 50}},
     {"idle", {100, 0, -1, kCalm, 0.25, 50}},
 };
@@ -43,8 +43,9 @@ constexpr int kStepSeconds = 15;
 
 void addRole(std::map<std::string, std::string>& out, const std::string& rollout,
              const std::string& role, const RoleProfile& p, long end) {
-  const std::string sel =
-      "namespace=\"ml\",rollout=\"" + rollout + "\",role=\"" + role + "\",revision=\"r1\"";
+  // The canary runs revision r1, the stable r0 (the default queries select both).
+  const std::string sel = "namespace=\"ml\",rollout=\"" + rollout + "\",role=\"" + role +
+                          "\",revision=\"" + (role == "canary" ? "r1" : "r0") + "\"";
   char line[512];
   auto emit = [&](const std::string& name, const std::string& labels, double v, long t) {
     std::snprintf(line, sizeof line, "%s{%s} %.6f %ld\n", name.c_str(), labels.c_str(), v, t);
@@ -85,6 +86,11 @@ void addRole(std::map<std::string, std::string>& out, const std::string& rollout
   for (int i = 0; i <= kSteps; ++i) {
     const long t = end - (kSteps - i) * kStepSeconds;
     emit("model_absolute_error_sum", sel, p.abs_error_mean * p.labelled_per_step * i, t);
+  }
+  for (int i = 0; i <= kSteps; ++i) {  // exponential errors: E[x^2] = 2 mean^2
+    const long t = end - (kSteps - i) * kStepSeconds;
+    emit("model_absolute_error_squared_sum", sel,
+         2 * p.abs_error_mean * p.abs_error_mean * p.labelled_per_step * i, t);
   }
 }
 

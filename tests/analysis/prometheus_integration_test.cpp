@@ -1,8 +1,8 @@
 // The checks against a real Prometheus 2.42 (HTTPS, custom CA) over backfilled data; scenarios
-// are described in prometheus_fixture.cpp. Expected values are the hand-derived ones:
-// histogram_quantile interpolates linearly inside the bucket holding rank 0.99*n, so all
-// observations in (0.025, 0.05] give 25 + 25*0.99 = 49.75 ms and in (0.25, 0.5] 497.5 ms;
-// MAE degradation 0.40/0.25 - 1 = 0.6; identical prediction shapes give PSI 0.
+// are described in prometheus_fixture.cpp. Expected values are the hand-derived ones: the P99
+// shown interpolates linearly inside the bucket holding rank 0.99*n (as histogram_quantile
+// does), so all observations in (0.025, 0.05] give 25 + 25*0.99 = 49.75 ms and in (0.25, 0.5]
+// 497.5 ms; MAE degradation 0.40/0.25 - 1 = 0.6; identical prediction shapes give PSI 0.
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
@@ -78,11 +78,11 @@ TEST_F(RealPrometheusTest, GoodCanaryPassesEveryMetric) {
   }
   EXPECT_EQ(result.verdict, Verdict::kPass) << result.message;
   EXPECT_EQ(*metric(result, "errorRate").value, 0.0);
-  EXPECT_GT(*metric(result, "errorRate").sample_size, 3500);  // ~100 per 15 s over 10 min
+  EXPECT_GT(*metric(result, "errorRate").sample_size, 9000);  // ~250 per 15 s over 10 min
   EXPECT_NEAR(*metric(result, "latencyP99").value, 49.75, 0.01);
   EXPECT_NEAR(*metric(result, "drift").value, 0.0, 1e-6);
   EXPECT_NEAR(*metric(result, "maeDegradation").value, 0.0, 1e-6);
-  EXPECT_NEAR(*metric(result, "canary-rps").value, 100.0 / 15, 0.2);
+  EXPECT_NEAR(*metric(result, "canary-rps").value, 250.0 / 15, 0.5);
 }
 
 TEST_F(RealPrometheusTest, BadCanaryFailsEveryMetric) {
@@ -100,17 +100,21 @@ TEST_F(RealPrometheusTest, BadCanaryFailsEveryMetric) {
   EXPECT_NE(result.message.find("errorRate: error rate 0.05"), std::string::npos) << result.message;
 }
 
-TEST_F(RealPrometheusTest, SparseCanaryIsInconclusiveOrFailWithOnNoDataFail) {
+TEST_F(RealPrometheusTest, SparseCanaryIsInconclusiveAndOnNoDataFailNeedsNoDataAtAll) {
   auto r = request("sparse");
+  r.spec.on_no_data = NoDataPolicy::kFail;  // 40 requests are data, just too few
   auto result = analyze(r);
   for (const auto& m : result.metrics) {
     EXPECT_EQ(m.verdict, Verdict::kInconclusive) << m.name << ": " << m.message;
     EXPECT_LT(*m.sample_size, 500) << m.name;
   }
+  r = request("ghost");  // no series at all
+  r.spec.error_rate.listed = r.spec.latency_p99_ms.listed = true;
+  r.spec.drift.listed = r.spec.mae_degradation.listed = true;
   r.spec.on_no_data = NoDataPolicy::kFail;
   result = analyze(r);
   for (const auto& m : result.metrics)
-    EXPECT_EQ(m.verdict, Verdict::kFail) << m.name;
+    EXPECT_EQ(m.verdict, Verdict::kFail) << m.name << ": " << m.message;
 }
 
 TEST_F(RealPrometheusTest, BorderlineErrorRateIsInconclusive) {
@@ -121,9 +125,12 @@ TEST_F(RealPrometheusTest, BorderlineErrorRateIsInconclusive) {
 }
 
 TEST_F(RealPrometheusTest, NaNAndEmptyResultsAreInconclusive) {
+  // Issue 12 item 9: a histogram with no samples in the range was an Error; it is no data.
   auto idle = analyze(request("idle"));
   EXPECT_EQ(metric(idle, "latencyP99").verdict, Verdict::kInconclusive);
-  EXPECT_NE(metric(idle, "latencyP99").message.find("NaN"), std::string::npos);
+  EXPECT_NE(metric(idle, "latencyP99").message.find("no request-duration samples"),
+            std::string::npos)
+      << metric(idle, "latencyP99").message;
 
   auto r = request("good");
   r.spec.error_rate.enabled = r.spec.latency_p99_ms.enabled = false;
@@ -138,8 +145,10 @@ TEST_F(RealPrometheusTest, NaNAndEmptyResultsAreInconclusive) {
 
   const auto ghost = analyze(request("ghost"));  // no series at all
   for (const auto& m : ghost.metrics) {
-    EXPECT_EQ(m.verdict, Verdict::kInconclusive) << m.name << ": " << m.message;
+    EXPECT_TRUE(m.verdict == Verdict::kInconclusive || m.verdict == Verdict::kSkipped)
+        << m.name << ": " << m.message;
   }
+  EXPECT_EQ(ghost.verdict, Verdict::kInconclusive);
 }
 
 TEST_F(RealPrometheusTest, BadQueryIsErrorWithPrometheusMessage) {
@@ -180,6 +189,7 @@ TEST_F(RealPrometheusTest, AnalyzerJudgesOffThreadAndCountsVerdicts) {
   prometheus::Registry registry;
   PrometheusAnalyzerOptions o;
   o.registry = &registry;
+  o.policy.allowed_addresses = {prometheus_->address()};
   PrometheusAnalyzer analyzer(o);
   std::promise<AnalysisResult> good, bad;
   analyzer.submit(request("good"), [&](AnalysisResult r) { good.set_value(r); });
@@ -194,7 +204,10 @@ TEST_F(RealPrometheusTest, AnalyzerJudgesOffThreadAndCountsVerdicts) {
   EXPECT_NE(text.find("modelrollout_analysis_verdicts_total{metric=\"drift\",verdict=\"Fail\"} 1"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("modelrollout_analysis_query_duration_seconds_count 14"), std::string::npos);
+  // 8 queries a check: sample size, errors, latency buckets, 2 prediction histograms, MAE's
+  // count, sum and squared sum.
+  EXPECT_NE(text.find("modelrollout_analysis_query_duration_seconds_count 16"), std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -113,10 +113,38 @@ TEST(QueryResultTest, NonJsonBodies) {
   auto nf = parseQueryResponse(404, "404 page not found\n");
   ASSERT_FALSE(nf.isOk());
   EXPECT_EQ(nf.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(nf.status().message().find("404 page not found"), std::string::npos);
+  EXPECT_EQ(nf.status().message(), "Prometheus returned HTTP 404 with a non-JSON body of 19 bytes");
   EXPECT_EQ(parseQueryResponse(503, "<html>unavailable</html>").status().code(),
             StatusCode::kUnavailable);
   EXPECT_FALSE(parseQueryResponse(200, "not json").isOk());
+}
+
+// Issue 15: replies from whatever answered at the address were quoted (200 bytes) into status
+// and Events; only an error envelope's own message is quoted now, printable and bounded.
+TEST(QueryResultTest, ResponseContentIsNeverEchoed) {
+  const std::string leak = "SECRET-9f2c";
+  for (const auto& [code, body] : std::vector<std::pair<int, std::string>>{
+           {502, "<html>" + leak + "</html>"},
+           {200, "plain " + leak},
+           {200, R"({"status":"success","data":{"resultType":"vector","result":[")" + leak +
+                     R"("]}})"},
+           {200, R"({"status":"success","data":{"resultType":"vector","result":[{"value":[1,")" +
+                     leak + R"("],"x":[")" + leak + R"("]}]}})"},
+           {200, R"({"status":"success","data":{"resultType":"vector","result":[{"value":")" +
+                     leak + R"("}]}})"},
+           {500, R"({"status":"error","data":")" + leak + R"("})"}}) {
+    auto r = parseQueryResponse(code, body);
+    ASSERT_FALSE(r.isOk()) << body;
+    EXPECT_EQ(r.status().message().find(leak), std::string::npos) << r.status().message();
+  }
+  auto env = parseQueryResponse(
+      400, R"({"status":"error","errorType":"bad_data","error":"parse error\r\nX-Injected: 1)" +
+               std::string(500, 'a') + R"("})");
+  ASSERT_FALSE(env.isOk());
+  EXPECT_EQ(env.status().message().find('\n'), std::string::npos);
+  EXPECT_EQ(env.status().message().find('\r'), std::string::npos);
+  EXPECT_LT(env.status().message().size(), 300u) << env.status().message();
+  EXPECT_NE(env.status().message().find("parse error"), std::string::npos);
 }
 
 TEST(QueryResultTest, MalformedSuccessBodies) {

@@ -1,7 +1,5 @@
-// Reference values: Wilson bounds for 81/263, 15/148, 0/20 and 1/29 are the published ones in
-// Newcombe (1998), "Two-sided confidence intervals for the single proportion", Stat. Med. 17,
-// Table I, method 3 (4 decimals). The others, and every PSI value, were computed with python3
-// from the textbook formulas (stdlib `math` only, script in docs/analysis.md), not by this code.
+// Reference values: every PSI value was computed with python3 from the textbook formula
+// (stdlib `math` only), not by this code.
 #include "analysis/statistics.h"
 
 #include <gtest/gtest.h>
@@ -13,40 +11,6 @@ namespace mr::analysis {
 namespace {
 
 const double kInf = std::numeric_limits<double>::infinity();
-
-TEST(WilsonTest, MatchesNewcombeTable) {
-  struct Case {
-    double k, n, lower, upper;
-  } cases[] = {{81, 263, 0.2553, 0.3662},
-               {15, 148, 0.0624, 0.1605},
-               {0, 20, 0.0, 0.1611},
-               {1, 29, 0.0061, 0.1718}};
-  for (const auto& c : cases) {
-    const auto w = wilsonInterval(c.k, c.n);
-    EXPECT_NEAR(w.lower, c.lower, 5e-5) << c.k << "/" << c.n;
-    EXPECT_NEAR(w.upper, c.upper, 5e-5) << c.k << "/" << c.n;
-    EXPECT_DOUBLE_EQ(w.point, c.k / c.n);
-  }
-}
-
-TEST(WilsonTest, MatchesPythonAtCanaryScale) {
-  auto w = wilsonInterval(20, 10000);
-  EXPECT_NEAR(w.lower, 0.0012951117, 1e-9);
-  EXPECT_NEAR(w.upper, 0.0030873507, 1e-9);
-  w = wilsonInterval(12, 10000);
-  EXPECT_NEAR(w.lower, 0.0006866043, 1e-9);
-  EXPECT_NEAR(w.upper, 0.0020964725, 1e-9);
-  w = wilsonInterval(0, 500);
-  EXPECT_EQ(w.lower, 0.0);
-  EXPECT_NEAR(w.upper, 0.0076243405, 1e-9);
-}
-
-TEST(WilsonTest, ClampsExtrapolatedCountsAboveN) {
-  const auto w = wilsonInterval(101, 100);
-  EXPECT_DOUBLE_EQ(w.point, 1.0);
-  EXPECT_LE(w.upper, 1.0);
-  EXPECT_GT(w.lower, 0.95);
-}
 
 TEST(ParseLeTest, NumbersAndInfinity) {
   EXPECT_EQ(*parseLe("0.1"), 0.1);
@@ -126,20 +90,6 @@ TEST(PsiTest, StructuralErrors) {
   auto msg = populationStabilityIndex({{0.5, 1}, {kInf, 2}}, {{0.5, 0}, {kInf, 0}});
   ASSERT_FALSE(msg.isOk());
   EXPECT_NE(msg.status().message().find("canary"), std::string::npos);
-}
-
-TEST(MaeTest, RatioMinusOne) {
-  auto d = maeDegradation(30, 100, 50, 200);  // 0.3 vs 0.25
-  ASSERT_TRUE(d.value.has_value());
-  EXPECT_NEAR(*d.value, 0.2, 1e-12);
-  EXPECT_NEAR(d.canary_mae, 0.3, 1e-12);
-  EXPECT_NEAR(d.stable_mae, 0.25, 1e-12);
-  EXPECT_NEAR(*maeDegradation(20, 100, 50, 200).value, -0.2, 1e-12);  // better canary
-}
-
-TEST(MaeTest, ZeroStableMae) {
-  EXPECT_EQ(*maeDegradation(0, 10, 0, 10).value, 0.0);
-  EXPECT_FALSE(maeDegradation(1, 10, 0, 10).value.has_value());
 }
 
 TEST(FormatNumberTest, SpecialValues) {

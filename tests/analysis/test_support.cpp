@@ -196,7 +196,9 @@ void FakeHttpServer::handle(int fd) {
   }
   std::string out = "HTTP/1.1 " + std::to_string(reply.status) +
                     " X\r\nContent-Type: " + reply.content_type +
-                    "\r\nContent-Length: " + std::to_string(reply.body.size()) +
+                    (reply.content_length
+                         ? "\r\nContent-Length: " + std::to_string(reply.body.size())
+                         : std::string()) +
                     "\r\nConnection: close\r\n\r\n" + reply.body;
   size_t off = 0;
   while (off < out.size()) {

@@ -14,7 +14,8 @@ import (
 // The controller's complete flag set (pinned in the brief shared with controller/).
 var controllerFlags = []string{"--kubeconfig", "--context", "--namespace", "--workers",
 	"--leader-elect", "--leader-election-namespace", "--leader-election-id",
-	"--metrics-bind-address", "--health-probe-bind-address", "--log-format", "--log-level"}
+	"--metrics-bind-address", "--health-probe-bind-address", "--log-format", "--log-level",
+	"--allowed-prometheus-addresses", "--prometheus-max-body-bytes", "--prometheus-max-timeout"}
 
 func TestSecurityContext(t *testing.T) {
 	docs := render(t)

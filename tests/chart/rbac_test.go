@@ -16,7 +16,7 @@ var controllerRules = map[string]string{
 	"/services":                            "create,delete,get,list,patch,update,watch",
 	"gateway.networking.k8s.io/httproutes": "get,list,patch,update,watch",
 	"networking.istio.io/virtualservices":  "get,list,patch,update,watch",
-	"/secrets":                             "get",
+	"/pods":                                "list",
 	"/events":                              "create,patch",
 }
 

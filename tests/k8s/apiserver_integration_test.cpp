@@ -232,5 +232,42 @@ TEST_F(ApiServerTest, ControllerBinaryReadinessMetricsLeaseAndCleanShutdown) {
   EXPECT_NE(waitForText(log_path, "stopped cleanly", 100), "");
 }
 
+TEST_F(ApiServerTest, ControllerExitsAtOnceWhenItsLeaseRenewalTimesOut) {
+  // Issue 13, item 10: on lost leadership the controller used to drain its workers (which
+  // kept writing) and its lease calls could take 30 s against a 15 s lease. Now a renewal
+  // is bounded by the renew deadline and a loss ends the process with code 1 at once.
+  const std::string log_path = (dir_ / "controller.log").string();
+  Spawned controller = spawnProcess(
+      {MR_CONTROLLER_BIN, "--kubeconfig", kubeconfig_, "--leader-elect",
+       "--leader-election-namespace", "itest", "--leader-elect-lease-duration", "3s",
+       "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "500ms",
+       "--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--log-format", "text"},
+      log_path);
+  ASSERT_NE(waitForText(log_path, "became leader", 15000), "") << waitForText(log_path, "", 10);
+  auto lease = client_->get(resources::leases(), "itest", "modelrollout-controller-leader");
+  ASSERT_TRUE(lease.isOk());
+  // The identity is in the User-Agent too, so the server's write log names the writer.
+  const std::string holder = (*lease)["spec"].value("holderIdentity", "");
+  auto writes = client_->request("GET", "/admin/writes", nullptr, "", "admin");
+  ASSERT_TRUE(writes.isOk());
+  bool named = false;
+  for (const Json& w : (*writes)["items"]) {
+    named = named || (w["resource"] == "leases" &&
+                      w["userAgent"].get<std::string>().find(holder) != std::string::npos);
+  }
+  EXPECT_TRUE(named) << writes->dump();
+
+  ASSERT_TRUE(faults({{"latencyMs", 3000}}).isOk());
+  const auto slowed = clock().steadyNow();
+  const int code = stopProcess(controller.pid, 0, 8000);  // signal 0: only wait
+  const auto took =
+      std::chrono::duration_cast<milliseconds>(clock().steadyNow() - slowed).count();
+  EXPECT_EQ(code, 1) << waitForText(log_path, "", 10);
+  EXPECT_LT(took, 4000) << "exit took " << took << " ms";
+  EXPECT_NE(waitForText(log_path, "leader election lost", 100), "");
+  std::printf("controller exited %lld ms after the API server slowed down\n",
+              static_cast<long long>(took));
+}
+
 }  // namespace
 }  // namespace mr::k8s

@@ -41,6 +41,17 @@ TEST(ControllerFlags, ParsesBothValueFormsAndBareBooleans) {
   EXPECT_FALSE(parseFlags({"--leader-elect=false"})->leader_elect);
 }
 
+TEST(ControllerFlags, LeaderElectionTimings) {
+  auto f = parseFlags({"--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline",
+                       "2s", "--leader-elect-retry-period=500ms"});
+  ASSERT_TRUE(f.isOk()) << f.status().toString();
+  EXPECT_EQ(f->lease_duration, std::chrono::milliseconds(3000));
+  EXPECT_EQ(f->renew_deadline, std::chrono::milliseconds(2000));
+  EXPECT_EQ(f->retry_period, std::chrono::milliseconds(500));
+  EXPECT_EQ(parseFlags({})->lease_duration, std::chrono::milliseconds(15000));
+  EXPECT_FALSE(parseFlags({"--leader-elect-renew-deadline=soon"}).isOk());
+}
+
 TEST(ControllerFlags, RejectsBadInput) {
   EXPECT_FALSE(parseFlags({"--workers=0"}).isOk());
   EXPECT_FALSE(parseFlags({"--workers", "two"}).isOk());
@@ -51,12 +62,52 @@ TEST(ControllerFlags, RejectsBadInput) {
   EXPECT_FALSE(parseFlags({"--leader-elect=maybe"}).isOk());
 }
 
+// Issue 15: any address was queried; the platform now declares which ones rollouts may use.
+TEST(ControllerFlags, AllowedPrometheusAddressesDefaultToTheInClusterPrometheus) {
+  auto f = parseFlags({});
+  ASSERT_TRUE(f.isOk());
+  EXPECT_EQ(f->allowed_prometheus_addresses,
+            std::vector<std::string>{"http://prometheus.monitoring:9090"});
+  EXPECT_EQ(f->prometheus_max_body_bytes, 8u << 20);
+  EXPECT_EQ(f->prometheus_max_timeout, std::chrono::seconds(60));
+}
+
+TEST(ControllerFlags, AllowedPrometheusAddressesParseAList) {
+  auto f = parseFlags({"--allowed-prometheus-addresses",
+                       "https://thanos.obs:10902/tenant-a, http://prometheus.monitoring:9090,"});
+  ASSERT_TRUE(f.isOk()) << f.status().toString();
+  EXPECT_EQ(f->allowed_prometheus_addresses,
+            (std::vector<std::string>{"https://thanos.obs:10902/tenant-a",
+                                      "http://prometheus.monitoring:9090"}));
+  auto none = parseFlags({"--allowed-prometheus-addresses="});
+  ASSERT_TRUE(none.isOk());
+  EXPECT_TRUE(none->allowed_prometheus_addresses.empty()) << "empty allows nothing";
+  auto caps = parseFlags({"--prometheus-max-body-bytes=1048576", "--prometheus-max-timeout=30s"});
+  ASSERT_TRUE(caps.isOk()) << caps.status().toString();
+  EXPECT_EQ(caps->prometheus_max_body_bytes, 1048576u);
+  EXPECT_EQ(caps->prometheus_max_timeout, std::chrono::seconds(30));
+}
+
+TEST(ControllerFlags, AllowedPrometheusAddressesRejectUserInfoWithoutRepeatingIt) {
+  auto f = parseFlags({"--allowed-prometheus-addresses=http://admin:pw1234@prom:9090"});
+  ASSERT_FALSE(f.isOk());
+  EXPECT_EQ(f.status().message().find("pw1234"), std::string::npos) << f.status().message();
+  EXPECT_NE(f.status().message().find("--allowed-prometheus-addresses"), std::string::npos);
+  EXPECT_FALSE(parseFlags({"--allowed-prometheus-addresses=prom:9090"}).isOk());
+  EXPECT_FALSE(parseFlags({"--allowed-prometheus-addresses=http://p/x?y=1"}).isOk());
+  EXPECT_FALSE(parseFlags({"--prometheus-max-body-bytes=12"}).isOk());
+  EXPECT_FALSE(parseFlags({"--prometheus-max-body-bytes=lots"}).isOk());
+  EXPECT_FALSE(parseFlags({"--prometheus-max-timeout=10ms"}).isOk());
+}
+
 TEST(ControllerFlags, HelpListsEveryFlag) {
   const std::string help = helpText("modelrollout-controller");
   for (const char* flag :
        {"--kubeconfig", "--context", "--namespace", "--workers", "--leader-elect",
         "--leader-election-namespace", "--leader-election-id", "--metrics-bind-address",
-        "--health-probe-bind-address", "--log-format", "--log-level", "--help"}) {
+        "--health-probe-bind-address", "--log-format", "--log-level",
+        "--allowed-prometheus-addresses", "--prometheus-max-body-bytes",
+        "--prometheus-max-timeout", "--help"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_TRUE(parseFlags({"--help"})->help);

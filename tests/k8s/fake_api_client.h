@@ -2,18 +2,23 @@
 // results in order (and record the options they were called with); when no watch script is
 // left, watch() blocks until cancelled, like an idle stream. get/create/update/patch/remove
 // act on an in-memory object map with resourceVersion checks (409 on a stale update), and a
-// test can inject a failure for the next call of a verb.
+// test can inject a failure for the next call of a verb. get/create/update/patch/remove record
+// the calling thread's CallTimeout budget and first run an optional hook (e.g. one advancing a
+// fake clock to play a slow call).
 // Thread-safety: all methods lock one mutex; scripts may be appended while a reflector runs.
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "common/clock.h"
 #include "k8s/api_client.h"
+#include "k8s/call_timeout.h"
 
 namespace mr::k8s::testing {
 
@@ -88,6 +93,16 @@ class ScriptedApiClient : public ApiClient {
     std::lock_guard lock(mu_);
     return watch_calls_;
   }
+  // Runs at the start of get/create/update/patch/remove (outside the lock), with the verb.
+  void setOnCall(std::function<void(const std::string&)> hook) {
+    std::lock_guard lock(mu_);
+    on_call_ = std::move(hook);
+  }
+  // verb + CallTimeout::budget() of every get/create/update/patch/remove, in order.
+  std::vector<std::pair<std::string, std::optional<Millis>>> budgets() {
+    std::lock_guard lock(mu_);
+    return budgets_;
+  }
   // verb + body of every write, in order.
   std::vector<std::pair<std::string, Json>> writes() {
     std::lock_guard lock(mu_);
@@ -97,6 +112,7 @@ class ScriptedApiClient : public ApiClient {
   // --- ApiClient ---
   Result<Json> get(const ResourceType& type, const std::string& ns,
                    const std::string& name) override {
+    beginCall("get");
     std::lock_guard lock(mu_);
     if (auto f = takeFailure("get")) return *f;
     auto it = objects_.find(type.plural + "/" + (type.namespaced ? ns : "") + "/" + name);
@@ -114,6 +130,7 @@ class ScriptedApiClient : public ApiClient {
   }
   Result<Json> create(const ResourceType& type, const std::string& ns,
                       const Json& object) override {
+    beginCall("create");
     std::lock_guard lock(mu_);
     writes_.push_back({"create", object});
     if (auto f = takeFailure("create")) return *f;
@@ -127,6 +144,7 @@ class ScriptedApiClient : public ApiClient {
     return copy;
   }
   Result<Json> update(const ResourceType& type, const Json& object) override {
+    beginCall("update");
     std::lock_guard lock(mu_);
     writes_.push_back({"update", object});
     if (auto f = takeFailure("update")) return *f;
@@ -146,6 +164,7 @@ class ScriptedApiClient : public ApiClient {
   }
   Result<Json> patch(const ResourceType& type, const std::string& ns, const std::string& name,
                      PatchType, const Json& patch, const std::string&) override {
+    beginCall("patch");
     std::lock_guard lock(mu_);
     writes_.push_back({"patch", patch});
     if (auto f = takeFailure("patch")) return *f;
@@ -156,6 +175,7 @@ class ScriptedApiClient : public ApiClient {
     return it->second;
   }
   Status remove(const ResourceType& type, const std::string& ns, const std::string& name) override {
+    beginCall("delete");
     std::lock_guard lock(mu_);
     writes_.push_back({"delete", Json{{"name", name}}});
     if (auto f = takeFailure("delete")) return *f;
@@ -189,6 +209,15 @@ class ScriptedApiClient : public ApiClient {
   }
 
  private:
+  void beginCall(const std::string& verb) {
+    std::function<void(const std::string&)> hook;
+    {
+      std::lock_guard lock(mu_);
+      budgets_.emplace_back(verb, CallTimeout::budget());
+      hook = on_call_;
+    }
+    if (hook) hook(verb);
+  }
   std::string keyOf(const ResourceType& type, const Json& object) const {
     const Json& meta = object["metadata"];
     return type.plural + "/" + (type.namespaced ? meta.value("namespace", "") : "") + "/" +
@@ -210,6 +239,8 @@ class ScriptedApiClient : public ApiClient {
   std::map<std::string, std::deque<Status>> failures_;
   std::map<std::string, Json> objects_;
   std::vector<std::pair<std::string, Json>> writes_;
+  std::function<void(const std::string&)> on_call_;
+  std::vector<std::pair<std::string, std::optional<Millis>>> budgets_;
   long rv_ = 100;
 };
 

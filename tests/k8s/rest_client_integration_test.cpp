@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 
+#include "k8s/call_timeout.h"
 #include "k8s/informer.h"
 #include "k8s/rest_client.h"
 #include "loopback_server.h"
@@ -333,6 +334,102 @@ TEST(RestClientIntegration, InformerResumesAfterDropAndRelistsAfterExpired) {
                                            "delete b@11"}));
   EXPECT_EQ(informer.size(), 2u);
   EXPECT_EQ(informer.get("ml", "b"), nullptr);
+}
+
+// --- Write fence and per-call deadlines (issue 13, item 10: two leaders) ---
+
+// A server that answers GETs at once and every other request after `write_delay`.
+LoopbackServer slowWriteServer(milliseconds write_delay) {
+  return LoopbackServer([write_delay](const HttpRequest& req, HttpConnection& conn) {
+    if (req.method != "GET") clock().sleepFor(write_delay);
+    conn.respond(200, cm("x", "5").dump());
+  });
+}
+
+TEST(RestClientIntegration, WriteFenceRefusesWritesBeforeSendingAndLetsReadsThrough) {
+  LoopbackServer server = slowWriteServer(milliseconds(0));
+  auto client = clientFor(server);
+  std::atomic<bool> open{true};
+  client->setWriteFence([&]() -> Result<Millis> {
+    if (!open) return unavailable("not the leader");
+    return Millis(5000);
+  });
+  ASSERT_TRUE(client->patch(resources::configMaps(), "ml", "x", PatchType::kMerge, Json::object())
+                  .isOk());
+  open = false;
+  for (const Status& s :
+       {client->create(resources::configMaps(), "ml", cm("x", "")).status(),
+        client->update(resources::configMaps(), cm("x", "5")).status(),
+        client->updateStatus(resources::configMaps(), cm("x", "5")).status(),
+        client->patch(resources::configMaps(), "ml", "x", PatchType::kMerge, Json::object())
+            .status(),
+        client->remove(resources::configMaps(), "ml", "x")}) {
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.toString();
+    EXPECT_NE(s.message().find("not the leader"), std::string::npos) << s.toString();
+  }
+  EXPECT_TRUE(client->get(resources::configMaps(), "ml", "x").isOk());
+  int writes = 0;
+  for (const HttpRequest& r : server.requests())
+    writes += r.method != "GET";
+  EXPECT_EQ(writes, 1) << "a refused write reached the server";
+}
+
+TEST(RestClientIntegration, WriteTimeoutIsCutToTheFenceWindow) {
+  // The fence allows 200 ms; the server takes 1.5 s. Before, the write waited the full
+  // request timeout (30 s), long after the lease that allowed it could have expired.
+  LoopbackServer server = slowWriteServer(milliseconds(1500));
+  auto client = clientFor(server);
+  client->setWriteFence([]() -> Result<Millis> { return Millis(200); });
+  const auto start = clock().steadyNow();
+  auto r = client->patch(resources::configMaps(), "ml", "x", PatchType::kMerge, Json::object());
+  const auto took = std::chrono::duration_cast<milliseconds>(clock().steadyNow() - start);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().toString();
+  EXPECT_LT(took.count(), 1200);
+}
+
+TEST(RestClientIntegration, CallTimeoutBoundsEveryRequestOfTheThread) {
+  LoopbackServer server([](const HttpRequest&, HttpConnection& conn) {
+    clock().sleepFor(milliseconds(1500));
+    conn.respond(200, cm("x", "5").dump());
+  });
+  auto client = clientFor(server);
+  const auto start = clock().steadyNow();
+  {
+    CallTimeout scope(milliseconds(200));
+    CallTimeout looser(milliseconds(60000));  // an inner scope cannot extend the deadline
+    EXPECT_EQ(CallTimeout::budget(), milliseconds(200));
+    auto r = client->get(resources::configMaps(), "ml", "x");
+    EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().toString();
+  }
+  EXPECT_LT(std::chrono::duration_cast<milliseconds>(clock().steadyNow() - start).count(), 1200);
+  EXPECT_EQ(CallTimeout::remaining(), std::nullopt);
+}
+
+TEST(RestClientIntegration, CloseWritesCancelsWritesInFlightAndRefusesLaterOnes) {
+  LoopbackServer server = slowWriteServer(milliseconds(1500));
+  auto client = clientFor(server);
+  Status in_flight;
+  std::thread writer([&] {
+    in_flight =
+        client->patch(resources::configMaps(), "ml", "x", PatchType::kMerge, Json::object())
+            .status();
+  });
+  // Wait until the server has the request, then lose leadership.
+  for (int i = 0; i < 500 && server.requests().empty(); ++i)
+    clock().sleepFor(milliseconds(2));
+  const auto closed_at = clock().steadyNow();
+  client->closeWrites("leadership lost");
+  writer.join();
+  EXPECT_LT(
+      std::chrono::duration_cast<milliseconds>(clock().steadyNow() - closed_at).count(), 1000)
+      << "the write in flight was not cancelled";
+  EXPECT_FALSE(in_flight.isOk());
+  auto later = client->remove(resources::configMaps(), "ml", "x");
+  EXPECT_EQ(later.code(), StatusCode::kUnavailable);
+  EXPECT_NE(later.message().find("writes closed: leadership lost"), std::string::npos)
+      << later.toString();
+  EXPECT_TRUE(client->get(resources::configMaps(), "ml", "x").isOk()) << "reads continue";
 }
 
 }  // namespace

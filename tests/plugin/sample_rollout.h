@@ -22,7 +22,7 @@ inline nlohmann::json sampleRollout() {
         "verdict": "Pass", "message": "all checks passed",
         "metrics": [
           {"name": "errorRate", "value": 0.0004, "threshold": "<= 0.001", "sampleSize": 1520,
-           "verdict": "Pass"},
+           "verdict": "Pass", "lower": 0.00001, "upper": 0.0009},
           {"name": "latencyP99", "value": 0.082, "threshold": "<= 100ms", "sampleSize": 1520,
            "verdict": "Pass"},
           {"name": "drift", "threshold": "<= 0.2", "sampleSize": 12, "verdict": "Inconclusive",

@@ -77,6 +77,7 @@ TEST(CacheProjection, DeploymentKeepsWhatTheReconcilerReadsAndDropsThePodSpec) {
   EXPECT_EQ(a.ready_replicas, b.ready_replicas);
   EXPECT_EQ(a.available_replicas, b.available_replicas);
   EXPECT_EQ(a.updated_replicas, b.updated_replicas);
+  EXPECT_EQ(a.total_replicas, b.total_replicas);
 
   const json desired =
       rollout::buildDeployment(kOwner, spec(), Role::kStable, podTemplate("img:1"), 2, "rev1");

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <iostream>
 
@@ -82,6 +83,7 @@ class ReconcilerTest : public ::testing::Test {
     deps.api = &api;
     deps.clock = &clock;
     deps.analyzer = &analyzer;
+    deps.prometheus_policy.allowed_addresses = {"http://127.0.0.1:9", "https://prom.example"};
     deps.cache = [this](const k8s::ResourceType& t, const std::string& ns,
                         const std::string& n) -> std::shared_ptr<const json> {
       if (frozen_rollout && t == res::modelRollouts()) {
@@ -481,6 +483,132 @@ TEST_F(ReconcilerTest, InvalidSpecIsDegradedWithTheFieldNamed) {
   EXPECT_FALSE(api.object(res::deployments(), "ml", "m-stable"));
 }
 
+// Issue 13 finding 0: examples/replica-ratio.yaml (10 replicas, steps 10/50/100) never passed
+// its second step: EnsureCanary scaled the canary to the step's 5 pods and the replica-ratio
+// router, holding the previous weight, scaled it back to 1, ~800 writes per second.
+TEST_F(ReconcilerTest, ReplicaRatioRolloutOfTenReplicasFinishesWithBoundedDeploymentWrites) {
+  json o = rollout("img:1", false);
+  o["spec"].erase("trafficRouting");
+  o["spec"]["replicas"] = 10;
+  o["spec"]["steps"] = json::array({{{"weight", 10}, {"hold", "10s"}},
+                                    {{"weight", 50}, {"hold", "10s"}},
+                                    {{"weight", 100}}});
+  api.seed(res::modelRollouts(), o);
+  settle();
+  ASSERT_EQ(status()["phase"], "Healthy");
+  const std::string old_stable = status()["stableRevision"];
+  auto deploymentWrites = [&] {
+    int n = 0;
+    for (const auto& r : api.requests()) {
+      n += r.plural == "deployments" && r.verb != "updateStatus" &&
+           (r.verb == "create" || r.verb == "update" || r.verb == "patch");
+    }
+    return n;
+  };
+  const int before = deploymentWrites();
+  o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["template"]["spec"]["containers"][0]["image"] = "img:2";
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  std::vector<int> steps_seen;
+  events.clear();
+  for (int i = 0; i < 30 && !(status()["phase"] == "Healthy" &&
+                              status()["stableRevision"] != old_stable);
+       ++i) {
+    clock.advance(std::chrono::seconds(11));
+    settle();
+    const int step = status().value("currentStep", 0);
+    if (steps_seen.empty() || steps_seen.back() != step) steps_seen.push_back(step);
+  }
+  EXPECT_EQ(status()["phase"], "Healthy") << status().dump();
+  EXPECT_NE(status()["stableRevision"], old_stable);
+  EXPECT_EQ(steps_seen.front(), 0);
+  for (const char* step : {"advancing to step 2/3", "advancing to step 3/3"}) {
+    bool seen = false;
+    for (const auto& e : events)
+      seen = seen || e.message.find(step) != std::string::npos;
+    EXPECT_TRUE(seen) << step;
+  }
+  EXPECT_TRUE(hasEvent("AllStepsPassed"));
+  const int writes = deploymentWrites() - before;
+  std::cout << "[ replica ratio 10/50/100 ] " << writes << " Deployment writes\n";
+  // Create the canary, scale it for 50% and 100%, stable takes the template, canary to 0.
+  EXPECT_LE(writes, 8);
+  const auto canary = api.object(res::deployments(), "ml", "m-canary");
+  ASSERT_TRUE(canary.has_value());
+  EXPECT_EQ((*canary)["spec"]["replicas"], 0);
+}
+
+// Issue 13 finding 11: an invalid spec mid-canary kept the step's weight with no analysis. The
+// route named by the (still valid) spec.trafficRouting takes the canary's traffic to 0; the
+// canary pods stay; the step is entered again once the spec is valid.
+TEST_F(ReconcilerTest, InvalidSpecMidCanaryTakesTheCanarysTrafficAwayUntilItIsValid) {
+  canaryAtFirstStep();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["selector"]["matchLabels"]["app"] = "other";  // no longer matches the template
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  auto r = pass();
+  ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  EXPECT_EQ(status()["phase"], "Degraded");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 1)
+      << "the canary pods are kept";
+  o = *api.object(res::modelRollouts(), "ml", "m");
+  o["spec"]["selector"]["matchLabels"]["app"] = "m";
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  settle();
+  EXPECT_EQ(status()["phase"], "Progressing");
+  EXPECT_EQ(routeCanaryWeight(), 1);
+  EXPECT_EQ(status()["currentStep"], 0);
+}
+
+// Issue 13 finding 4: a failed verdict lives only in memory. RolledBack is stored before the
+// route and the canary change, so a controller restarted after a failed route write (a fresh
+// reconciler, no verdict) finishes the rollback instead of scaling the canary up again.
+TEST_F(ReconcilerTest, RollbackStoredBeforeActingIsFinishedByARestartedController) {
+  api.seed(res::modelRollouts(), rollout("img:1", true));
+  settle();
+  changeImage("img:2", true);
+  settle();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  clock.advance(std::chrono::seconds(6));
+  settle(2);
+  ASSERT_EQ(analyzer.requests.size(), 1u);
+  analysis::AnalysisResult result;
+  result.verdict = analysis::Verdict::kFail;
+  result.time = clock.now();
+  result.canary_revision = analyzer.requests[0].canary_revision;
+  result.step = 0;
+  result.message = "errorRate 0.2 > 0.001";
+  analyzer.answer(result);
+  api.injectError("update", Status(StatusCode::kUnavailable, "etcd down", 503, "Unavailable"), 1,
+                  "httproutes");
+  auto r = pass();
+  EXPECT_FALSE(r.error.isOk()) << "the route write after the status write failed";
+  EXPECT_EQ(status()["phase"], "RolledBack") << "stored first";
+  EXPECT_EQ(status()["lastAnalysis"]["verdict"], "Fail");
+  // The process dies here; a new one knows only the stored status and the cluster.
+  ReconcilerDeps deps;
+  deps.api = &api;
+  deps.clock = &clock;
+  ScriptedAnalyzer fresh;
+  deps.analyzer = &fresh;
+  deps.prometheus_policy.allowed_addresses = {"http://127.0.0.1:9", "https://prom.example"};
+  deps.cache = [this](const k8s::ResourceType& t, const std::string& ns,
+                      const std::string& n) -> std::shared_ptr<const json> {
+    auto obj = api.object(t, ns, n);
+    return obj ? std::make_shared<const json>(*obj) : nullptr;
+  };
+  deps.enqueue = [](const k8s::ObjectKey&) {};
+  deps.events = [](const json&, const std::string&, const std::string&, const std::string&) {};
+  reconciler = std::make_unique<ModelRolloutReconciler>(std::move(deps));
+  settle();
+  EXPECT_EQ(status()["phase"], "RolledBack");
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 0);
+  EXPECT_TRUE(fresh.requests.empty()) << "the failed revision is not judged again";
+}
+
 // Issue 8: routes come from the cache, so a whole rollout costs no route GET; a cache that has
 // not yet seen our own route write answers with that write's response instead (no RouteDrift
 // "repair", no 409).
@@ -523,6 +651,208 @@ TEST_F(ReconcilerRouteCacheTest, ConflictOnAStaleCachedRouteIsResolvedWithOneGet
   EXPECT_EQ(count("get", "httproutes"), 1);
   EXPECT_EQ((*api.object(res::httpRoutes(), "ml", "m"))["metadata"]["labels"]["team"], "platform")
       << "the other writer's change survived";
+}
+
+// ---- Issue 15: tenants reach only the Prometheus addresses and Secrets the platform allowed.
+
+json withPrometheus(const std::string& image, json prometheus) {
+  json o = rollout(image, true);
+  o["spec"]["analysis"]["prometheus"] = std::move(prometheus);
+  return o;
+}
+
+json tokenSecret(const std::optional<std::string>& bound_to) {
+  json s = {{"apiVersion", "v1"},
+            {"kind", "Secret"},
+            {"metadata", {{"name", "prom-token"}, {"namespace", "ml"}}},
+            {"data", {{"token", "czNjcjN0LXRva2Vu"}}}};  // "s3cr3t-token"
+  if (bound_to) s["metadata"]["annotations"] = {{"modelrollout.io/prometheus-address", *bound_to}};
+  return s;
+}
+
+int secretReads(const mr::testing::FakeApiClient& api) {
+  int n = 0;
+  for (const auto& r : api.requests())
+    n += r.plural == "secrets";
+  return n;
+}
+
+TEST_F(ReconcilerTest, UnlistedPrometheusAddressIsInvalidSpecAndNeverQueriedOrPromoted) {
+  canaryAtFirstStep();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  const json unlisted = withPrometheus("img:2", {{"address", "http://10.0.0.7:8080"}});
+  o["spec"]["analysis"] = unlisted["spec"]["analysis"];
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  for (int i = 0; i < 5; ++i) {
+    clock.advance(std::chrono::seconds(30));
+    settle(2);
+  }
+  EXPECT_EQ(status()["phase"], "Degraded");
+  const std::string dump = status().dump();
+  EXPECT_NE(dump.find("spec.analysis.prometheus.address"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("[http://127.0.0.1:9, https://prom.example]"), std::string::npos) << dump;
+  EXPECT_TRUE(hasEvent("InvalidSpec"));
+  EXPECT_TRUE(analyzer.requests.empty()) << "an unlisted address must never be queried";
+  // Nothing can judge the canary now: it keeps its pods but loses its traffic (issue 13), and
+  // is certainly not promoted.
+  EXPECT_EQ(routeCanaryWeight(), 0) << "no traffic and no promotion on a spec the platform does not allow";
+  EXPECT_NE(status()["stableRevision"], status()["canaryRevision"]);
+}
+
+TEST_F(ReconcilerTest, SecretNotSentToUnlistedAddress) {
+  // Even a Secret that names the address is not read for an address off the allow-list.
+  api.seed(res::secrets(), tokenSecret("https://attacker.example"));
+  api.seed(res::modelRollouts(),
+           withPrometheus("img:1", {{"address", "https://attacker.example"},
+                                    {"bearerTokenSecretRef", {{"name", "prom-token"},
+                                                              {"key", "token"}}}}));
+  for (int i = 0; i < 3; ++i) {
+    clock.advance(std::chrono::seconds(30));
+    settle(2);
+  }
+  EXPECT_EQ(secretReads(api), 0);
+  EXPECT_TRUE(analyzer.requests.empty());
+  EXPECT_EQ(status()["phase"], "Degraded");
+}
+
+TEST_F(ReconcilerTest, TokenNeverSentOverPlainHttpIsInvalidSpec) {
+  api.seed(res::secrets(), tokenSecret("http://127.0.0.1:9"));
+  api.seed(res::modelRollouts(),
+           withPrometheus("img:1", {{"address", "http://127.0.0.1:9"},
+                                    {"bearerTokenSecretRef", {{"name", "prom-token"},
+                                                              {"key", "token"}}}}));
+  settle();
+  EXPECT_EQ(status()["phase"], "Degraded");
+  EXPECT_NE(status().dump().find("spec.analysis.prometheus.bearerTokenSecretRef"),
+            std::string::npos)
+      << status().dump();
+  EXPECT_EQ(secretReads(api), 0);
+}
+
+// Issue 15: a Prometheus address with user:pass@ ended up in Events.
+TEST_F(ReconcilerTest, UserInfoInAddressNeverReachesStatusOrEvents) {
+  for (const char* address :
+       {"http://admin:hunter2@127.0.0.1:9", "HTTP://admin:hunter2@prom example"}) {
+    (void)api.remove(res::modelRollouts(), "ml", "m");
+    events.clear();
+    api.seed(res::modelRollouts(), withPrometheus("img:1", {{"address", address}}));
+    settle(2);
+    EXPECT_EQ(status()["phase"], "Degraded") << address;
+    EXPECT_NE(status().dump().find("spec.analysis.prometheus.address"), std::string::npos)
+        << status().dump();
+    EXPECT_EQ(status().dump().find("hunter2"), std::string::npos) << status().dump();
+    ASSERT_FALSE(events.empty());
+    for (const auto& e : events)
+      EXPECT_EQ(e.message.find("hunter2"), std::string::npos) << e.message;
+  }
+}
+
+class ReconcilerSecretTest : public ReconcilerTest {
+ protected:
+  // img:1 then img:2 with analysis against the allowed https address and the token Secret;
+  // the first check is due.
+  void canaryWithTokenAnalysis() {
+    const json prometheus = {{"address", "https://prom.example"},
+                             {"bearerTokenSecretRef", {{"name", "prom-token"}, {"key", "token"}}}};
+    api.seed(res::modelRollouts(), withPrometheus("img:1", prometheus));
+    settle();
+    auto o = *api.object(res::modelRollouts(), "ml", "m");
+    o["spec"] = withPrometheus("img:2", prometheus)["spec"];
+    ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+    settle();
+    ASSERT_EQ(routeCanaryWeight(), 1);
+    clock.advance(std::chrono::seconds(6));
+    settle(2);
+  }
+};
+
+TEST_F(ReconcilerSecretTest, SecretWithoutOptInAnnotationIsNotSent) {
+  api.seed(res::secrets(), tokenSecret(std::nullopt));
+  canaryWithTokenAnalysis();
+  EXPECT_TRUE(analyzer.requests.empty()) << "a Secret that did not opt in was sent";
+  const auto latest = reconciler->analyses().snapshot("ml/m").latest;
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->verdict, analysis::Verdict::kError);
+  EXPECT_NE(latest->message.find("modelrollout.io/prometheus-address"), std::string::npos)
+      << latest->message;
+  for (const auto& e : events)
+    EXPECT_EQ(e.message.find("s3cr3t"), std::string::npos) << e.message;
+  EXPECT_EQ(status().dump().find("s3cr3t"), std::string::npos);
+}
+
+TEST_F(ReconcilerSecretTest, SecretBoundToAnotherAddressIsNotSent) {
+  api.seed(res::secrets(), tokenSecret("https://other.example"));
+  canaryWithTokenAnalysis();
+  EXPECT_TRUE(analyzer.requests.empty());
+}
+
+// Issue 15: a CR/LF inside a token would inject headers into the Prometheus request.
+TEST_F(ReconcilerSecretTest, TokenWithControlCharactersIsNotSent) {
+  json secret = tokenSecret("https://prom.example");
+  secret["data"]["token"] = "YWJjDQpYLUluamVjdGVkOiAx";  // "abc\r\nX-Injected: 1"
+  api.seed(res::secrets(), secret);
+  canaryWithTokenAnalysis();
+  EXPECT_TRUE(analyzer.requests.empty());
+  const auto latest = reconciler->analyses().snapshot("ml/m").latest;
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_NE(latest->message.find("control character"), std::string::npos) << latest->message;
+  EXPECT_EQ(latest->message.find("X-Injected"), std::string::npos) << latest->message;
+}
+
+TEST_F(ReconcilerSecretTest, SecretBoundToTheAddressIsSent) {
+  api.seed(res::secrets(), tokenSecret("https://prom.example:443/"));
+  canaryWithTokenAnalysis();
+  ASSERT_EQ(analyzer.requests.size(), 1u);
+  EXPECT_EQ(analyzer.requests[0].bearer_token, "s3cr3t-token");
+}
+
+// Issue 13 item 7: a canary whose pods never become ready waited forever. The reconciler reads
+// the pods only near the deadline and the rollout is rolled back with their reason.
+TEST_F(ReconcilerRouteCacheTest, CanaryNeverReadyIsRolledBackWithThePodReasonReadNearTheDeadline) {
+  json o = rollout("img:1", false);
+  o["spec"]["progressDeadlineSeconds"] = 30;
+  api.seed(res::modelRollouts(), o);
+  settle();
+  ASSERT_EQ(status()["phase"], "Healthy");
+  auto live = *api.object(res::modelRollouts(), "ml", "m");
+  live["spec"]["template"]["spec"]["containers"][0]["image"] = "img:broken";
+  ASSERT_TRUE(api.update(res::modelRollouts(), live).isOk());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(pass().error.isOk());
+  ASSERT_EQ(status()["phase"], "Progressing");
+  ASSERT_TRUE(status().contains("waitingSince")) << status().dump();
+  EXPECT_EQ(count("list", "pods"), 0) << "no pod read while the deadline is far";
+
+  const std::string revision = status()["canaryRevision"];
+  api.seed(podsResource(),
+           {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata",
+             {{"name", "m-canary-abc"},
+              {"namespace", "ml"},
+              {"labels",
+               {{"modelrollout.io/rollout", "m"},
+                {"modelrollout.io/role", "canary"},
+                {"modelrollout.io/revision", revision}}}}},
+            {"status",
+             {{"phase", "Pending"},
+              {"containerStatuses",
+               json::array({{{"name", "server"},
+                             {"ready", false},
+                             {"state",
+                              {{"waiting",
+                                {{"reason", "ImagePullBackOff"},
+                                 {"message", "Back-off pulling image \"img:broken\""}}}}}}})}}}});
+  clock.advance(std::chrono::seconds(31));
+  ASSERT_TRUE(pass().error.isOk());
+  EXPECT_EQ(count("list", "pods"), 1);
+  EXPECT_EQ(status()["phase"], "RolledBack") << status().dump(2);
+  const std::string message = status()["message"];
+  EXPECT_NE(message.find("ImagePullBackOff: container server"), std::string::npos) << message;
+  EXPECT_TRUE(hasEvent("ProgressDeadlineExceeded"));
+  EXPECT_EQ(routeCanaryWeight(), 0);
+  EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 0);
 }
 
 }  // namespace

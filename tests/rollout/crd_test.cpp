@@ -95,11 +95,11 @@ TEST(Crd, DefaultsMatchTheParser) {
   const json& spec = obj["spec"];
   EXPECT_EQ(spec["steps"], json::parse(R"([{"weight":1,"hold":"24h"},{"weight":10,"hold":"48h"},
                                             {"weight":50,"hold":"72h"},{"weight":100}])"));
-  const json& m = spec["analysis"]["metrics"];
-  EXPECT_EQ(m["errorRate"]["max"], 0.001);
-  EXPECT_EQ(m["latencyP99"]["maxMs"], 100);
-  EXPECT_EQ(m["drift"]["max"], 0.2);
-  EXPECT_EQ(m["maeDegradation"]["max"], 0.1);
+  // metrics is not defaulted by the server: listing a metric means judging only the listed
+  // ones, so the four built-ins apply only while `metrics` is absent (issue 12).
+  EXPECT_FALSE(spec["analysis"].contains("metrics")) << spec["analysis"].dump();
+  EXPECT_EQ(spec["analysis"]["confidence"], 0.99);
+  EXPECT_EQ(spec["analysis"]["inconclusiveTimeout"], "24h");
   // The server-defaulted object and the bare one parse to the same spec.
   auto defaulted = parseSpec(spec);
   auto bare = parseSpec(json{{"template", spec["template"]}, {"analysis", json::object()}});
@@ -115,7 +115,12 @@ TEST(Crd, DefaultsMatchTheParser) {
   EXPECT_EQ(a.window, ref.window);
   EXPECT_EQ(a.failure_limit, ref.failure_limit);
   EXPECT_EQ(a.min_sample_size, ref.min_sample_size);
-  EXPECT_EQ(a.inconclusive_limit, ref.inconclusive_limit);
+  EXPECT_EQ(a.confidence, ref.confidence);
+  EXPECT_EQ(a.inconclusive_timeout, ref.inconclusive_timeout);
+  for (const auto* t : {&a.error_rate, &a.latency_p99_ms, &a.drift, &a.mae_degradation}) {
+    EXPECT_TRUE(t->enabled);
+    EXPECT_FALSE(t->listed);
+  }
   EXPECT_EQ(a.on_no_data, ref.on_no_data);
   EXPECT_EQ(a.on_inconclusive_limit, ref.on_inconclusive_limit);
   EXPECT_EQ(a.error_rate.max, ref.error_rate.max);

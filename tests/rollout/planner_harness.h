@@ -100,6 +100,15 @@ int indexOf(const Plan& p) {
   return -1;
 }
 
+// Index of the first after-status action of type T, or -1.
+template <typename T>
+int indexAfterStatusOf(const Plan& p) {
+  for (size_t i = 0; i < p.after_status.size(); ++i) {
+    if (std::holds_alternative<T>(p.after_status[i])) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 struct Harness {
   Json spec = baseSpec();
   RolloutStatus status;
@@ -123,17 +132,34 @@ struct Harness {
     return last;
   }
 
+  // The Deployment controller observes a change at once; with pods_ready its pods are ready at
+  // once too. Otherwise a new revision starts with no updated pod (the old ReplicaSet's pods
+  // still count in total/available, as a rolling update's surge) and stays so until settled,
+  // and a scale of a settled revision has its pods created but not ready.
   void applyDeployment(ObservedDeployment& d, const std::string& revision, int replicas) {
+    const bool new_revision = !d.exists || d.revision != revision;
+    const bool scaled = d.replicas != replicas;
     d.exists = true;
-    if (d.revision != revision || d.replicas != replicas) ++d.generation;
+    if (new_revision || scaled) ++d.generation;
     d.revision = revision;
     d.replicas = replicas;
-    settle(d);
+    if (pods_ready) {
+      settle(d);
+      return;
+    }
+    d.observed_generation = d.generation;
+    if (new_revision) {
+      d.updated_replicas = 0;
+    } else if (scaled && d.updated_replicas == d.total_replicas) {
+      d.updated_replicas = d.total_replicas = replicas;
+      d.ready_replicas = std::min(d.ready_replicas, replicas);
+      d.available_replicas = std::min(d.available_replicas, replicas);
+    }
   }
   void settle(ObservedDeployment& d) {
     if (!pods_ready) return;
     d.observed_generation = d.generation;
-    d.ready_replicas = d.available_replicas = d.updated_replicas = d.replicas;
+    d.total_replicas = d.ready_replicas = d.available_replicas = d.updated_replicas = d.replicas;
   }
   void applyAction(const Action& a) {
     if (auto* s = std::get_if<EnsureStable>(&a))

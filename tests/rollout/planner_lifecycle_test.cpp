@@ -317,9 +317,11 @@ TEST(PlannerLifecycle, AbortPutsTrafficOnStableFirstAndRemembersRevision) {
   h.annotations[kAnnotationAbort] = "";
   Plan p = h.step();
   EXPECT_EQ(p.status.phase, Phase::kRolledBack);
-  EXPECT_EQ(actionsOf<SetWeight>(p), std::vector<SetWeight>{{0}});
-  EXPECT_LT(indexOf<SetWeight>(p), indexOf<ScaleCanary>(p)) << dump(p);
-  EXPECT_EQ(actionsOf<ScaleCanary>(p), std::vector<ScaleCanary>{{0}});
+  // RolledBack is stored first (issue 13), then traffic to stable, then the canary goes.
+  EXPECT_TRUE(actionsOf<SetWeight>(p).empty()) << dump(p);
+  EXPECT_EQ(afterStatusOf<SetWeight>(p), std::vector<SetWeight>{{0}});
+  EXPECT_LT(indexAfterStatusOf<SetWeight>(p), indexAfterStatusOf<ScaleCanary>(p)) << dump(p);
+  EXPECT_EQ(afterStatusOf<ScaleCanary>(p), std::vector<ScaleCanary>{{0}});
   EXPECT_EQ(p.status.rolled_back_revision, canary);
   EXPECT_EQ(p.status.canary_revision, "");
   EXPECT_EQ(p.status.history.back().reason, "Aborted");
@@ -387,7 +389,8 @@ TEST(PlannerLifecycle, TemplateRevertedMidRolloutRollsBack) {
   Plan p = h.step();
   EXPECT_EQ(p.status.phase, Phase::kRolledBack);
   EXPECT_EQ(p.status.history.back().reason, "TemplateReverted");
-  EXPECT_LT(indexOf<SetWeight>(p), indexOf<ScaleCanary>(p));
+  EXPECT_LT(indexAfterStatusOf<SetWeight>(p), indexAfterStatusOf<ScaleCanary>(p)) << dump(p);
+  EXPECT_GE(indexAfterStatusOf<SetWeight>(p), 0) << "after the RolledBack status is stored";
   p = h.step();
   EXPECT_EQ(p.status.phase, Phase::kRolledBack) << "sticky until the next rollout";
   ASSERT_EQ(actionsOf<EnsureStable>(p).size(), 1u);

@@ -23,6 +23,7 @@ RoleTick sampleTick() {
   t.prediction_sum = 4.75;
   t.labelled = 4;
   t.abs_error_sum = 0.5;
+  t.abs_error_squared_sum = 0.125;
   return t;
 }
 
@@ -55,6 +56,8 @@ TEST(MetricsStoreTest, ExpositionFollowsTheContract) {
   EXPECT_TRUE(contains(text, "model_prediction_sum{" + labels + "} 9.5"));
   EXPECT_TRUE(contains(text, "model_absolute_error_sum{" + labels + "} 1"));
   EXPECT_TRUE(contains(text, "model_absolute_error_count{" + labels + "} 8"));
+  EXPECT_TRUE(contains(text, "# TYPE model_absolute_error_squared_sum counter")) << text;
+  EXPECT_TRUE(contains(text, "model_absolute_error_squared_sum{" + labels + "} 0.25")) << text;
   EXPECT_EQ(store.requests(key, "200"), 16u);
 }
 

@@ -227,12 +227,40 @@ TEST_F(GatewayApiRouterTest, StableOnlyRouteVerifiesAndGetsCanaryAdded) {
   Json r = sampleRoute();
   r["spec"]["rules"][0]["backendRefs"] = Json::parse(R"([{"name": "fraud-scorer-stable",
                                                           "port": 80}])");
+  r["spec"]["rules"][2]["backendRefs"][1]["weight"] = 0;  // no foreign share (see below)
   api_.seed(routes(), r);
   EXPECT_TRUE(router_.verify().isOk());
   EXPECT_EQ(*router_.readWeight(), std::optional<int>(0));
   ASSERT_TRUE(router_.setWeight(1).isOk());
   EXPECT_EQ(route()["spec"]["rules"][0]["backendRefs"][1],
             Json::parse(R"({"name": "fraud-scorer-canary", "port": 80, "weight": 1})"));
+}
+
+// Issue 13 item 9: a third backend with a weight in a rule we split kept its share, so the
+// canary's real share was not the step's weight, and nothing said so.
+TEST_F(GatewayApiRouterTest, ForeignBackendWithAWeightInOurRuleFailsVerify) {
+  api_.seed(routes(), sampleRoute());  // rule 3: stable beside shadow-sink (weight 5)
+  const Status verified = router_.verify();
+  EXPECT_EQ(verified.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(verified.message().find("rule 3 also sends traffic to backend shadow-sink (weight 5)"),
+            std::string::npos)
+      << verified.message();
+  Json r = sampleRoute();
+  r["spec"]["rules"][2]["backendRefs"][1]["weight"] = 0;
+  api_.seed(routes(), r);
+  EXPECT_TRUE(router_.verify().isOk()) << "a foreign backend at weight 0 takes no share";
+}
+
+TEST_F(GatewayApiRouterTest, VerifyLastReadChecksTheObjectReadWeightReadWithoutAnotherGet) {
+  api_.seed(routes(), sampleRoute());
+  ASSERT_TRUE(router_.readWeight().isOk());
+  const int gets = api_.count("get");
+  EXPECT_EQ(router_.verifyLastRead().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(api_.count("get"), gets);
+  Json r = sampleRoute();
+  r["spec"]["rules"][2]["backendRefs"][1]["weight"] = 0;
+  api_.seed(routes(), r);
+  EXPECT_TRUE(router_.verify().isOk()) << "verify() reads the live object";
 }
 
 TEST_F(GatewayApiRouterTest, RejectsWeightOutOfRange) {

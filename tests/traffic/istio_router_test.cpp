@@ -126,6 +126,23 @@ TEST_F(IstioRouterTest, MissingObjectOrRouteIsReported) {
   EXPECT_EQ(api_.writes(), 0);
 }
 
+// Issue 13 item 9: another destination with a weight in a route we split keeps its share.
+TEST_F(IstioRouterTest, ForeignDestinationWithAWeightInOurRouteFailsVerify) {
+  Json v = sampleVirtualService();
+  v["spec"]["http"][1]["route"].push_back(
+      Json::parse(R"({"destination": {"host": "legacy-scorer"}, "weight": 20})"));
+  api_.seed(vss(), v);
+  auto r = router({"primary"});
+  const Status verified = r.verify();
+  EXPECT_EQ(verified.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(verified.message().find("'primary' also sends traffic to legacy-scorer (weight 20)"),
+            std::string::npos)
+      << verified.message();
+  v["spec"]["http"][1]["route"][2]["weight"] = 0;
+  api_.seed(vss(), v);
+  EXPECT_TRUE(router({"primary"}).verify().isOk());
+}
+
 TEST_F(IstioRouterTest, RetriesConflicts) {
   api_.seed(vss(), sampleVirtualService());
   api_.injectError("update", Status(StatusCode::kConflict, "modified", 409, "Conflict"), 2);
