@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps configure build test unit test-sanitize e2e demo cluster-up cluster-down bench \
-        bench-smoke safety-sim analysis-sim format tidy clean
+        bench-smoke safety-sim analysis-sim format tidy clean fuzz
 
 all: build
 
@@ -32,6 +32,11 @@ test-sanitize: deps
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) --timeout 600 -L unit
+
+# libFuzzer targets (fuzz/, docs/fuzzing.md) under ASan+UBSan, FUZZ_SECONDS each (clang-14).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) ./fuzz/run.sh
 
 cluster-up: build
 	@./e2e/cluster/up.sh
@@ -79,4 +84,4 @@ tidy: build
 	@git ls-files 'src/*.cpp' 'controller/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "common/guarded_loop.h"
 #include "controller/probe_server.h"
 #include "k8s/kube_config.h"
 #include "k8s/leader_election.h"
@@ -167,7 +168,14 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   std::thread election;
   if (elector) {
     start_leading = [&] { runtime.startWorkers(*reconciler); };
-    election = std::thread([&] { elector->run(); });
+    election = std::thread([&] {
+      runGuarded("leader election", [&] { elector->run(); },
+                 [&] {
+                   std::lock_guard lock(mu_);
+                   return stop_requested_;
+                 },
+                 clock_);
+    });
   } else {
     runtime.startWorkers(*reconciler);
   }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/json_read.h"
+
 namespace mr::controller {
 
 k8s::ReconcileResult NoopReconciler::reconcile(const k8s::ObjectKey& key) {
@@ -10,8 +12,8 @@ k8s::ReconcileResult NoopReconciler::reconcile(const k8s::ObjectKey& key) {
     spdlog::info("reconcile {}: not found (deleted)", key.toString());
     return k8s::ReconcileResult::done();
   }
-  const k8s::Json& meta = (*rollout)["metadata"];
-  spdlog::info("reconcile {}: generation {} (no-op)", key.toString(), meta.value("generation", 0));
+  spdlog::info("reconcile {}: generation {} (no-op)", key.toString(),
+               jsonInt(jsonObject(*rollout, "metadata"), "generation"));
   return k8s::ReconcileResult::done();
 }
 

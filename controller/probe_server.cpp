@@ -1,140 +1,138 @@
 #include "controller/probe_server.h"
 
 #include <arpa/inet.h>
+#include <cpprest/http_listener.h>
 #include <netdb.h>
-#include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include "common/guarded_loop.h"
+
 namespace mr::controller {
+
+namespace http = web::http;
+using web::http::experimental::listener::http_listener;
+using web::http::experimental::listener::http_listener_config;
+
+struct ProbeServer::Listener {
+  std::unique_ptr<http_listener> listener;
+};
+
 namespace {
 
-const char* reasonPhrase(int code) {
-  switch (code) {
-    case 200:
-      return "OK";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Status";
-  }
-}
-
-}  // namespace
-
-ProbeServer::~ProbeServer() {
-  stop();
-}
-
-Status ProbeServer::start(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos)
-    return invalidArgument("bind address needs host:port: " + address);
-  std::string host = address.substr(0, colon);
-  const std::string port = address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+// A free TCP port on `host` for an ephemeral bind (":0"): http_listener cannot report the port
+// it bound, so one is chosen here and handed to it (another process could take it in between;
+// only tests bind port 0).
+Result<int> freePort(const std::string& host) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
   addrinfo* result = nullptr;
-  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &result);
-      rc != 0) {
-    return invalidArgument("bind address " + address + ": " + gai_strerror(rc));
+  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), "0", &hints, &result); rc != 0) {
+    return invalidArgument("bind address " + host + ": " + gai_strerror(rc));
   }
-  // Prefer IPv4 for the wildcard so ":8080" works on hosts without IPv6.
-  addrinfo* chosen = result;
-  for (addrinfo* ai = result; ai; ai = ai->ai_next) {
-    if (ai->ai_family == AF_INET) {
-      chosen = ai;
-      break;
+  const int fd = ::socket(result->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int port = -1;
+  if (fd >= 0 && ::bind(fd, result->ai_addr, result->ai_addrlen) == 0) {
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) == 0) {
+      port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                               : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     }
   }
-  listen_fd_ = ::socket(chosen->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (listen_fd_ < 0 || ::bind(listen_fd_, chosen->ai_addr, chosen->ai_addrlen) != 0 ||
-      ::listen(listen_fd_, 16) != 0) {
-    const std::string error = strerror(errno);
-    freeaddrinfo(result);
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    listen_fd_ = -1;
-    return unavailable("cannot listen on " + address + ": " + error);
-  }
+  const std::string error = strerror(errno);
+  if (fd >= 0) ::close(fd);
   freeaddrinfo(result);
-  sockaddr_storage bound{};
-  socklen_t len = sizeof bound;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  thread_ = std::thread([this] { loop(); });
+  if (port <= 0) return unavailable("cannot find a free port on " + host + ": " + error);
+  return port;
+}
+
+}  // namespace
+
+ProbeServer::ProbeServer(std::chrono::seconds io_timeout) : io_timeout_(io_timeout) {}
+
+ProbeServer::~ProbeServer() {
+  stop();
+}
+
+ProbeResponse ProbeServer::respond(const std::string& method, const std::string& path) const {
+  auto handler = handlers_.find(path);
+  if (handler == handlers_.end()) return {404, "404 page not found\n"};
+  if (method != http::methods::GET && method != http::methods::HEAD) {
+    return {405, "method not allowed\n"};
+  }
+  try {
+    return handler->second();
+  } catch (...) {  // the handler threads' top-level handler: a 500, never a dead process
+    spdlog::error("probe {}: handler threw: {}", path, currentExceptionMessage());
+    return {500, "internal error\n"};
+  }
+}
+
+Status ProbeServer::start(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return invalidArgument("bind address needs host:port: " + address);
+  }
+  std::string host = address.substr(0, colon);
+  const std::string port_text = address.substr(colon + 1);
+  if (port_text.empty() || port_text.find_first_not_of("0123456789") != std::string::npos ||
+      port_text.size() > 5 || std::stoi(port_text) > 65535) {
+    return invalidArgument("bind address " + address + ": bad port");
+  }
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  const std::string bare_host = bracketed ? host.substr(1, host.size() - 2) : host;
+  int port = std::stoi(port_text);
+  if (port == 0) {
+    auto free = freePort(bare_host.empty() ? "0.0.0.0" : bare_host);
+    if (!free.isOk()) return free.status();
+    port = *free;
+  }
+  // ":8080" is every IPv4 interface, as before; an IPv6 literal keeps its brackets in the URI.
+  const std::string uri_host = bare_host.empty()                          ? "0.0.0.0"
+                               : bare_host.find(':') != std::string::npos ? "[" + bare_host + "]"
+                                                                          : bare_host;
+  http_listener_config config;
+  config.set_timeout(utility::seconds(io_timeout_.count()));
+  auto listener = std::make_unique<Listener>();
+  try {
+    listener->listener = std::make_unique<http_listener>(
+        web::uri("http://" + uri_host + ":" + std::to_string(port) + "/"), config);
+    listener->listener->support([this](http::http_request request) {
+      const std::string path = request.relative_uri().path();
+      const std::string method = request.method();
+      const ProbeResponse response = respond(method, path.empty() ? "/" : path);
+      http::http_response reply(static_cast<http::status_code>(response.code));
+      if (method != http::methods::HEAD) reply.set_body(response.body, response.content_type);
+      request.reply(reply).then([](pplx::task<void> sent) {
+        try {
+          sent.get();  // a client that went away: nothing to do
+        } catch (...) {
+        }
+      });
+    });
+    listener->listener->open().wait();
+  } catch (const std::exception& e) {
+    return unavailable("cannot listen on " + address + ": " + e.what());
+  }
+  listener_ = std::move(listener);
+  port_ = port;
   return Status::ok();
 }
 
 void ProbeServer::stop() {
-  stopping_ = true;
-  if (thread_.joinable()) thread_.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
-}
-
-void ProbeServer::loop() {
-  while (!stopping_) {
-    pollfd pfd{listen_fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, 100) <= 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    serveOne(fd);
-    ::close(fd);
+  if (!listener_) return;
+  try {
+    listener_->listener->close().wait();
+  } catch (const std::exception& e) {
+    spdlog::warn("probe server: close: {}", e.what());
   }
-}
-
-void ProbeServer::serveOne(int fd) {
-  std::string request;
-  char buffer[2048];
-  // A slow or silent client must not wedge the probes: give it one second in total.
-  for (int waited = 0; request.find("\r\n\r\n") == std::string::npos && waited < 10; ++waited) {
-    pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, 100) <= 0) continue;
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) return;
-    request.append(buffer, static_cast<size_t>(n));
-    if (request.size() > 16384) return;
-  }
-  const size_t sp1 = request.find(' ');
-  const size_t sp2 = request.find(' ', sp1 + 1);
-  if (sp1 == std::string::npos || sp2 == std::string::npos) return;
-  const std::string method = request.substr(0, sp1);
-  std::string path = request.substr(sp1 + 1, sp2 - sp1 - 1);
-  path = path.substr(0, path.find('?'));
-  ProbeResponse response;
-  auto handler = handlers_.find(path);
-  if (handler == handlers_.end()) {
-    response = {404, "404 page not found\n"};
-  } else if (method != "GET" && method != "HEAD") {
-    response = {405, "method not allowed\n"};
-  } else {
-    response = handler->second();
-  }
-  std::string out = "HTTP/1.1 " + std::to_string(response.code) + " " +
-                    reasonPhrase(response.code) + "\r\nContent-Type: " + response.content_type +
-                    "\r\nContent-Length: " + std::to_string(response.body.size()) +
-                    "\r\nConnection: close\r\n\r\n";
-  if (method != "HEAD") out += response.body;
-  size_t sent = 0;
-  while (sent < out.size()) {
-    const ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    sent += static_cast<size_t>(n);
-  }
+  listener_.reset();
 }
 
 }  // namespace mr::controller

@@ -1,6 +1,7 @@
 #include "controller/rollout_reconciler_factory.h"
 
 #include "analysis/prometheus_analyzer.h"
+#include "common/json_read.h"
 #include "reconcile/modelrollout_reconciler.h"
 #include "reconcile/rollout_metrics.h"
 
@@ -75,14 +76,15 @@ class ModelRolloutController final : public k8s::Reconciler {
     d.events = [events](const nlohmann::json& object, const std::string& type,
                         const std::string& reason, const std::string& message) {
       // List items may lack apiVersion/kind; the Event's involvedObject needs both.
-      const auto& meta = object["metadata"];
-      const nlohmann::json involved = {{"apiVersion", k8s::resources::modelRollouts().apiVersion()},
-                                       {"kind", k8s::resources::modelRollouts().kind},
-                                       {"metadata",
-                                        {{"name", meta.value("name", "")},
-                                         {"namespace", meta.value("namespace", "")},
-                                         {"uid", meta.value("uid", "")},
-                                         {"resourceVersion", meta.value("resourceVersion", "")}}}};
+      const auto& meta = jsonObject(object, "metadata");
+      const nlohmann::json involved = {
+          {"apiVersion", k8s::resources::modelRollouts().apiVersion()},
+          {"kind", k8s::resources::modelRollouts().kind},
+          {"metadata",
+           {{"name", jsonString(meta, "name")},
+            {"namespace", jsonString(meta, "namespace")},
+            {"uid", jsonString(meta, "uid")},
+            {"resourceVersion", jsonString(meta, "resourceVersion")}}}};
       events->record(involved,
                      type == "Warning" ? k8s::EventType::kWarning : k8s::EventType::kNormal, reason,
                      message);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "analysis/checks.h"
+#include "common/guarded_loop.h"
 
 namespace mr::analysis {
 
@@ -131,9 +132,25 @@ void PrometheusAnalyzer::workerLoop() {
     ++running_by_namespace_[ns];
     last_served_[ns] = ++serve_count_;
     lock.unlock();
-    AnalysisResult result = run(job.request);
+    AnalysisResult result;
+    try {
+      result = run(job.request);
+    } catch (...) {  // the analyzer thread's top-level handler: an Error verdict, not a crash
+      result.verdict = Verdict::kError;
+      result.time = clock_.now();
+      result.canary_revision = job.request.canary_revision;
+      result.step = job.request.step;
+      result.message = "analysis failed unexpectedly: " + currentExceptionMessage();
+      spdlog::error("analysis {}/{}: {}", job.request.namespace_name, job.request.rollout,
+                    result.message);
+    }
     if (metrics_) metrics_->pending().Decrement();
-    job.done(std::move(result));
+    try {
+      job.done(std::move(result));
+    } catch (...) {
+      spdlog::error("analysis {}/{}: result handler threw: {}", job.request.namespace_name,
+                    job.request.rollout, currentExceptionMessage());
+    }
     lock.lock();
     if (--running_by_address_[address] == 0) running_by_address_.erase(address);
     if (--running_by_namespace_[ns] == 0) {

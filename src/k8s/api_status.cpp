@@ -1,5 +1,7 @@
 #include "k8s/api_status.h"
 
+#include "common/json_read.h"
+
 namespace mr::k8s {
 
 StatusCode statusCodeForHttp(int http_code, const std::string& reason) {
@@ -68,10 +70,11 @@ std::string defaultReason(int http_code) {
 }  // namespace
 
 Status statusFromStatusObject(const Json& object) {
-  int code = object.value("code", 0);
-  std::string reason = object.value("reason", "");
-  std::string message = object.value("message", "");
-  if (!object.contains("code") || !object["code"].is_number_integer()) code = 500;
+  // Type-checked: a Status with "code": "x" or "reason": 5 is still a (500) error, not a throw.
+  const int64_t wide_code = jsonInt(object, "code", 500);
+  int code = wide_code >= INT32_MIN && wide_code <= INT32_MAX ? static_cast<int>(wide_code) : 500;
+  std::string reason = jsonString(object, "reason");
+  std::string message = jsonString(object, "message");
   if (reason.empty()) reason = defaultReason(code);
   if (message.empty()) message = "HTTP " + std::to_string(code);
   return Status(statusCodeForHttp(code, reason), message, code, reason);
@@ -79,7 +82,7 @@ Status statusFromStatusObject(const Json& object) {
 
 Status statusFromHttpResponse(int http_code, const std::string& body) {
   Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_object() && parsed.value("kind", "") == "Status") {
+  if (jsonString(parsed, "kind") == "Status") {
     Json object = parsed;
     object["code"] = http_code;  // the HTTP code wins over a body that disagrees
     return statusFromStatusObject(object);

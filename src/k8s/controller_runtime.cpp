@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/guarded_loop.h"
+#include "common/json_read.h"
+
 namespace mr::k8s {
 
 std::optional<ObjectKey> ownerKeyOf(const Json& object, const ResourceType& primary) {
-  const Json meta = object.value("metadata", Json::object());
-  const std::string ns = meta.value("namespace", "");
+  const Json& meta = jsonObject(object, "metadata");
+  const std::string ns = jsonString(meta, "namespace");
   if (auto labels = meta.find("labels"); labels != meta.end() && labels->is_object()) {
     if (auto it = labels->find(kRolloutLabel); it != labels->end() && it->is_string()) {
       return ObjectKey{ns, it->get<std::string>()};
@@ -14,9 +17,9 @@ std::optional<ObjectKey> ownerKeyOf(const Json& object, const ResourceType& prim
   }
   if (auto refs = meta.find("ownerReferences"); refs != meta.end() && refs->is_array()) {
     for (const Json& ref : *refs) {
-      if (ref.value("kind", "") == primary.kind &&
-          ref.value("apiVersion", "") == primary.apiVersion()) {
-        return ObjectKey{ns, ref.value("name", "")};
+      if (jsonString(ref, "kind") == primary.kind &&
+          jsonString(ref, "apiVersion") == primary.apiVersion()) {
+        return ObjectKey{ns, jsonString(ref, "name")};
       }
     }
   }
@@ -73,11 +76,14 @@ ControllerRuntime::ControllerRuntime(ApiClient& client, const Clock& clock,
 
 QueuePriority defaultPrimaryPriority(const Json* old_object, const Json& new_object) {
   if (old_object == nullptr || old_object == &new_object) return QueuePriority::kNormal;
-  const Json none = Json::object();
-  const Json& a = old_object->contains("metadata") ? (*old_object)["metadata"] : none;
-  const Json& b = new_object.contains("metadata") ? new_object["metadata"] : none;
+  const Json& a = jsonObject(*old_object, "metadata");
+  const Json& b = jsonObject(new_object, "metadata");
   for (const char* field : {"generation", "labels", "annotations", "deletionTimestamp"}) {
-    if (a.value(field, Json()) != b.value(field, Json())) return QueuePriority::kNormal;
+    const Json* before = jsonMember(a, field);
+    const Json* after = jsonMember(b, field);
+    if ((before == nullptr) != (after == nullptr) || (before && *before != *after)) {
+      return QueuePriority::kNormal;
+    }
   }
   return QueuePriority::kLow;
 }
@@ -126,7 +132,14 @@ void ControllerRuntime::workerLoop(Reconciler& reconciler, QueuePriority min_pri
     clock_.waitUntil(cv, lock, clock_.steadyNow() + Millis(50));
   lock.unlock();
   while (auto key = queue_.get(min_priority)) {
-    processKey(reconciler, *key);
+    try {
+      processKey(reconciler, *key);
+    } catch (...) {
+      // The worker's top-level handler: retry the key later rather than end the process.
+      spdlog::error("worker: unexpected exception processing {}: {}", *key,
+                    currentExceptionMessage());
+      queue_.addRateLimited(*key);
+    }
     queue_.done(*key);
   }
 }
@@ -136,9 +149,10 @@ void ControllerRuntime::processKey(Reconciler& reconciler, const std::string& ke
   ReconcileResult result;
   try {
     result = reconciler.reconcile(ObjectKey::parse(key));
-  } catch (const std::exception& e) {
+  } catch (...) {
     // A reconciler must not throw; if one does, treat it as an error rather than dying.
-    result = ReconcileResult::failed(internalError(std::string("reconcile threw: ") + e.what()));
+    result =
+        ReconcileResult::failed(internalError("reconcile threw: " + currentExceptionMessage()));
   }
   const double seconds = std::chrono::duration<double>(clock_.steadyNow() - started).count();
   std::string outcome;

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "common/guarded_loop.h"
+#include "common/json_read.h"
 #include "common/time_format.h"
 
 namespace mr::k8s {
@@ -19,13 +21,15 @@ EventRecorder::~EventRecorder() {
 
 bool EventRecorder::record(const Json& object, EventType type, const std::string& reason,
                            const std::string& message) {
-  const Json meta = object.value("metadata", Json::object());
-  Json involved = {{"apiVersion", object.value("apiVersion", "")},
-                   {"kind", object.value("kind", "")},
-                   {"name", meta.value("name", "")},
-                   {"namespace", meta.value("namespace", "default")}};
-  if (meta.contains("uid")) involved["uid"] = meta["uid"];
-  if (meta.contains("resourceVersion")) involved["resourceVersion"] = meta["resourceVersion"];
+  const Json& meta = jsonObject(object, "metadata");
+  Json involved = {{"apiVersion", jsonString(object, "apiVersion")},
+                   {"kind", jsonString(object, "kind")},
+                   {"name", jsonString(meta, "name")},
+                   {"namespace", jsonString(meta, "namespace", "default")}};
+  if (const Json* uid = jsonMember(meta, "uid"); uid && uid->is_string()) involved["uid"] = *uid;
+  if (const Json* rv = jsonMember(meta, "resourceVersion"); rv && rv->is_string()) {
+    involved["resourceVersion"] = *rv;
+  }
   std::lock_guard lock(mu_);
   if (stopping_ || queue_.size() >= options_.max_queued) {
     ++dropped_;
@@ -45,7 +49,12 @@ void EventRecorder::loop() {
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    write(pending);
+    try {
+      write(pending);
+    } catch (...) {  // the writer thread's top-level handler: drop this Event, keep the thread
+      spdlog::error("event {}: unexpected exception: {}", pending.reason,
+                    currentExceptionMessage());
+    }
     lock.lock();
     busy_ = false;
     ++written_;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "k8s/object_key.h"
+#include "k8s/watch_parser.h"
 
 namespace mr::k8s {
 
@@ -113,7 +114,12 @@ void Informer::beginList() {
 
 void Informer::addListItem(Json item) {
   // Packed as it arrives: a relist of 10,000 objects never holds them all as trees.
-  std::string key = ObjectKey::of(item).toString();
+  const ObjectKey object_key = ObjectKey::of(item);
+  if (object_key.name.empty()) {  // not an object, or metadata/name missing or wrong-typed
+    spdlog::warn("informer {}: skipping a listed item without metadata.name", type_.plural);
+    return;
+  }
+  std::string key = object_key.toString();
   std::string rv = resourceVersionOf(item);
   pending_[std::move(key)] = Entry{PackedObject(prepare(std::move(item))), std::move(rv)};
 }
@@ -154,7 +160,13 @@ void Informer::endList(const std::string& /*resource_version*/) {
 }
 
 void Informer::apply(WatchEventType type, Json object) {
-  const std::string key = ObjectKey::of(object).toString();
+  const ObjectKey object_key = ObjectKey::of(object);
+  if (object_key.name.empty()) {  // not an object, or metadata/name missing or wrong-typed
+    spdlog::warn("informer {}: skipping a {} event without metadata.name", type_.plural,
+                 watchEventTypeName(type));
+    return;
+  }
+  const std::string key = object_key.toString();
   const std::string rv = resourceVersionOf(object);
   auto stored = std::make_shared<const Json>(prepare(std::move(object)));
   ObjectPtr old_object;

@@ -35,6 +35,7 @@ std::string resolvePath(const std::string& path, const std::string& dir) {
 }
 
 std::string str(const YAML::Node& node, const char* key) {
+  if (!node || !node.IsMap()) return std::string();  // operator[] throws on a scalar or list
   const YAML::Node v = node[key];
   return v && v.IsScalar() ? v.as<std::string>() : std::string();
 }
@@ -99,6 +100,7 @@ void collectNamed(const YAML::Node& list, const char* inner, const std::string& 
                   std::map<std::string, Entry>& into) {
   if (!list || !list.IsSequence()) return;
   for (const auto& item : list) {
+    if (!item.IsMap()) continue;  // `- x` instead of `- name: x`
     const std::string name = str(item, "name");
     if (name.empty() || into.count(name)) continue;  // first file wins
     into[name] = Entry{item[inner] ? item[inner] : YAML::Node(YAML::NodeType::Map), dir};
@@ -132,6 +134,9 @@ Result<ClusterConfig> loadKubeconfig(const std::vector<std::string>& files,
       doc = YAML::Load(*text);
     } catch (const YAML::Exception& e) {
       return invalidArgument("kubeconfig " + file + ": " + e.what());
+    }
+    if (doc.IsDefined() && !doc.IsNull() && !doc.IsMap()) {
+      return invalidArgument("kubeconfig " + file + ": not a YAML mapping");
     }
     ++loaded;
     const std::string dir = fs::absolute(fs::path(file)).parent_path().string();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/json_read.h"
+
 namespace mr::k8s {
 namespace {
 
@@ -118,8 +120,9 @@ Result<LabelSelector> LabelSelector::fromJson(const Json& selector) {
   }
   if (auto it = selector.find("matchExpressions"); it != selector.end() && it->is_array()) {
     for (const Json& expr : *it) {
-      Requirement req{expr.value("key", ""), Op::kIn, {}};
-      const std::string op = expr.value("operator", "");
+      if (!expr.is_object()) return invalidArgument("matchExpressions items must be objects");
+      Requirement req{jsonString(expr, "key"), Op::kIn, {}};
+      const std::string op = jsonString(expr, "operator");
       if (op == "In")
         req.op = Op::kIn;
       else if (op == "NotIn")
@@ -131,8 +134,10 @@ Result<LabelSelector> LabelSelector::fromJson(const Json& selector) {
       else
         return invalidArgument("unknown matchExpressions operator '" + op + "'");
       if (auto values = expr.find("values"); values != expr.end() && values->is_array()) {
-        for (const Json& v : *values)
+        for (const Json& v : *values) {
+          if (!v.is_string()) return invalidArgument("matchExpressions values must be strings");
           req.values.push_back(v.get<std::string>());
+        }
       }
       out.requirements_.push_back(std::move(req));
     }

@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "common/json_read.h"
 #include "common/time_format.h"
 #include "k8s/call_timeout.h"
 
@@ -50,19 +51,19 @@ Status LeaderElector::validate(const LeaderElectionConfig& c) {
 std::string LeaderElector::observedHolder() const {
   std::lock_guard lock(observed_mu_);
   if (!observed_) return "";
-  return (*observed_)["spec"].value("holderIdentity", "");
+  return jsonString(jsonObject(*observed_, "spec"), "holderIdentity");
 }
 
 void LeaderElector::observe(const Json& lease) {
-  const Json spec = lease.value("spec", Json::object());
+  const Json spec = jsonObject(lease, "spec");
   std::string new_holder;
   {
     std::lock_guard lock(observed_mu_);
-    const std::string old_holder = observed_ ? observed_spec_.value("holderIdentity", "") : "";
+    const std::string old_holder = observed_ ? jsonString(observed_spec_, "holderIdentity") : "";
     if (!observed_ || spec != observed_spec_) {
       observed_spec_ = spec;
       observed_time_ = clock_.steadyNow();
-      const std::string holder = spec.value("holderIdentity", "");
+      const std::string holder = jsonString(spec, "holderIdentity");
       if (holder != old_holder) new_holder = holder;
     }
     observed_ = lease;
@@ -72,7 +73,7 @@ void LeaderElector::observe(const Json& lease) {
 
 Json LeaderElector::buildLease(const Json* existing, bool takeover) const {
   const std::string now = formatRfc3339Micro(clock_.now());
-  Json lease = existing
+  Json lease = existing && existing->is_object()
                    ? *existing
                    : Json{{"apiVersion", "coordination.k8s.io/v1"},
                           {"kind", "Lease"},
@@ -80,7 +81,7 @@ Json LeaderElector::buildLease(const Json* existing, bool takeover) const {
                            {{"name", config_.lease_name}, {"namespace", config_.lease_namespace}}}};
   Json& spec = lease["spec"];
   if (!spec.is_object()) spec = Json::object();
-  const int transitions = spec.value("leaseTransitions", 0);
+  const auto transitions = jsonInt(spec, "leaseTransitions");
   spec["holderIdentity"] = config_.identity;
   spec["leaseDurationSeconds"] =
       std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration).count();
@@ -196,15 +197,15 @@ bool LeaderElector::tryAcquireOrRenew() {
     return true;
   }
   observe(*current);
-  const Json spec = current->value("spec", Json::object());
-  const std::string holder = spec.value("holderIdentity", "");
+  const Json spec = jsonObject(*current, "spec");
+  const std::string holder = jsonString(spec, "holderIdentity");
   const bool mine = holder == config_.identity;
   SteadyTime observed_time;
   {
     std::lock_guard lock(observed_mu_);
     observed_time = observed_time_;
   }
-  const auto duration = std::chrono::seconds(spec.value("leaseDurationSeconds", 0));
+  const auto duration = std::chrono::seconds(jsonInt(spec, "leaseDurationSeconds"));
   if (!holder.empty() && !mine && observed_time + duration > clock_.steadyNow()) {
     if (isLeader()) setLeader(false);
     return false;  // held by someone else and not expired by our clock

@@ -1,5 +1,7 @@
 #include "k8s/object_key.h"
 
+#include "common/json_read.h"
+
 namespace mr::k8s {
 
 ObjectKey ObjectKey::parse(const std::string& key) {
@@ -9,15 +11,12 @@ ObjectKey ObjectKey::parse(const std::string& key) {
 }
 
 ObjectKey ObjectKey::of(const Json& object) {
-  auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return {};
-  return {meta->value("namespace", ""), meta->value("name", "")};
+  const Json& meta = jsonObject(object, "metadata");
+  return {jsonString(meta, "namespace"), jsonString(meta, "name")};
 }
 
 std::string resourceVersionOf(const Json& object) {
-  auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return "";
-  return meta->value("resourceVersion", "");
+  return jsonString(jsonObject(object, "metadata"), "resourceVersion");
 }
 
 }  // namespace mr::k8s

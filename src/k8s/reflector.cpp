@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/guarded_loop.h"
+#include "common/json_read.h"
 #include "k8s/api_status.h"
+#include "k8s/object_key.h"
 
 namespace mr::k8s {
 
@@ -37,18 +40,27 @@ Reflector::State Reflector::step() {
     current = state_;
   }
   State next = current;
-  switch (current) {
-    case State::kList:
-      next = doList();
-      break;
-    case State::kWatch:
-      next = doWatch();
-      break;
-    case State::kBackoff:
-      next = doBackoff();
-      break;
-    case State::kStopped:
-      break;
+  try {
+    switch (current) {
+      case State::kList:
+        next = doList();
+        break;
+      case State::kWatch:
+        next = doWatch();
+        break;
+      case State::kBackoff:
+        next = doBackoff();
+        break;
+      case State::kStopped:
+        break;
+    }
+  } catch (...) {
+    // The reflector thread's top-level handler: an exception from the sink or an event handler
+    // (a bug, or input no check anticipated) must not end the process. The store may be
+    // half-updated, so start over with a list after the usual backoff.
+    next = fail(internalError(type_.plural + ": unexpected exception in " +
+                              reflectorStateName(current) + ": " + currentExceptionMessage()),
+                State::kList);
   }
   std::lock_guard lock(mu_);
   if (cancel_.cancelled) next = State::kStopped;
@@ -104,13 +116,18 @@ Reflector::State Reflector::doList() {
       return fail(page.status().withContext("list " + type_.plural), State::kList);
     }
     Json& body = *page;
-    if (auto it = body.find("items"); it != body.end() && it->is_array()) {
-      for (Json& item : *it)
-        sink_.addListItem(std::move(item));
+    if (!body.is_object()) {
+      return fail(internalError("list " + type_.plural + ": response is not a JSON object"),
+                  State::kList);
     }
-    const Json& meta = body.contains("metadata") ? body["metadata"] : Json::object();
-    rv = meta.value("resourceVersion", "");
-    list_options.continue_token = meta.value("continue", "");
+    if (auto it = body.find("items"); it != body.end() && it->is_array()) {
+      for (Json& item : *it) {
+        if (item.is_object()) sink_.addListItem(std::move(item));  // anything else is skipped
+      }
+    }
+    const Json& meta = jsonObject(body, "metadata");
+    rv = jsonString(meta, "resourceVersion");
+    list_options.continue_token = jsonString(meta, "continue");
   } while (!list_options.continue_token.empty());
   sink_.endList(rv);
   setResourceVersion(rv);
@@ -139,10 +156,7 @@ Reflector::State Reflector::doWatch() {
           expired = in_stream_error.code() == StatusCode::kGone;
           return;
         }
-        const std::string rv =
-            event.object.contains("metadata")
-                ? event.object["metadata"].value("resourceVersion", std::string())
-                : std::string();
+        const std::string rv = resourceVersionOf(event.object);
         if (event.type != WatchEventType::kBookmark) sink_.apply(event.type, event.object);
         if (!rv.empty()) setResourceVersion(rv);
       },

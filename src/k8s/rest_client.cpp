@@ -2,6 +2,7 @@
 
 #include <cpprest/uri_builder.h>
 
+#include "common/json_read.h"
 #include "k8s/api_status.h"
 #include "k8s/call_timeout.h"
 #include "k8s/watch_parser.h"
@@ -23,9 +24,7 @@ std::string patchContentType(PatchType type) {
 }
 
 std::string metaString(const Json& object, const char* field) {
-  auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return "";
-  return meta->value(field, "");
+  return jsonString(jsonObject(object, "metadata"), field);
 }
 
 }  // namespace

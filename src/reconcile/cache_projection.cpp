@@ -2,6 +2,8 @@
 
 #include <initializer_list>
 
+#include "common/json_read.h"
+
 namespace mr::reconcile {
 
 using nlohmann::json;
@@ -19,7 +21,7 @@ json pick(const json& from, std::initializer_list<const char*> names) {
 }
 
 json projectMetadata(const json& object) {
-  return pick(object.value("metadata", json::object()),
+  return pick(jsonObject(object, "metadata"),
               {"name", "namespace", "uid", "resourceVersion", "generation", "labels", "annotations",
                "ownerReferences", "deletionTimestamp", "finalizers"});
 }
@@ -27,7 +29,7 @@ json projectMetadata(const json& object) {
 json projectDeployment(const json& object) {
   json out = pick(object, {"apiVersion", "kind"});
   out["metadata"] = projectMetadata(object);
-  const json spec = object.value("spec", json::object());
+  const json& spec = jsonObject(object, "spec");
   json projected_spec = pick(spec, {"replicas"});
   // The template's labels carry the revision; its spec (containers...) is never read from the
   // cache.
@@ -57,7 +59,7 @@ json projectDeployment(const json& object) {
 json projectService(const json& object) {
   json out = pick(object, {"apiVersion", "kind"});
   out["metadata"] = projectMetadata(object);
-  out["spec"] = pick(object.value("spec", json::object()), {"selector", "ports"});
+  out["spec"] = pick(jsonObject(object, "spec"), {"selector", "ports"});
   return out;
 }
 

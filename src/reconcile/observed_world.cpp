@@ -1,5 +1,7 @@
 #include "reconcile/observed_world.h"
 
+#include <cstdint>
+
 #include "reconcile/not_ready_reason.h"
 
 namespace mr::reconcile {
@@ -8,13 +10,15 @@ namespace {
 int intAt(const nlohmann::json& object, const nlohmann::json::json_pointer& ptr) {
   if (!object.contains(ptr)) return 0;
   const auto& v = object.at(ptr);
-  return v.is_number() ? v.get<int>() : 0;
+  if (!v.is_number_integer()) return 0;  // a float 1e300 cast to int is undefined behaviour
+  const auto wide = v.get<std::int64_t>();
+  return wide < INT32_MIN || wide > INT32_MAX ? 0 : static_cast<int>(wide);
 }
 
 std::int64_t int64At(const nlohmann::json& object, const nlohmann::json::json_pointer& ptr) {
   if (!object.contains(ptr)) return 0;
   const auto& v = object.at(ptr);
-  return v.is_number() ? v.get<std::int64_t>() : 0;
+  return v.is_number_integer() ? v.get<std::int64_t>() : 0;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "reconcile/route_reads.h"
 
+#include "common/json_read.h"
 #include "k8s/object_key.h"
 
 namespace mr::reconcile {
@@ -60,8 +61,8 @@ Result<Json> RouteReads::get(const k8s::ResourceType& type, const std::string& n
 Result<Json> RouteReads::update(const k8s::ResourceType& type, const Json& object) {
   auto stored = inner_.update(type, object);
   if (!isRoute(type) || !cache_) return stored;
-  const auto meta = object.value("metadata", Json::object());
-  const std::string key = keyOf(type, meta.value("namespace", ""), meta.value("name", ""));
+  const Json& meta = jsonObject(object, "metadata");
+  const std::string key = keyOf(type, jsonString(meta, "namespace"), jsonString(meta, "name"));
   const SteadyTime now = clock_.steadyNow();
   std::lock_guard lock(mu_);
   // Forget records the cache must have caught up with by now (rollouts that went away).

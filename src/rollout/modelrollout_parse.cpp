@@ -460,7 +460,7 @@ SpecParseResult parseSpec(const Json& spec) {
 
 ObjectMeta parseObjectMeta(const Json& object) {
   ObjectMeta meta;
-  const Json md = object.value("metadata", Json::object());
+  const Json md = object.is_object() ? object.value("metadata", Json::object()) : Json();
   if (!md.is_object()) return meta;
   auto str = [&](const char* k) {
     auto it = md.find(k);

@@ -25,7 +25,8 @@ std::string str(const Json& j, const char* key) {
 
 std::int64_t integer(const Json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+  // Integers only: get<int64_t>() of a float such as 1e30 is undefined behaviour (fuzz finding).
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
 
 std::optional<double> number(const Json& j, const char* key) {

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/json_read.h"
 #include "traffic/object_update.h"
 
 namespace mr::traffic {
@@ -11,7 +12,7 @@ using k8s::Json;
 
 // Gateway API defaults: kind Service, group "" (core), namespace of the route, weight 1.
 bool refNames(const Json& ref, const std::string& service, const std::string& ns) {
-  if (!ref.is_object() || ref.value("name", "") != service) return false;
+  if (!ref.is_object() || jsonString(ref, "name") != service) return false;
   if (ref.contains("kind") && ref["kind"] != "Service") return false;
   if (ref.contains("group") && ref["group"] != "") return false;
   if (ref.contains("namespace") && ref["namespace"] != ns) return false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/json_read.h"
 #include "traffic/object_update.h"
 
 namespace mr::traffic {
@@ -20,7 +21,7 @@ std::string hostOf(const Json& destination) {
   if (!destination.is_object()) return "";
   const auto dest = destination.find("destination");
   if (dest == destination.end() || !dest->is_object()) return "";
-  return dest->value("host", "");
+  return jsonString(*dest, "host");
 }
 
 RouteDestinations findDestinations(const Json& http_route, const RouterTarget& target) {
@@ -88,9 +89,8 @@ Result<std::vector<int>> IstioRouter::selectRoutes(const Json& vs) const {
     return selected;
   }
   for (const std::string& name : routes_) {
-    auto it = std::find_if(http.begin(), http.end(), [&](const Json& r) {
-      return r.is_object() && r.value("name", "") == name;
-    });
+    auto it = std::find_if(http.begin(), http.end(),
+                           [&](const Json& r) { return jsonString(r, "name") == name; });
     if (it == http.end()) {
       return invalidArgument(describe() + " has no http route named '" + name + "'");
     }

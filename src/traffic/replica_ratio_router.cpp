@@ -1,12 +1,14 @@
 #include "traffic/replica_ratio_router.h"
 
+#include "common/json_read.h"
+
 namespace mr::traffic {
 namespace {
 
 using k8s::Json;
 
 long long readyOf(const Json& deployment) {
-  const Json& status = deployment.value("status", Json::object());
+  const Json& status = jsonObject(deployment, "status");
   const auto ready = status.find("readyReplicas");
   return ready != status.end() && ready->is_number_integer() ? ready->get<long long>() : 0LL;
 }
