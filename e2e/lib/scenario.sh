@@ -3,26 +3,31 @@
 # stdout (the scenario's log file) and ends with `sc_fail MESSAGE` (exit 1) or by returning.
 #
 # Observing without polling kubectl: per cluster, one `kubectl get -w` per kind appends a line
-# per change of every ModelRollout and HTTPRoute to $MR_LOCAL/watch/{mr,routes}.log
-# (sc_start_watchers); scenarios read the latest line of their object from there.
+# per change of every ModelRollout, HTTPRoute and Istio VirtualService to
+# $MR_LOCAL/watch/{mr,routes,vs}.log (sc_start_watchers); scenarios read the latest line of
+# their object from there.
 #   mr line:    ns/name|generation|observedGeneration|phase|currentStep|canaryWeight|
 #               canaryRevision|stableRevision|lastAnalysis.verdict|lastAnalysis.step|
 #               consecutiveErrors|stepStartedAt
 #   route line: ns/name|<stable weight>|<canary weight>   (first rule; backendRefs in order)
+#   vs line:    ns/name|<stable weight>|<canary weight>   (first http route; destinations in order)
 # shellcheck shell=bash
 
 SC_MR_TEMPLATE='{.metadata.namespace}/{.metadata.name}|{.metadata.generation}|{.status.observedGeneration}|{.status.phase}|{.status.currentStep}|{.status.canaryWeight}|{.status.canaryRevision}|{.status.stableRevision}|{.status.lastAnalysis.verdict}|{.status.lastAnalysis.step}|{.status.consecutiveErrors}|{.status.stepStartedAt}{"\n"}'
 SC_ROUTE_TEMPLATE='{.metadata.namespace}/{.metadata.name}|{.spec.rules[0].backendRefs[0].weight}|{.spec.rules[0].backendRefs[1].weight}{"\n"}'
+SC_VS_TEMPLATE='{.metadata.namespace}/{.metadata.name}|{.spec.http[0].route[0].weight}|{.spec.http[0].route[1].weight}{"\n"}'
 
 # sc_start_watchers: one restart loop per kind (a dropped watch is simply re-opened; the new
 # watch starts with the current state). Pids in $MR_LOCAL/pids/watch-*.pid (down stops them).
 sc_start_watchers() {
   mkdir -p "$MR_LOCAL/watch"
-  local kind tpl
-  for kind in mr routes; do
-    if [[ $kind == mr ]]; then tpl="$SC_MR_TEMPLATE"; else tpl="$SC_ROUTE_TEMPLATE"; fi
-    local res=modelrollouts.modelrollout.io
-    [[ $kind == routes ]] && res=httproutes.gateway.networking.k8s.io
+  local kind tpl res
+  for kind in mr routes vs; do
+    case $kind in
+      mr) tpl="$SC_MR_TEMPLATE" res=modelrollouts.modelrollout.io ;;
+      routes) tpl="$SC_ROUTE_TEMPLATE" res=httproutes.gateway.networking.k8s.io ;;
+      vs) tpl="$SC_VS_TEMPLATE" res=virtualservices.networking.istio.io ;;
+    esac
     : >"$MR_LOCAL/watch/$kind.log"
     # shellcheck disable=SC2016  # expanded by the inner bash
     setsid bash -c 'while :; do
@@ -102,10 +107,11 @@ sc_status_message() {
   sc_get "$ns" "$name" '{.status.message}' 2>/dev/null
 }
 
-# sc_weights NS/ROUTE: the canary weights the route went through, consecutive repeats removed,
-# e.g. "0 1 10 50 100 0". Each line must also give stable = 100 - canary (else "BAD(s/c)").
+# sc_weights NS/ROUTE [routes|vs]: the canary weights the HTTPRoute (vs: the VirtualService)
+# went through, consecutive repeats removed, e.g. "0 1 10 50 100 0". Each line must also give
+# stable = 100 - canary (else "BAD(s/c)").
 sc_weights() {
-  grep -F "$1|" "$MR_LOCAL/watch/routes.log" | awk -F'|' '
+  grep -F "$1|" "$MR_LOCAL/watch/${2:-routes}.log" | awk -F'|' '
     { s = $2; c = $3; if (s + c != 100) c = "BAD(" s "/" c ")"; if (NR == 1 || c != last) { out = out sep c; sep = " "; last = c } }
     END { print out }'
 }
@@ -145,11 +151,14 @@ sc_count() {  # TEXT EXTENDED-REGEX -> number of matching lines
   grep -Ec -- "$2" <<<"$1" || true
 }
 
-# sc_manifest NS NAME [key=value...]: a Namespace, an HTTPRoute and a ModelRollout whose
-# analysis points at $SC_PROM (the cluster's Prometheus). Keys and defaults:
+# sc_manifest NS NAME [key=value...]: a Namespace, the route of the routing mode and a
+# ModelRollout whose analysis points at $SC_PROM (the cluster's Prometheus). Keys and defaults:
 #   steps="1:5s 10:5s 50:5s 100"  version=2.3.0  err=0 p50=20 p99=50 shift=0 abs=0.1
 #   analysis=1 interval=2s window=30s min=200 failureLimit=1 incTimeout=5m onInc=Pause
 #   errMax=0.01 p99Max=100 driftMax=0.5 maeMax=0.5 prom=$SC_PROM selector=<name> replicas=4
+#   routing=gateway  (gateway: an HTTPRoute <name>; istio: a VirtualService <name> whose http
+#                     route "primary" is named in spec.trafficRouting; replicas: no route and no
+#                     trafficRouting, so the canary's share is its share of ready pods)
 # Sizes: at 1% of the simulator's 1000 requests/s the canary gets 10/s; every check reads all
 # the canary's requests since it started, so min=200 is reached about 20 s into step 1. The
 # failing versions breach their thresholds by a factor >= 3.
@@ -158,23 +167,11 @@ sc_manifest() {
   local steps="1:5s 10:5s 50:5s 100" version=2.3.0 err=0 p50=20 p99=50 shift=0 abs=0.1
   local analysis=1 interval=2s window=30s min=200 failureLimit=1 incTimeout=5m onInc=Pause
   local errMax=0.01 p99Max=100 driftMax=0.5 maeMax=0.5 prom="${SC_PROM:-}" selector="$name" replicas=4
-  local kv
+  local routing=gateway kv
   for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n' "$ns"
+  sc_route_manifest "$ns" "$name" "$routing" || return 1
   cat <<EOF
-apiVersion: v1
-kind: Namespace
-metadata: {name: $ns}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: $name, namespace: $ns}
-spec:
-  parentRefs: [{name: e2e-gateway}]
-  rules:
-    - backendRefs:
-        - {name: $name-stable, port: 80, weight: 100}
-        - {name: $name-canary, port: 80, weight: 0}
----
 apiVersion: modelrollout.io/v1alpha1
 kind: ModelRollout
 metadata: {name: $name, namespace: $ns}
@@ -187,9 +184,12 @@ spec:
       containers:
 $(sc_container "$version" "$err" "$p50" "$p99" "$shift" "$abs")
   service: {port: 80, targetPort: 8080}
-  trafficRouting: {gatewayAPI: {httpRoute: $name}}
-  steps:
 EOF
+  case "$routing" in
+    gateway) echo "  trafficRouting: {gatewayAPI: {httpRoute: $name}}" ;;
+    istio) echo "  trafficRouting: {istio: {virtualService: $name, routes: [primary]}}" ;;
+  esac
+  echo "  steps:"
   local s
   for s in $steps; do
     if [[ "$s" == *:* ]]; then echo "    - {weight: ${s%%:*}, hold: ${s#*:}}"; else echo "    - {weight: $s}"; fi
@@ -210,6 +210,45 @@ EOF
       drift: {max: $driftMax}
       maeDegradation: {max: $maeMax}
 EOF
+}
+
+# sc_route_manifest NS NAME ROUTING: sc_manifest's route object and a "---" (nothing for
+# replica ratio). The route names <name>-stable (weight 100) first, then <name>-canary (0).
+sc_route_manifest() {
+  local ns="$1" name="$2"
+  case "$3" in
+    gateway) cat <<EOF
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: $name, namespace: $ns}
+spec:
+  parentRefs: [{name: e2e-gateway}]
+  rules:
+    - backendRefs:
+        - {name: $name-stable, port: 80, weight: 100}
+        - {name: $name-canary, port: 80, weight: 0}
+---
+EOF
+      ;;
+    istio) cat <<EOF
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: $name, namespace: $ns}
+spec:
+  hosts: [$name.$ns.svc.cluster.local]
+  http:
+    - name: primary
+      route:
+        - destination: {host: $name-stable, port: {number: 80}}
+          weight: 100
+        - destination: {host: $name-canary, port: {number: 80}}
+          weight: 0
+---
+EOF
+      ;;
+    replicas) ;;
+    *) echo "sc_manifest: unknown routing '$3' (gateway, istio or replicas)" >&2; return 1 ;;
+  esac
 }
 
 # sc_container VERSION ERR P50 P99 SHIFT ABS: the containers list (indented for a template).
@@ -238,6 +277,15 @@ sc_set_version() {
     sc_fail "could not patch $ns/$name to $version"
 }
 
+# sc_controller_writes NS RESOURCE: how many writes (create/update/patch/delete, any
+# subresource) the controller sent to RESOURCE (a plural, e.g. deployments) in NS, from the test
+# API server's write log (GET /admin/writes; e2e/apiserver/README.md).
+sc_controller_writes() {
+  kc get --raw /admin/writes | jq --arg ns "$1" --arg res "$2" \
+    '[.items[] | select(.namespace == $ns and .resource == $res and
+      (.userAgent | startswith("modelrollout-controller")))] | length'
+}
+
 # sc_retry COMMAND...: up to 10 attempts 1 s apart (for scenario 9's injected 500s).
 sc_retry() {
   local i
@@ -251,11 +299,12 @@ sc_retry() {
 # sc_deploy NS NAME [key=value...]: applies sc_manifest and waits until the first version is
 # Healthy with its stable pods ready, so a following version change has a stable to compare to.
 sc_deploy() {
-  local ns="$1" name="$2"
-  sc_manifest "$@" >"$SC_WORK/$name.yaml"
+  local ns="$1" name="$2" replicas=4 kv
+  for kv in "${@:3}"; do [[ "$kv" == replicas=* ]] && replicas="${kv#replicas=}"; done
+  sc_manifest "$@" >"$SC_WORK/$name.yaml" || sc_fail "no manifest for $ns/$name"
   sc_retry kc apply -f "$SC_WORK/$name.yaml" || sc_fail "kubectl apply of $ns/$name failed"
   sc_wait_final "$ns/$name" Healthy 60
-  sc_wait_for 60 "$ns/$name-stable ready" sc_deploy_ready "$ns" "$name-stable" 4
+  sc_wait_for 60 "$ns/$name-stable ready" sc_deploy_ready "$ns" "$name-stable" "$replicas"
   sc_note "$ns/$name deployed: stable $(sc_field "$ns/$name" stable)"
 }
 

@@ -3,7 +3,9 @@
 // valid against the schema and accepted by parseSpec.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "rollout/modelrollout_parse.h"
 #include "rollout/status_json.h"
@@ -159,6 +161,94 @@ TEST(Crd, StatusJsonIsValidAgainstStatusSchema) {
   validateSchema(schema(crd)["properties"]["status"], j, "status", errs);
   EXPECT_TRUE(errs.empty()) << ::testing::PrintToString(errs) << j.dump();
   EXPECT_EQ(statusFromJson(j), s) << "round trip";
+}
+
+// The test API server does not evaluate CEL (e2e/apiserver/README.md), so these check that
+// every rule mirroring a parser check is in the schema where it belongs (docs/api.md lists the
+// parser checks CEL cannot express).
+void collectRules(const json& node, const std::string& path,
+                  std::map<std::string, std::vector<std::string>>& out) {
+  if (!node.is_object()) return;
+  const json rules = node.value("x-kubernetes-validations", json::array());
+  for (const auto& v : rules)
+    out[path].push_back(v["rule"].get<std::string>());
+  const json props = node.value("properties", json::object());
+  for (auto& [k, v] : props.items()) {
+    collectRules(v, path + "." + k, out);
+  }
+  if (node.contains("items")) collectRules(node["items"], path + "[]", out);
+}
+
+TEST(Crd, CelRulesMirrorTheParsersCrossFieldChecks) {
+  json crd = loadCrd();
+  std::map<std::string, std::vector<std::string>> rules;
+  collectRules(schema(crd), "", rules);
+  const std::string m = ".spec.analysis.metrics";
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {".spec", "self.selector.matchLabels.all(k"},
+      {".spec.service.targetPort", "type(self) == int ? self >= 1 && self <= 65535"},
+      {".spec.trafficRouting", "!(has(self.gatewayAPI) && has(self.istio))"},
+      {".spec.steps", "isSorted()"},
+      {".spec.steps", "self[size(self) - 1].weight == 100"},
+      {m + ".errorRate", "has(self.relativeTo) == has(self.maxRatio)"},
+      {m + ".errorRate", "!has(self.relativeTo) || !has(self.query)"},
+      {m + ".latencyP99", "has(self.relativeTo) == has(self.maxRatio)"},
+      {m + ".latencyP99", "!has(self.relativeTo) || !has(self.query)"},
+      {m + ".custom[]", "has(self.min) || has(self.max)"},
+      {m + ".custom[]", "self.min <= self.max"},
+      {".spec.analysis.prometheus.timeout", "duration(self) > duration('0s')"},
+      {".spec.analysis.interval", "duration(self) > duration('0s')"},
+      {".spec.analysis.window", "duration(self) > duration('0s')"},
+      {".spec.analysis.inconclusiveTimeout", "duration(self) > duration('0s')"},
+  };
+  for (const auto& [path, fragment] : want) {
+    const auto& at = rules[path];
+    EXPECT_TRUE(std::any_of(at.begin(), at.end(),
+                            [&](const std::string& r) { return r.find(fragment) != r.npos; }))
+        << "no rule containing \"" << fragment << "\" at " << path;
+  }
+  // Cost: the maps and strings the rules iterate over are bounded.
+  const json& spec = schema(crd)["properties"]["spec"]["properties"];
+  EXPECT_TRUE(spec["selector"]["properties"]["matchLabels"].contains("maxProperties"));
+  for (const char* d : {"interval", "window", "inconclusiveTimeout"}) {
+    EXPECT_TRUE(spec["analysis"]["properties"][d].contains("maxLength")) << d;
+  }
+}
+
+// Checks the schema expresses without CEL: a spec both the schema and the parser reject.
+TEST(Crd, SchemaRejectsWhatTheParserRejects) {
+  json crd = loadCrd();
+  const json base = json::parse(R"({
+    "selector": {"matchLabels": {"app": "m"}},
+    "template": {"metadata": {"labels": {"app": "m"}},
+                 "spec": {"containers": [{"name": "s", "image": "i"}]}},
+    "analysis": {"minSampleSize": 10}})");
+  {
+    std::vector<std::string> errs;
+    validateSchema(schema(crd)["properties"]["spec"], base, "spec", errs);
+    EXPECT_TRUE(errs.empty()) << ::testing::PrintToString(errs);
+    EXPECT_TRUE(parseSpec(base).ok()) << parseSpec(base).summary();
+  }
+  const std::vector<std::pair<std::string, json>> bad = {
+      {"no containers", json::parse(R"({"template": {"spec": {"containers": []}}})")},
+      {"no pod spec", json::parse(R"({"template": {"spec": null}})")},
+      {"minSampleSize above 1e9", json::parse(R"({"analysis": {"minSampleSize": 2000000000}})")},
+      {"weight 0", json::parse(R"({"steps": [{"weight": 0}, {"weight": 100}]})")},
+      {"deadline 0", json::parse(R"({"progressDeadlineSeconds": 0})")},
+  };
+  for (const auto& [what, patch] : bad) {
+    json spec = base;
+    spec.merge_patch(patch);
+    std::vector<std::string> errs;
+    validateSchema(schema(crd)["properties"]["spec"], spec, "spec", errs);
+    EXPECT_FALSE(errs.empty()) << what << ": the schema accepts " << spec.dump();
+    EXPECT_FALSE(parseSpec(spec).ok()) << what << ": the parser accepts " << spec.dump();
+  }
+}
+
+TEST(Crd, ChartCopyIsIdentical) {
+  EXPECT_EQ(loadYamlFile(kSource + "/crds/modelrollout.io_modelrollouts.yaml"),
+            loadYamlFile(kSource + "/charts/modelrollout/crds/modelrollout.io_modelrollouts.yaml"));
 }
 
 TEST(Crd, EveryExampleIsValidAndParses) {
