@@ -82,16 +82,15 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   std::function<void()> start_leading;
   std::atomic<bool> releasing{false};  // set on shutdown: giving the lease back is no loss
   if (flags_.leader_elect) {
-    k8s::LeaderElectionConfig lease{flags_.leader_election_namespace.empty()
-                                        ? config_namespace
-                                        : flags_.leader_election_namespace,
-                                    flags_.leader_election_id,
-                                    identity,
-                                    flags_.lease_duration,
-                                    flags_.renew_deadline,
-                                    flags_.retry_period,
-                                    std::min(Millis(2000),
-                                             flags_.lease_duration - flags_.renew_deadline)};
+    k8s::LeaderElectionConfig lease{
+        flags_.leader_election_namespace.empty() ? config_namespace
+                                                 : flags_.leader_election_namespace,
+        flags_.leader_election_id,
+        identity,
+        flags_.lease_duration,
+        flags_.renew_deadline,
+        flags_.retry_period,
+        std::min(Millis(2000), flags_.lease_duration - flags_.renew_deadline)};
     if (Status s = k8s::LeaderElector::validate(lease); !s.isOk()) {
       spdlog::error("{}", s.toString());
       return 2;
@@ -169,12 +168,13 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   if (elector) {
     start_leading = [&] { runtime.startWorkers(*reconciler); };
     election = std::thread([&] {
-      runGuarded("leader election", [&] { elector->run(); },
-                 [&] {
-                   std::lock_guard lock(mu_);
-                   return stop_requested_;
-                 },
-                 clock_);
+      runGuarded(
+          "leader election", [&] { elector->run(); },
+          [&] {
+            std::lock_guard lock(mu_);
+            return stop_requested_;
+          },
+          clock_);
     });
   } else {
     runtime.startWorkers(*reconciler);

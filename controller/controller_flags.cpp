@@ -22,8 +22,8 @@ Result<std::vector<std::string>> parseAddressList(const std::string& v) {
   size_t start = 0;
   while (start <= v.size()) {
     const size_t comma = v.find(',', start);
-    std::string item = v.substr(start, comma == std::string::npos ? std::string::npos
-                                                                  : comma - start);
+    std::string item =
+        v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     const size_t b = item.find_first_not_of(" \t");
     const size_t e = item.find_last_not_of(" \t");
     item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
@@ -99,8 +99,10 @@ Result<ControllerFlags> parseFlags(const std::vector<std::string>& args) {
        [&](const std::string& v) {
          auto d = parseDuration(v);
          if (!d.isOk() || d->count() < 1000) {
-           return invalidArgument("--prometheus-max-timeout must be a duration of at least 1s, "
-                                  "got '" + v + "'");
+           return invalidArgument(
+               "--prometheus-max-timeout must be a duration of at least 1s, "
+               "got '" +
+               v + "'");
          }
          f.prometheus_max_timeout = *d;
          return Status::ok();

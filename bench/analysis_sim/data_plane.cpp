@@ -14,7 +14,8 @@ RoleCounters RoleCounters::minus(const RoleCounters& e) const {
   RoleCounters d;
   d.requests = requests - e.requests;
   d.errors = errors - e.errors;
-  for (std::size_t i = 0; i < latency.size(); ++i) d.latency[i] = latency[i] - e.latency[i];
+  for (std::size_t i = 0; i < latency.size(); ++i)
+    d.latency[i] = latency[i] - e.latency[i];
   for (std::size_t i = 0; i < prediction.size(); ++i) {
     d.prediction[i] = prediction[i] - e.prediction[i];
   }
@@ -25,17 +26,19 @@ RoleCounters RoleCounters::minus(const RoleCounters& e) const {
 }
 
 DataPlane::DataPlane(RoleBehaviour stable, RoleBehaviour canary, std::string stable_revision,
-                     std::string canary_revision, double rps, SystemTime start,
-                     std::uint64_t seed)
+                     std::string canary_revision, double rps, SystemTime start, std::uint64_t seed)
     : behaviour_{std::move(stable), std::move(canary)},
       revision_{std::move(stable_revision), std::move(canary_revision)},
       rps_(rps),
       rng_(seed) {
-  for (std::size_t r = 0; r < 2; ++r) latency_p_[r] = behaviour_[r].latencyBucketProbabilities();
+  for (std::size_t r = 0; r < 2; ++r)
+    latency_p_[r] = behaviour_[r].latencyBucketProbabilities();
   snapshots_.push_back({start, {}});
 }
 
-const std::string& DataPlane::revision(Role r) const { return revision_[index(r)]; }
+const std::string& DataPlane::revision(Role r) const {
+  return revision_[index(r)];
+}
 
 template <std::size_t N>
 void DataPlane::multinomial(std::uint64_t n, const std::array<double, N>& p,
@@ -72,7 +75,8 @@ void DataPlane::absoluteErrors(const AbsErrorModel& m, std::uint64_t n, RoleCoun
   // n [[m2 - m1^2, m3 - m1 m2], [m3 - m1 m2, m4 - m2^2]] (central limit theorem).
   const auto mo = m.moments();
   const double nd = static_cast<double>(n);
-  const double v11 = mo[1] - mo[0] * mo[0], v12 = mo[2] - mo[0] * mo[1], v22 = mo[3] - mo[1] * mo[1];
+  const double v11 = mo[1] - mo[0] * mo[0], v12 = mo[2] - mo[0] * mo[1],
+               v22 = mo[3] - mo[1] * mo[1];
   const double a = std::sqrt(std::max(0.0, v11));
   const double b = a > 0 ? v12 / a : 0;
   const double cc = std::sqrt(std::max(0.0, v22 - b * b));

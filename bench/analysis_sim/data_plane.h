@@ -26,8 +26,8 @@ enum class Role { kStable = 0, kCanary = 1 };
 struct RoleCounters {
   double requests = 0;
   double errors = 0;
-  std::array<double, kLatencyBuckets> latency{};       // per bucket, not cumulative
-  std::array<double, kPredictionBins> prediction{};    // per bin, not cumulative
+  std::array<double, kLatencyBuckets> latency{};      // per bucket, not cumulative
+  std::array<double, kPredictionBins> prediction{};   // per bin, not cumulative
   double abs_count = 0, abs_sum = 0, abs_sum_sq = 0;  // labelled requests' absolute errors
 
   RoleCounters minus(const RoleCounters& earlier) const;

@@ -15,7 +15,8 @@ namespace {
 
 std::uint64_t fnv1a(const std::string& s) {
   std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  for (unsigned char c : s)
+    h = (h ^ c) * 1099511628211ULL;
   return h;
 }
 
@@ -44,9 +45,13 @@ std::string duration(std::optional<double> s) {
   return fmt("%.1fh", *s / 3600);
 }
 
-std::string requests(std::optional<double> r) { return r ? fmt("%.0f", *r) : "–"; }
+std::string requests(std::optional<double> r) {
+  return r ? fmt("%.0f", *r) : "–";
+}
 
-std::string rpsText(double rps) { return fmt("%g", rps); }
+std::string rpsText(double rps) {
+  return fmt("%g", rps);
+}
 
 // Where paused rollouts stopped: "100%" or "50%: 3, 100%: 17" (the canary keeps that weight).
 std::string pausedWeights(const Schedule& schedule, const Cell& c) {
@@ -68,8 +73,8 @@ std::string pausedWeights(const Schedule& schedule, const Cell& c) {
 }  // namespace
 
 int Cell::count(Outcome o) const {
-  return static_cast<int>(
-      std::count_if(rollouts.begin(), rollouts.end(), [&](const auto& r) { return r.outcome == o; }));
+  return static_cast<int>(std::count_if(rollouts.begin(), rollouts.end(),
+                                        [&](const auto& r) { return r.outcome == o; }));
 }
 
 double Cell::rate(Outcome o) const {
@@ -94,7 +99,8 @@ std::optional<double> Cell::medianCanaryRequestsBeforeRollback() const {
 
 int Cell::unrecognisedQueries() const {
   int n = 0;
-  for (const auto& r : rollouts) n += r.unrecognised_queries;
+  for (const auto& r : rollouts)
+    n += r.unrecognised_queries;
   return n;
 }
 
@@ -138,9 +144,11 @@ std::vector<Cell> runCells(const Schedule& schedule, const std::vector<Scenario>
     }
   };
   std::vector<std::thread> pool;
-  for (int i = 1; i < std::max(1, threads); ++i) pool.emplace_back(work);
+  for (int i = 1; i < std::max(1, threads); ++i)
+    pool.emplace_back(work);
   work();
-  for (auto& t : pool) t.join();
+  for (auto& t : pool)
+    t.join();
   return cells;
 }
 
@@ -185,10 +193,11 @@ std::string markdownTable(const Schedule& schedule, const std::vector<Cell>& cel
     if (worse && c.rate(Outcome::kPromoted) > 0.01) pr = "**" + pr + "**";
     const int other = c.count(Outcome::kOther);
     out += "| " + c.scenario.description + " | " + rpsText(c.rps) + " | " + std::to_string(n) +
-           " | " + rb + (identical ? " (false)" : "") + " | " + pr +
-           " | " + percent(c.count(Outcome::kPaused), n) + " | " + pausedWeights(schedule, c) + " | " +
-           percent(c.count(Outcome::kUndecided), n) + (other ? " (+" + std::to_string(other) + " other)" : "") +
-           " | " + duration(c.medianSecondsToRollback()) + " | " +
+           " | " + rb + (identical ? " (false)" : "") + " | " + pr + " | " +
+           percent(c.count(Outcome::kPaused), n) + " | " + pausedWeights(schedule, c) + " | " +
+           percent(c.count(Outcome::kUndecided), n) +
+           (other ? " (+" + std::to_string(other) + " other)" : "") + " | " +
+           duration(c.medianSecondsToRollback()) + " | " +
            requests(c.medianCanaryRequestsBeforeRollback()) + " | " +
            fmt("%.1f%%", 100 * c.checkErrorFraction()) + " |\n";
   }

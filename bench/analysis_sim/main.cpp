@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
       scenario_ids = split(value);
     } else if (flag == "--traffic") {
       traffic.clear();
-      for (const auto& t : split(value)) traffic.push_back(std::atof(t.c_str()));
+      for (const auto& t : split(value))
+        traffic.push_back(std::atof(t.c_str()));
     } else if (flag == "--threads") {
       threads = std::atoi(value.c_str());
     } else {
@@ -90,7 +91,8 @@ int main(int argc, char** argv) {
   for (const auto& schedule : schedules) {
     const auto t0 = std::chrono::steady_clock::now();
     auto cells = runCells(schedule, scenarios, traffic, rollouts, seed, threads);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double n = static_cast<double>(cells.size()) * rollouts;
     std::printf("%s\n", markdownTable(schedule, cells).c_str());
     std::printf("seed %llu; %s: %.0f rollouts in %.1f s wall (%.1f rollouts/s, %d thread(s))\n\n",

@@ -9,11 +9,15 @@ namespace {
 constexpr double kZ99 = 2.3263478740408408;  // standard normal 99th percentile
 constexpr double kSqrt2OverPi = 0.7978845608028654;
 
-double normalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+double normalCdf(double z) {
+  return 0.5 * std::erfc(-z / std::sqrt(2.0));
+}
 
 }  // namespace
 
-double AbsErrorModel::mean() const { return moments()[0]; }
+double AbsErrorModel::mean() const {
+  return moments()[0];
+}
 
 std::array<double, 4> AbsErrorModel::moments() const {
   switch (kind) {
@@ -73,7 +77,8 @@ std::array<double, kPredictionBins> tiltToPsi(const std::array<double, kPredicti
       q[i] = p[i] * std::exp(theta * static_cast<double>(i));
       z += q[i];
     }
-    for (auto& x : q) x /= z;
+    for (auto& x : q)
+      x /= z;
     return q;
   };
   if (target <= 0) return p;

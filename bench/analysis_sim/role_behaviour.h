@@ -26,7 +26,7 @@ enum class AbsErrorKind {
 
 struct AbsErrorModel {
   AbsErrorKind kind = AbsErrorKind::kHalfNormal;
-  double scale = 1.0;  // half-normal sigma, or 0/1 error probability
+  double scale = 1.0;                   // half-normal sigma, or 0/1 error probability
   double shape_a = 1.0, shape_b = 4.0;  // Beta only
   double mean() const;
   // Raw moments E[X^k], k = 1..4.

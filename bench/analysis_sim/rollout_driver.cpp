@@ -168,7 +168,8 @@ RolloutResult runRollout(const Schedule& schedule, const Scenario& scenario, dou
       if (auto* sa = world.apply(a)) start_analysis = *sa;
     }
     in.status = std::move(p.status);
-    for (const auto& a : p.after_status) world.apply(a);
+    for (const auto& a : p.after_status)
+      world.apply(a);
 
     result.elapsed = std::chrono::duration_cast<Millis>(now - start);
     result.outcome = outcomeOf(in.status, canary);

@@ -23,13 +23,13 @@ const char* outcomeName(Outcome o);
 
 struct RolloutResult {
   Outcome outcome = Outcome::kUndecided;
-  Millis elapsed{0};            // canary start -> decision (or horizon)
-  double canary_requests = 0;   // served by the canary until then
-  int final_step = 0;           // status.currentStep at the end
-  int checks = 0;               // checks run
-  int check_errors = 0;         // checks whose verdict was Error
-  int unrecognised_queries = 0; // queries the simulated Prometheus did not know (should be 0)
-  std::string message;          // status.message at the end
+  Millis elapsed{0};             // canary start -> decision (or horizon)
+  double canary_requests = 0;    // served by the canary until then
+  int final_step = 0;            // status.currentStep at the end
+  int checks = 0;                // checks run
+  int check_errors = 0;          // checks whose verdict was Error
+  int unrecognised_queries = 0;  // queries the simulated Prometheus did not know (should be 0)
+  std::string message;           // status.message at the end
 };
 
 RolloutResult runRollout(const Schedule& schedule, const Scenario& scenario, double rps,

@@ -22,8 +22,8 @@ RoleBehaviour baseline() {
 
 Scenario make(std::string id, std::string description, CanaryKind kind, RoleBehaviour stable,
               RoleBehaviour canary, double failures = 0) {
-  return {std::move(id), std::move(description), kind, std::move(stable), std::move(canary),
-          failures};
+  return {std::move(id),     std::move(description), kind,
+          std::move(stable), std::move(canary),      failures};
 }
 
 analysis::AnalysisSpec runbookThresholds() {
@@ -40,7 +40,8 @@ analysis::AnalysisSpec runbookThresholds() {
 
 Millis totalHold(const std::vector<rollout::Step>& steps) {
   Millis t{0};
-  for (const auto& s : steps) t += s.hold;
+  for (const auto& s : steps)
+    t += s.hold;
   return t;
 }
 
@@ -49,14 +50,15 @@ Millis totalHold(const std::vector<rollout::Step>& steps) {
 std::vector<Scenario> allScenarios() {
   const RoleBehaviour base = baseline();
   std::vector<Scenario> out;
-  out.push_back(make("aa", "A/A (identical, half of every max)", CanaryKind::kIdentical, base, base));
+  out.push_back(
+      make("aa", "A/A (identical, half of every max)", CanaryKind::kIdentical, base, base));
   {
     RoleBehaviour s = base;
     s.abs_error = {AbsErrorKind::kZeroOne, 0.05, 1, 1};
     out.push_back(make("aa-01", "A/A, 0/1 loss at 5%", CanaryKind::kIdentical, s, s));
   }
-  out.push_back(make("aa-outage", "A/A, 10% of queries fail", CanaryKind::kIdentical, base, base,
-                     0.10));
+  out.push_back(
+      make("aa-outage", "A/A, 10% of queries fail", CanaryKind::kIdentical, base, base, 0.10));
   RoleBehaviour c = base;
   c.error_rate = 0.002;
   out.push_back(make("err2x", "error rate 2x max (0.002)", CanaryKind::kWorse, base, c));
@@ -85,7 +87,8 @@ std::vector<Scenario> allScenarios() {
     RoleBehaviour w = s;
     w.abs_error.shape_a = 1.2;  // Beta(1.2, 3.8): mean 0.24, same a + b
     w.abs_error.shape_b = 3.8;
-    out.push_back(make("mae-yp", "MAE +20%, \\|y - p\\| of a classifier", CanaryKind::kWorse, s, w));
+    out.push_back(
+        make("mae-yp", "MAE +20%, \\|y - p\\| of a classifier", CanaryKind::kWorse, s, w));
   }
   c = base;
   c.error_rate = 0.001;

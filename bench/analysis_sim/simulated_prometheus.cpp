@@ -110,8 +110,8 @@ std::optional<ParsedQuery> parse(std::string_view q) {
   const auto inc = q.find("increase(");
   const auto open = q.find('{');
   const auto close = q.find("}[");
-  if (inc == std::string_view::npos || open == std::string_view::npos || close == std::string_view::npos ||
-      open < inc || close < open) {
+  if (inc == std::string_view::npos || open == std::string_view::npos ||
+      close == std::string_view::npos || open < inc || close < open) {
     return std::nullopt;
   }
   const auto name_start = inc + 9;
@@ -202,8 +202,10 @@ Result<QueryResult> SimulatedPrometheus::query(const std::string& promql) {
     any = true;
     const double v = scalarOf(p->metric, p->errors_only, c);
     sum += v;
-    for (std::size_t i = 0; i < latency.size(); ++i) latency[i] += c.latency[i];
-    for (std::size_t i = 0; i < prediction.size(); ++i) prediction[i] += c.prediction[i];
+    for (std::size_t i = 0; i < latency.size(); ++i)
+      latency[i] += c.latency[i];
+    for (std::size_t i = 0; i < prediction.size(); ++i)
+      prediction[i] += c.prediction[i];
     if (p->aggregation == Aggregation::kByRole) {
       out.samples.push_back(Sample{{{"role", role == Role::kCanary ? "canary" : "stable"}}, v});
     }

@@ -258,8 +258,17 @@ void ApiServer::handleResource(const HttpRequest& req, ResponseWriter& w, System
     return;
   }
   CodeRecorder recorder(w);
-  WriteRecord record{req.header("user-agent"), ri.verb, ri.type->group, ri.type->plural, ri.ns,
-                     ri.name, ri.subresource, req.hasParam("dryRun"), 0, received, {}};
+  WriteRecord record{req.header("user-agent"),
+                     ri.verb,
+                     ri.type->group,
+                     ri.type->plural,
+                     ri.ns,
+                     ri.name,
+                     ri.subresource,
+                     req.hasParam("dryRun"),
+                     0,
+                     received,
+                     {}};
   try {
     dispatchVerb(req, ri, recorder);
   } catch (...) {

@@ -78,11 +78,10 @@ Json failingPod(const Json& deployment, const std::string& pod_name) {
                {{"name", pod_name},
                 {"namespace", meta.value("namespace", "")},
                 {"labels", labels},
-                {"ownerReferences",
-                 Json::array({{{"apiVersion", "apps/v1"},
-                               {"kind", "Deployment"},
-                               {"name", meta.value("name", "")},
-                               {"uid", meta.value("uid", "")}}})}}},
+                {"ownerReferences", Json::array({{{"apiVersion", "apps/v1"},
+                                                  {"kind", "Deployment"},
+                                                  {"name", meta.value("name", "")},
+                                                  {"uid", meta.value("uid", "")}}})}}},
               {"spec", pod_template.is_object() ? pod_template.value("spec", Json::object())
                                                 : Json::object()}};
   return pod;
@@ -112,10 +111,10 @@ Json failingPodStatus(PodFailure failure, const Json& pod_template, const std::s
   } else {
     const bool oom = failure == PodFailure::kOOMKilled;
     cs["restartCount"] = 4;
-    cs["state"] = {{"waiting",
-                    {{"reason", "CrashLoopBackOff"},
-                     {"message", "back-off 1m20s restarting failed container=" + name +
-                                     " pod=" + pod_name}}}};
+    cs["state"] = {
+        {"waiting",
+         {{"reason", "CrashLoopBackOff"},
+          {"message", "back-off 1m20s restarting failed container=" + name + " pod=" + pod_name}}}};
     cs["lastState"] = {{"terminated",
                         {{"reason", oom ? "OOMKilled" : "Error"},
                          {"exitCode", oom ? 137 : 1},

@@ -36,7 +36,8 @@ std::string bounds(const EvidenceResult& e, const Levels& levels, double scale =
 // them (Bonferroni), so the whole rollout's false-rollback probability stays <= 1 - confidence.
 int statisticalMetrics(const AnalysisSpec& s) {
   int m = 0;
-  for (const ThresholdMetric* t : {&s.error_rate, &s.latency_p99_ms, &s.drift, &s.mae_degradation}) {
+  for (const ThresholdMetric* t :
+       {&s.error_rate, &s.latency_p99_ms, &s.drift, &s.mae_degradation}) {
     if (t->enabled && t->query.empty()) ++m;
   }
   return std::max(1, m);
@@ -61,9 +62,11 @@ class CheckRunner {
   MetricResult errorRate(const Count& n) {
     const auto& spec = req_.spec.error_rate;
     const bool relative = spec.max_ratio.has_value();
-    MetricResult m = start("errorRate", relative ? "canary/stable <= " + formatNumber(*spec.max_ratio)
-                                                 : atMost(spec.max));
-    if (!spec.query.empty()) return pointValue(m, spec.query, n, std::nullopt, spec.max, "error rate", "");
+    MetricResult m =
+        start("errorRate",
+              relative ? "canary/stable <= " + formatNumber(*spec.max_ratio) : atMost(spec.max));
+    if (!spec.query.empty())
+      return pointValue(m, spec.query, n, std::nullopt, spec.max, "error rate", "");
     if (!n.status.isOk()) return error(m, n.status);
     if (!render(m, default_queries::kServerErrors, "canary")) return m;
     m.sample_size = n.value;
@@ -85,7 +88,8 @@ class CheckRunner {
       return decide(m, e, n.value,
                     numbers + " vs stable " + formatNumber(ks.value / ns.value) + ": ratio " +
                         formatNumber(e.estimate) + bounds(e, levels_),
-                    "ratio > " + formatNumber(*spec.max_ratio), "ratio <= " + formatNumber(*spec.max_ratio));
+                    "ratio > " + formatNumber(*spec.max_ratio),
+                    "ratio <= " + formatNumber(*spec.max_ratio));
     }
     const auto e = judgeRate(c, spec.max, levels_, req_.explain);
     m.lower = e.lower;
@@ -97,11 +101,13 @@ class CheckRunner {
   MetricResult latencyP99(const Count& n) {
     const auto& spec = req_.spec.latency_p99_ms;
     const bool relative = spec.max_ratio.has_value();
-    MetricResult m =
-        start("latencyP99", atMost(spec.max, "ms") + (relative ? " (slow fraction canary/stable <= " +
-                                                                     formatNumber(*spec.max_ratio) + ")"
-                                                               : ""));
-    if (!spec.query.empty()) return pointValue(m, spec.query, n, std::nullopt, spec.max, "P99 latency", "ms");
+    MetricResult m = start(
+        "latencyP99",
+        atMost(spec.max, "ms") +
+            (relative ? " (slow fraction canary/stable <= " + formatNumber(*spec.max_ratio) + ")"
+                      : ""));
+    if (!spec.query.empty())
+      return pointValue(m, spec.query, n, std::nullopt, spec.max, "P99 latency", "ms");
     if (!render(m, default_queries::kLatencyBuckets, "canary")) return m;
     auto canary = q_.buckets(m.query);
     if (!canary) return error(m, canary.status());
@@ -132,12 +138,12 @@ class CheckRunner {
       if (s.total <= 0) return noData(m, "no stable request-duration samples in the same period");
       const auto e = judgeRateRatio({slow->total, slow->above_hi}, {s.total, s.above_hi},
                                     *spec.max_ratio, levels_);
-      return decide(m, e, slow->total,
-                    p99 + "; slower than " + slow->hi_text + ": canary " +
-                        percent(slow->above_hi / slow->total) + ", stable " +
-                        percent(s.above_hi / s.total) + " (ratio " + formatNumber(e.estimate) + ")" +
-                        bounds(e, levels_),
-                    "ratio > " + formatNumber(*spec.max_ratio), "ratio <= " + formatNumber(*spec.max_ratio));
+      return decide(
+          m, e, slow->total,
+          p99 + "; slower than " + slow->hi_text + ": canary " +
+              percent(slow->above_hi / slow->total) + ", stable " + percent(s.above_hi / s.total) +
+              " (ratio " + formatNumber(e.estimate) + ")" + bounds(e, levels_),
+          "ratio > " + formatNumber(*spec.max_ratio), "ratio <= " + formatNumber(*spec.max_ratio));
     }
     // P99 <= maxMs  <=>  at most 1% of requests slower than maxMs. Harm is judged on requests
     // slower than the bound at or above maxMs (fewer), "within" on those slower than the bound
@@ -155,13 +161,13 @@ class CheckRunner {
     e.upper = within.upper;
     m.lower = e.lower;
     m.upper = e.upper;
-    const std::string numbers = p99 + "; " + formatNumber(std::round(slow->above_hi)) + " of " +
-                                formatNumber(std::round(slow->total)) + " canary requests slower than " +
-                                slow->hi_text + (slow->lo_text != slow->hi_text
-                                                     ? " (" + formatNumber(std::round(slow->above_lo)) +
-                                                           " slower than " + slow->lo_text + ")"
-                                                     : "") +
-                                bounds(e, levels_) + " on the slow fraction";
+    const std::string numbers =
+        p99 + "; " + formatNumber(std::round(slow->above_hi)) + " of " +
+        formatNumber(std::round(slow->total)) + " canary requests slower than " + slow->hi_text +
+        (slow->lo_text != slow->hi_text ? " (" + formatNumber(std::round(slow->above_lo)) +
+                                              " slower than " + slow->lo_text + ")"
+                                        : "") +
+        bounds(e, levels_) + " on the slow fraction";
     return decide(m, e, slow->total, numbers, "more than 1% slower than maxMs shown",
                   "at most 1% slower than maxMs shown",
                   needMore({slow->total, slow->above_lo}, 0.01));
@@ -183,7 +189,8 @@ class CheckRunner {
     }
     for (const auto* side : {&*canary, &*stable}) {
       if (!side->empty() && total(*side) <= 0 &&
-          std::none_of(side->begin(), side->end(), [](const auto& b) { return std::isinf(b.le); })) {
+          std::none_of(side->begin(), side->end(),
+                       [](const auto& b) { return std::isinf(b.le); })) {
         return error(m, invalidArgument("prediction histogram has no +Inf bucket"));
       }
     }
@@ -231,15 +238,16 @@ class CheckRunner {
     const double cc = counts->canary.value_or(0), sc = counts->stable.value_or(0);
     m.sample_size = cc;
     if (cc <= 0 || sc <= 0 || !sums->canary || !sums->stable) {
-      return noData(m, "labelled samples: canary " + formatNumber(cc) + ", stable " + formatNumber(sc));
+      return noData(
+          m, "labelled samples: canary " + formatNumber(cc) + ", stable " + formatNumber(sc));
     }
     // increase() never goes below 0; a negative sum would be a broken exporter.
     SampleMoments canary{cc, std::max(0.0, *sums->canary), squares->canary};
     SampleMoments stable{sc, std::max(0.0, *sums->stable), squares->stable};
     if (!squares->canary || !squares->stable) canary.sum_sq = stable.sum_sq = std::nullopt;
-    const std::string numbers = "MAE canary " + formatNumber(canary.mean()) + " (" + formatNumber(cc) +
-                                " samples), stable " + formatNumber(stable.mean()) + " (" +
-                                formatNumber(sc) + ")";
+    const std::string numbers = "MAE canary " + formatNumber(canary.mean()) + " (" +
+                                formatNumber(cc) + " samples), stable " +
+                                formatNumber(stable.mean()) + " (" + formatNumber(sc) + ")";
     if (stable.sum <= 0 && sc < req_.spec.min_sample_size) {
       return finish(m, Verdict::kInconclusive,
                     numbers + ": stable MAE is 0 on fewer than minSampleSize " +
@@ -281,7 +289,8 @@ class CheckRunner {
 
   // Counts of requests slower than the bucket bounds around maxMs; an Error (invalid spec) in m
   // when the histogram cannot judge maxMs.
-  std::optional<SlowCounts> slowCounts(MetricResult& m, std::vector<CumulativeBucket> b, double max_ms) {
+  std::optional<SlowCounts> slowCounts(MetricResult& m, std::vector<CumulativeBucket> b,
+                                       double max_ms) {
     std::sort(b.begin(), b.end(), [](const auto& x, const auto& y) { return x.le < y.le; });
     if (b.empty() || !std::isinf(b.back().le)) {
       error(m, invalidArgument("the request-duration histogram has no +Inf bucket"));
@@ -338,7 +347,8 @@ class CheckRunner {
           return {prev_le * 1000, "P99 above " + formatNumber(prev_le * 1000) + "ms (top bucket)"};
         }
         const double width = x.count - prev_count;
-        const double v = width > 0 ? prev_le + (x.le - prev_le) * (rank - prev_count) / width : x.le;
+        const double v =
+            width > 0 ? prev_le + (x.le - prev_le) * (rank - prev_count) / width : x.le;
         return {v * 1000, "P99 " + formatNumber(v * 1000) + "ms"};
       }
       prev_le = x.le;
@@ -352,12 +362,13 @@ class CheckRunner {
     auto more = binomialTrialsNeeded(c, max, levels_.within);
     if (!more) return "; the observed rate is not below the maximum, so only more data can tell";
     if (*more <= 0) return "";
-    return "; about " + formatNumber(*more) + " more requests at the observed rate would show it within";
+    return "; about " + formatNumber(*more) +
+           " more requests at the observed rate would show it within";
   }
 
-  MetricResult decide(MetricResult& m, const EvidenceResult& e, double n, const std::string& numbers,
-                      const std::string& harm_text, const std::string& within_text,
-                      const std::string& need = "") {
+  MetricResult decide(MetricResult& m, const EvidenceResult& e, double n,
+                      const std::string& numbers, const std::string& harm_text,
+                      const std::string& within_text, const std::string& need = "") {
     if (e.evidence == Evidence::kHarm) return finish(m, Verdict::kFail, numbers + ": " + harm_text);
     const int min_n = req_.spec.min_sample_size;
     if (e.evidence == Evidence::kWithin && n >= min_n) {
@@ -401,8 +412,8 @@ class CheckRunner {
   // An override or a custom metric: the query's value compared with the threshold. No
   // evidence model, so it needs minSampleSize canary requests either way.
   MetricResult pointValue(MetricResult& m, std::string_view text, const Count& n,
-                          std::optional<double> min, std::optional<double> max, const std::string& what,
-                          const std::string& unit) {
+                          std::optional<double> min, std::optional<double> max,
+                          const std::string& what, const std::string& unit) {
     if (!render(m, text, "canary")) return m;
     if (!n.status.isOk()) return error(m, n.status);
     m.sample_size = n.value;
@@ -411,13 +422,16 @@ class CheckRunner {
     if (*v && std::isfinite(**v)) m.value = **v;  // status JSON cannot hold +-Inf
     if (n.value < req_.spec.min_sample_size) {
       return noData(m, "canary requests " + formatNumber(n.value) + " < minSampleSize " +
-                           std::to_string(req_.spec.min_sample_size) + " (a point value needs them)");
+                           std::to_string(req_.spec.min_sample_size) +
+                           " (a point value needs them)");
     }
     if (!*v) return noData(m, "the query returned an empty result");
     if (std::isnan(**v)) return noData(m, "the query returned NaN");
     const std::string text_v = what + " " + formatNumber(**v) + unit;
-    if (min && **v < *min) return finish(m, Verdict::kFail, text_v + " < min " + formatNumber(*min));
-    if (max && **v > *max) return finish(m, Verdict::kFail, text_v + " > max " + formatNumber(*max));
+    if (min && **v < *min)
+      return finish(m, Verdict::kFail, text_v + " < min " + formatNumber(*min));
+    if (max && **v > *max)
+      return finish(m, Verdict::kFail, text_v + " > max " + formatNumber(*max));
     return finish(m, Verdict::kPass, text_v + " within " + m.threshold);
   }
 

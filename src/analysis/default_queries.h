@@ -14,7 +14,7 @@ namespace mr::analysis::default_queries {
 #define MR_SELECTOR                                                                   \
   "namespace=\"{{namespace}}\",rollout=\"{{rollout}}\",role=\"{{role}}\",revision=\"" \
   "{{revision}}\""
-#define MR_BOTH_ROLES                                                                      \
+#define MR_BOTH_ROLES                                                                        \
   "namespace=\"{{namespace}}\",rollout=\"{{rollout}}\",role=~\"canary|stable\",revision=~\"" \
   "{{canaryRevision}}|{{stableRevision}}\""
 
@@ -24,8 +24,7 @@ inline constexpr const char* kRequests =
 // 5xx responses of one role; "or vector(0)" because a revision that never failed has no 5xx
 // series at all (the request count above tells a missing metric apart).
 inline constexpr const char* kServerErrors =
-    "sum(increase(model_requests_total{" MR_SELECTOR
-    ",code=~\"5..\"}[{{elapsed}}])) or vector(0)";
+    "sum(increase(model_requests_total{" MR_SELECTOR ",code=~\"5..\"}[{{elapsed}}])) or vector(0)";
 // Per-bucket increases of the request-duration histogram (seconds): the fraction of requests
 // slower than maxMs is judged from these counts.
 inline constexpr const char* kLatencyBuckets =

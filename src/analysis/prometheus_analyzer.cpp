@@ -78,8 +78,7 @@ void PrometheusAnalyzer::submit(AnalysisRequest request, std::function<void(Anal
       refused = "analyzer is shutting down";
     } else if (queue_.size() >= options_.max_queued) {
       refused = "analysis queue is full (" + std::to_string(options_.max_queued) + " checks)";
-    } else if (queued_by_namespace_[request.namespace_name] >=
-               options_.max_queued_per_namespace) {
+    } else if (queued_by_namespace_[request.namespace_name] >= options_.max_queued_per_namespace) {
       refused = "analysis queue is full for namespace " + request.namespace_name + " (" +
                 std::to_string(options_.max_queued_per_namespace) + " checks)";
     } else {

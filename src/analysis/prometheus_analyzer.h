@@ -43,7 +43,7 @@ struct PrometheusAnalyzerOptions {
   int per_namespace_limit = 2;  // clamped the same way
   size_t max_queued = 1000;
   size_t max_queued_per_namespace = 250;
-  PrometheusPolicy policy;  // allow-list, body and timeout caps
+  PrometheusPolicy policy;                   // allow-list, body and timeout caps
   const Clock* clock = nullptr;              // null = RealClock::instance()
   prometheus::Registry* registry = nullptr;  // null = no controller metrics
   PrometheusApiFactory api_factory;          // empty = PrometheusClient over HTTP(S)
@@ -84,14 +84,14 @@ class PrometheusAnalyzer final : public Analyzer {
   // Picks the next runnable job (see the fairness rule above); queue_.end() when none.
   std::deque<Job>::iterator pickRunnable();
 
-  std::deque<Job> queue_;                            // guarded by mu_
-  std::map<std::string, int> running_by_address_;    // guarded by mu_
-  std::map<std::string, int> running_by_namespace_;  // guarded by mu_
+  std::deque<Job> queue_;                              // guarded by mu_
+  std::map<std::string, int> running_by_address_;      // guarded by mu_
+  std::map<std::string, int> running_by_namespace_;    // guarded by mu_
   std::map<std::string, size_t> queued_by_namespace_;  // guarded by mu_
   // Namespace -> when it was last handed a worker (a counter); absent = never or long ago.
   std::map<std::string, uint64_t> last_served_;  // guarded by mu_
   uint64_t serve_count_ = 0;                     // guarded by mu_
-  bool stopping_ = false;                          // guarded by mu_
+  bool stopping_ = false;                        // guarded by mu_
   std::vector<std::thread> workers_;
 };
 

@@ -106,8 +106,8 @@ Result<PrometheusAddress> parsePrometheusAddress(const std::string& address) {
   // server normalizes the path.
   for (size_t i = 0; i < p.size();) {
     const size_t next = p.find('/', i + 1);
-    const std::string seg = p.substr(i + 1, next == std::string::npos ? std::string::npos
-                                                                      : next - i - 1);
+    const std::string seg =
+        p.substr(i + 1, next == std::string::npos ? std::string::npos : next - i - 1);
     if (seg.empty() || seg == "." || seg == "..") {
       return bad(shown, "has an empty, \".\" or \"..\" path segment");
     }
@@ -181,8 +181,9 @@ Status checkTokenTransport(const std::string& address, bool has_token) {
   auto parsed = parsePrometheusAddress(address);
   if (!parsed.isOk()) return parsed.status();
   if (parsed->scheme != "https") {
-    return invalidArgument("a bearer token is never sent over plain http; use an https "
-                           "Prometheus address or drop bearerTokenSecretRef");
+    return invalidArgument(
+        "a bearer token is never sent over plain http; use an https "
+        "Prometheus address or drop bearerTokenSecretRef");
   }
   return Status::ok();
 }

@@ -144,8 +144,8 @@ Result<QueryResult> parseResponse(int http_status, const std::string& body) {
     // another service's data) and status and Events are readable by every tenant.
     const std::string what = "a non-JSON body of " + bytes(body.size());
     if (ok_http) {
-      return invalidArgument("Prometheus returned HTTP " + std::to_string(http_status) +
-                             " with " + what + " (not a Prometheus API response)");
+      return invalidArgument("Prometheus returned HTTP " + std::to_string(http_status) + " with " +
+                             what + " (not a Prometheus API response)");
     }
     return Status(codeForHttp(http_status),
                   "Prometheus returned HTTP " + std::to_string(http_status) + " with " + what,

@@ -53,9 +53,9 @@ Result<std::string> lookup(std::string_view name, const TemplateVars& v) {
   if (name == "canaryRevision") return escapePromqlString(v.canary_revision);
   if (name == "window") return promqlDuration(v.window);
   if (name == "elapsed") return promqlDuration(v.elapsed);
-  return invalidArgument(
-      "unknown query variable {{" + std::string(name) +
-      "}} (known: namespace, rollout, role, revision, stableRevision, canaryRevision, window, elapsed)");
+  return invalidArgument("unknown query variable {{" + std::string(name) +
+                         "}} (known: namespace, rollout, role, revision, stableRevision, "
+                         "canaryRevision, window, elapsed)");
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // PromQL templates: `{{name}}` placeholders (whitespace inside the braces tolerated) replaced
 // by the variables below. Label values are escaped for PromQL double-quoted strings, so a
 // template should place them inside "..."; {{window}} renders as a PromQL duration ("300s",
-// "1500ms"), and so does {{elapsed}}. An unknown variable or an unclosed "{{" is a configuration error naming it.
-// Thread-safety: pure functions.
+// "1500ms"), and so does {{elapsed}}. An unknown variable or an unclosed "{{" is a configuration
+// error naming it. Thread-safety: pure functions.
 #pragma once
 
 #include <chrono>

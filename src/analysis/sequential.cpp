@@ -179,8 +179,8 @@ EvidenceResult judgeMeanRatio(const SampleMoments& canary, const SampleMoments& 
   const double mc = canary.mean(), ms = stable.mean();
   out.estimate = ms > 0 ? mc / ms : (mc > 0 ? std::numeric_limits<double>::infinity() : 1.0);
   if (canary.n < kMinNormalSamples || stable.n < kMinNormalSamples) {
-    out.note = "fewer than " + std::to_string(static_cast<int>(kMinNormalSamples)) +
-               " samples on a side";
+    out.note =
+        "fewer than " + std::to_string(static_cast<int>(kMinNormalSamples)) + " samples on a side";
     return out;
   }
   bool exponential = false;
@@ -271,7 +271,8 @@ PsiEvidence judgePsi(const std::vector<double>& stable_bins, const std::vector<d
   r.lower = std::max(0.0, estimate - zh * se);
   r.upper = std::max(0.0, estimate + zw * se);
   if (n_eff < std::max(kMinNormalSamples, 5.0 * used)) {
-    r.note = "fewer than " + std::to_string(static_cast<int>(std::max(kMinNormalSamples, 5.0 * used))) +
+    r.note = "fewer than " +
+             std::to_string(static_cast<int>(std::max(kMinNormalSamples, 5.0 * used))) +
              " predictions on a side";
     return out;
   }

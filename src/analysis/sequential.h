@@ -68,10 +68,10 @@ enum class Evidence { kUndecided, kWithin, kHarm };
 
 struct EvidenceResult {
   Evidence evidence = Evidence::kUndecided;
-  double estimate = 0;               // point estimate of the judged quantity
-  std::optional<double> lower;       // anytime-valid lower bound (level alpha_harm)
-  std::optional<double> upper;       // anytime-valid upper bound (level alpha_within)
-  std::string note;                  // assumptions used (e.g. "exponential errors assumed")
+  double estimate = 0;          // point estimate of the judged quantity
+  std::optional<double> lower;  // anytime-valid lower bound (level alpha_harm)
+  std::optional<double> upper;  // anytime-valid upper bound (level alpha_within)
+  std::string note;             // assumptions used (e.g. "exponential errors assumed")
 };
 
 struct Levels {

@@ -9,7 +9,6 @@
 
 namespace mr::analysis {
 
-
 Result<double> parseLe(std::string_view text) {
   if (text == "+Inf" || text == "Inf" || text == "inf" || text == "+inf") {
     return std::numeric_limits<double>::infinity();
@@ -96,7 +95,6 @@ double psiOfBins(const std::vector<double>& expected, const std::vector<double>&
   }
   return psi;
 }
-
 
 std::string formatNumber(double v) {
   if (std::isnan(v)) return "NaN";

@@ -116,8 +116,8 @@ bool LeaderElector::loseIfPastDeadline(SteadyTime attempt_start) {
 
 Result<Millis> LeaderElector::writeWindow() const {
   if (!isLeader()) return unavailable("not the leader");
-  const auto left = std::chrono::duration_cast<Millis>(
-      lastRenew() + config_.lease_duration - config_.fence_margin - clock_.steadyNow());
+  const auto left = std::chrono::duration_cast<Millis>(lastRenew() + config_.lease_duration -
+                                                       config_.fence_margin - clock_.steadyNow());
   if (left.count() <= 0) return unavailable("our lease may have expired");
   return left;
 }

@@ -100,9 +100,9 @@ class LeaderElector {
   std::mutex mu_;
   std::condition_variable cv_;
   mutable std::mutex observed_mu_;
-  std::optional<Json> observed_;  // the lease as last read or written
-  Json observed_spec_;            // its spec, to detect changes
-  SteadyTime observed_time_{};    // our clock when the spec last changed
+  std::optional<Json> observed_;                // the lease as last read or written
+  Json observed_spec_;                          // its spec, to detect changes
+  SteadyTime observed_time_{};                  // our clock when the spec last changed
   std::atomic<SteadyTime::rep> last_renew_{0};  // when the last successful write was sent
 };
 

@@ -43,8 +43,7 @@ std::vector<rollout::FieldError> analysisPolicyErrors(const analysis::AnalysisSp
                                                       const analysis::PrometheusPolicy& policy) {
   std::vector<rollout::FieldError> errors;
   const auto& p = spec.prometheus;
-  if (Status s = analysis::checkAddressAllowed(p.address, policy.allowed_addresses);
-      !s.isOk()) {
+  if (Status s = analysis::checkAddressAllowed(p.address, policy.allowed_addresses); !s.isOk()) {
     errors.push_back({kAddressPath, s.message()});
     return errors;  // the token rule needs a well-formed address
   }

@@ -145,9 +145,8 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   // spec.trafficRouting, so the planner can take a canary's traffic away (issue 13): mid-canary,
   // and with no canary in status (a RolledBack stored before its route write; found by the
   // safety simulation).
-  const bool invalid_routed =
-      !in.spec.ok() && in.spec.traffic_routing &&
-      in.spec.traffic_routing->kind != rollout::RouterKind::kReplicaRatio;
+  const bool invalid_routed = !in.spec.ok() && in.spec.traffic_routing &&
+                              in.spec.traffic_routing->kind != rollout::RouterKind::kReplicaRatio;
   if (!world.deleting && (in.spec.ok() || invalid_routed)) {
     const auto& routing = in.spec.ok() ? in.spec.spec->traffic_routing : *in.spec.traffic_routing;
     const int port = in.spec.ok() ? in.spec.spec->service.port : servicePortOf(obj);

@@ -137,10 +137,11 @@ std::string adoptionRefusal(const Json& live, const Owner& owner, const std::str
            "; the controller does not take it over (delete or rename it)";
   }
   const Json annotations = live.value("/metadata/annotations"_json_pointer, Json::object());
-  const auto adopt = annotations.is_object() ? annotations.find(kAnnotationAdopt) : annotations.end();
+  const auto adopt =
+      annotations.is_object() ? annotations.find(kAnnotationAdopt) : annotations.end();
   if (adopt != annotations.end() && adopt->is_string() && *adopt == "true") return "";
-  return what + " exists and was not created for ModelRollout " + owner.name +
-         "; annotate it " + kAnnotationAdopt + "=true to let the controller adopt it";
+  return what + " exists and was not created for ModelRollout " + owner.name + "; annotate it " +
+         kAnnotationAdopt + "=true to let the controller adopt it";
 }
 
 std::optional<Json> deploymentPatch(const Json& live, const Json& desired) {

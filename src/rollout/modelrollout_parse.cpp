@@ -307,8 +307,7 @@ void parseMetrics(FieldReader& r, const Json& a, analysis::AnalysisSpec& out) {
                   "spec.analysis.metrics");
   // Listing metrics means judging those (as Argo Rollouts, Flagger and Kayenta do).
   out.error_rate = parseThreshold(r, *metrics, "errorRate", "max", out.error_rate, true);
-  out.latency_p99_ms =
-      parseThreshold(r, *metrics, "latencyP99", "maxMs", out.latency_p99_ms, true);
+  out.latency_p99_ms = parseThreshold(r, *metrics, "latencyP99", "maxMs", out.latency_p99_ms, true);
   out.drift = parseThreshold(r, *metrics, "drift", "max", out.drift, false);
   out.mae_degradation =
       parseThreshold(r, *metrics, "maeDegradation", "max", out.mae_degradation, false);
@@ -375,11 +374,11 @@ void parseAnalysis(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
   const Json* a = r.object(spec, "analysis", "spec.analysis");
   if (!a) return;
   const std::string path = "spec.analysis";
-  r.unknownFields(*a,
-                  {"prometheus", "interval", "window", "confidence", "failureLimit",
-                   "minSampleSize", "onNoData", "inconclusiveTimeout", "inconclusiveLimit",
-                   "onInconclusiveLimit", "metrics"},
-                  path);
+  r.unknownFields(
+      *a,
+      {"prometheus", "interval", "window", "confidence", "failureLimit", "minSampleSize",
+       "onNoData", "inconclusiveTimeout", "inconclusiveLimit", "onInconclusiveLimit", "metrics"},
+      path);
   analysis::AnalysisSpec as;
   parsePrometheus(r, *a, as);
   as.interval = r.duration(*a, "interval", path + ".interval", as.interval, true);

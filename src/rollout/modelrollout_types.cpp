@@ -63,8 +63,9 @@ const char* verdictWireName(analysis::Verdict v) {
 }
 
 std::optional<analysis::Verdict> verdictFromWireName(const std::string& name) {
-  for (auto v : {analysis::Verdict::kSkipped, analysis::Verdict::kPass, analysis::Verdict::kInconclusive,
-                 analysis::Verdict::kError, analysis::Verdict::kFail}) {
+  for (auto v :
+       {analysis::Verdict::kSkipped, analysis::Verdict::kPass, analysis::Verdict::kInconclusive,
+        analysis::Verdict::kError, analysis::Verdict::kFail}) {
     if (name == verdictWireName(v)) return v;
   }
   return std::nullopt;

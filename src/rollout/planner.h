@@ -23,7 +23,8 @@
 //  - Ensure* means: create when missing (managed_resources.h build*), else send the owned-field
 //    merge patch (deploymentPatch/servicePatch) when non-empty.
 //  - StartAnalysis: submit an analysis::AnalysisRequest for {step, canary revision, evidence
-//    since}; pass the result back as PlanInput.latest_analysis (and analysis_in_flight=false) when it arrives.
+//    since}; pass the result back as PlanInput.latest_analysis (and analysis_in_flight=false) when
+//    it arrives.
 // Crash safety: a step's weight (and canary capacity) is raised only when the *stored* status
 // already says that step (in a later pass, or in `after_status` of the pass that stores it),
 // so a crash between actions and the status write never leaves more canary traffic than the

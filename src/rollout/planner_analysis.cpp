@@ -145,12 +145,14 @@ void noteHoldExtension(PlanContext& c, SystemTime hold_end) {
   auto& s = c.st();
   // A clock from before this hold's end belongs to an earlier entry of the step (its hold
   // restarted: capacity lost, steps edited, spec invalid for a while).
-  if (s.hold_extended_at && *s.hold_extended_at < std::chrono::floor<std::chrono::seconds>(hold_end)) {
+  if (s.hold_extended_at &&
+      *s.hold_extended_at < std::chrono::floor<std::chrono::seconds>(hold_end)) {
     s.hold_extended_at.reset();
   }
   if (!c.spec.analysis || s.hold_extended_at) return;
   const LastAnalysis* a = latestForStep(c);
-  if (a && a->verdict == "Inconclusive" && a->time >= std::chrono::floor<std::chrono::seconds>(hold_end)) {
+  if (a && a->verdict == "Inconclusive" &&
+      a->time >= std::chrono::floor<std::chrono::seconds>(hold_end)) {
     s.hold_extended_at = c.now;  // not a->time: after a retry the clock restarts now
   }
 }
@@ -171,7 +173,8 @@ std::string invalidAnalysisSpec(const PlanContext& c) {
   const auto& a = c.st().last_analysis;
   if (!c.spec.analysis || !a || a->revision != c.st().canary_revision) return "";
   for (const auto& m : a->metrics) {
-    if (isInvalidSpec(m)) return m.name + ": " + m.message.substr(std::string(analysis::kInvalidSpecPrefix).size());
+    if (isInvalidSpec(m))
+      return m.name + ": " + m.message.substr(std::string(analysis::kInvalidSpecPrefix).size());
   }
   return "";
 }

@@ -52,11 +52,10 @@ void advance(PlanContext& c) {
   auto& s = c.st();
   const int k = s.current_step;
   const bool last = needsEvidenceOfWithin(c, k);
-  const std::string why =
-      "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
-      (!c.spec.analysis ? ""
-       : last           ? " and the evidence shows every metric within its threshold"
-                        : " and the evidence shows no harm");
+  const std::string why = "hold " + formatDuration(c.spec.steps[k].hold) + " elapsed" +
+                          (!c.spec.analysis ? ""
+                           : last ? " and the evidence shows every metric within its threshold"
+                                  : " and the evidence shows no harm");
   const std::string passed = "step " + stepLabel(c, k) + " passed (" + why + ")";
   if (k + 1 >= c.stepCount()) {
     startPromotion(c, "AllStepsPassed", passed + "; promoting revision " + s.canary_revision);
@@ -462,12 +461,13 @@ void planCanary(PlanContext& c) {
   } else {
     const bool last = needsEvidenceOfWithin(c, k);
     const auto& la = s.last_analysis;
-    s.message = "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
-                "%, hold elapsed; " +
-                (last ? (k + 1 >= c.stepCount() ? std::string("promotion") : std::string("full traffic")) +
-                            " waits for evidence that every metric is within its threshold"
-                      : "waiting for a check after the hold that shows no harm") +
-                (la ? " (last check: " + la->message + ")" : std::string());
+    s.message =
+        "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
+        "%, hold elapsed; " +
+        (last ? (k + 1 >= c.stepCount() ? std::string("promotion") : std::string("full traffic")) +
+                    " waits for evidence that every metric is within its threshold"
+              : "waiting for a check after the hold that shows no harm") +
+        (la ? " (last check: " + la->message + ")" : std::string());
     if (c.spec.analysis && s.hold_extended_at) {
       c.requeueAt(*s.hold_extended_at + c.spec.analysis->inconclusive_timeout);
     }

@@ -146,8 +146,7 @@ Status GatewayApiRouter::verifyRoute(const Json& route) const {
       if (i == refs.stable || i == refs.canary || refWeight(list[i]) <= 0) continue;
       return invalidArgument(describe() + " rule " + std::to_string(r + 1) +
                              " also sends traffic to backend " + list[i].value("name", "?") +
-                             " (weight " +
-                             std::to_string(refWeight(list[i])) + ") beside " +
+                             " (weight " + std::to_string(refWeight(list[i])) + ") beside " +
                              target_.stable_service + " and " + target_.canary_service +
                              ", so the canary's share would not be the step's weight; give it "
                              "weight 0 or move it to a rule of its own");

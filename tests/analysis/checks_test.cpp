@@ -103,7 +103,9 @@ TEST_F(ChecksTest, ErrorRateMessagesSayWhatWouldDecide) {
   api_.on(kErrors, number(30));
   auto m = runOne(request("errorRate"));
   EXPECT_EQ(m.verdict, Verdict::kFail);
-  EXPECT_EQ(m.message.rfind("error rate 0.003 (30 of 1e+04 canary requests); anytime-valid bounds [", 0), 0u)
+  EXPECT_EQ(
+      m.message.rfind("error rate 0.003 (30 of 1e+04 canary requests); anytime-valid bounds [", 0),
+      0u)
       << m.message;
   EXPECT_NE(m.message.find(": > max 0.001"), std::string::npos) << m.message;
   EXPECT_EQ(result_.message, "errorRate: " + m.message + " (Fail)");
@@ -192,11 +194,11 @@ TEST_F(ChecksTest, LatencyJudgesTheSlowFractionFromBucketCounts) {
     std::vector<double> bins;  // per bin: 25ms, 50ms, 100ms, 250ms, 500ms, +Inf
     Verdict verdict;
   } cases[] = {
-      {{1000, 900, 100}, Verdict::kPass},              // none slower than 100ms, 2,000 requests
-      {{600, 300, 90, 10}, Verdict::kInconclusive},    // exactly 1% slow: never shown either way
-      {{500, 400, 60, 40}, Verdict::kFail},             // 4% slower than 100ms
-      {{500, 400, 60, 0, 0, 40}, Verdict::kFail},       // slower than every bucket still counts
-      {{}, Verdict::kInconclusive},                     // an empty histogram is no data
+      {{1000, 900, 100}, Verdict::kPass},            // none slower than 100ms, 2,000 requests
+      {{600, 300, 90, 10}, Verdict::kInconclusive},  // exactly 1% slow: never shown either way
+      {{500, 400, 60, 40}, Verdict::kFail},          // 4% slower than 100ms
+      {{500, 400, 60, 0, 0, 40}, Verdict::kFail},    // slower than every bucket still counts
+      {{}, Verdict::kInconclusive},                  // an empty histogram is no data
   };
   for (const auto& c : cases) {
     FakePrometheusApi api;
@@ -295,8 +297,8 @@ TEST_F(ChecksTest, MaeVerdictTable) {
     std::optional<double> canary_sq, stable_sq;
     Verdict verdict;
   } cases[] = {
-      {600, 1000, 250, 1000, 400, 70, Verdict::kFail},        // 2.4x with the measured spread
-      {300, 1000, 250, 1000, 200, 140, Verdict::kInconclusive},  // 1.2x, wide spread
+      {600, 1000, 250, 1000, 400, 70, Verdict::kFail},             // 2.4x with the measured spread
+      {300, 1000, 250, 1000, 200, 140, Verdict::kInconclusive},    // 1.2x, wide spread
       {20400, 200000, 20000, 200000, 4100, 4000, Verdict::kPass},  // +2% on 200,000 a side
       {30, 20, 250, 1000, 50, 70, Verdict::kInconclusive},         // 20 labels: too few
       {5, 500, 0, 500, 5, 0, Verdict::kInconclusive},  // 1 vs 0 errors: stable MAE 0 on 500
@@ -316,7 +318,8 @@ TEST_F(ChecksTest, MaeVerdictTable) {
     const auto& m = result.metrics[0];
     EXPECT_EQ(m.verdict, c.verdict) << m.message;
     EXPECT_EQ(*m.sample_size, c.canary_count);
-    EXPECT_EQ(m.message.find("exponential") != std::string::npos, !c.canary_sq && c.canary_count >= 30)
+    EXPECT_EQ(m.message.find("exponential") != std::string::npos,
+              !c.canary_sq && c.canary_count >= 30)
         << m.message;
   }
 }

@@ -199,8 +199,7 @@ TEST(PrometheusClientTest, OversizedBodyRejected) {
     auto r = client.query("up");
     ASSERT_FALSE(r.isOk()) << (content_length ? "with" : "without") << " Content-Length";
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(r.status().message().find("larger than the limit of 16384 bytes"),
-              std::string::npos)
+    EXPECT_NE(r.status().message().find("larger than the limit of 16384 bytes"), std::string::npos)
         << r.status().message();
     EXPECT_EQ(served.load(), 1) << "the same query would return the same size: no retry";
     // Just under the limit is read.

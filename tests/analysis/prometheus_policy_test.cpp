@@ -14,10 +14,9 @@ const std::vector<std::string> kAllowed = {"http://prometheus.monitoring:9090",
                                            "https://thanos.obs.svc/tenant-a"};
 
 TEST(PrometheusPolicyTest, AllowListMatchesSchemeHostPortAndPathPrefix) {
-  for (const char* ok :
-       {"http://prometheus.monitoring:9090", "http://prometheus.monitoring:9090/",
-        "HTTP://Prometheus.Monitoring:9090", "https://thanos.obs.svc:443/tenant-a",
-        "https://thanos.obs.svc/tenant-a/prometheus"}) {
+  for (const char* ok : {"http://prometheus.monitoring:9090", "http://prometheus.monitoring:9090/",
+                         "HTTP://Prometheus.Monitoring:9090", "https://thanos.obs.svc:443/tenant-a",
+                         "https://thanos.obs.svc/tenant-a/prometheus"}) {
     EXPECT_TRUE(checkAddressAllowed(ok, kAllowed).isOk()) << ok;
   }
   for (const char* bad :
@@ -43,8 +42,8 @@ TEST(PrometheusPolicyTest, UnlistedAddressIsInvalidNamingTheAllowList) {
 
 TEST(PrometheusPolicyTest, EmptyAllowListAllowsNothing) {
   EXPECT_FALSE(checkAddressAllowed(kDefaultPrometheusAddress, {}).isOk());
-  EXPECT_TRUE(checkAddressAllowed(kDefaultPrometheusAddress, PrometheusPolicy{}.allowed_addresses)
-                  .isOk());
+  EXPECT_TRUE(
+      checkAddressAllowed(kDefaultPrometheusAddress, PrometheusPolicy{}.allowed_addresses).isOk());
 }
 
 TEST(PrometheusPolicyTest, UserInfoInAddressIsRejectedWithoutRepeatingIt) {
@@ -61,12 +60,12 @@ TEST(PrometheusPolicyTest, UserInfoInAddressIsRejectedWithoutRepeatingIt) {
 }
 
 TEST(PrometheusPolicyTest, PathPrefixCannotBeEscapedWithDotSegmentsOrEncoding) {
-  for (const char* bad : {"https://thanos.obs.svc/tenant-a/../tenant-b",
-                          "https://thanos.obs.svc/tenant-a/%2e%2e/tenant-b",
-                          "https://thanos.obs.svc/tenant-a//x",
-                          "https://thanos.obs.svc/tenant-a?x=1",
-                          "https://thanos.obs.svc/tenant-a#f", "ftp://thanos.obs.svc/tenant-a",
-                          "thanos.obs.svc/tenant-a", "http://:9090", "http://h:99999"}) {
+  for (const char* bad :
+       {"https://thanos.obs.svc/tenant-a/../tenant-b",
+        "https://thanos.obs.svc/tenant-a/%2e%2e/tenant-b", "https://thanos.obs.svc/tenant-a//x",
+        "https://thanos.obs.svc/tenant-a?x=1", "https://thanos.obs.svc/tenant-a#f",
+        "ftp://thanos.obs.svc/tenant-a", "thanos.obs.svc/tenant-a", "http://:9090",
+        "http://h:99999"}) {
     EXPECT_FALSE(checkAddressAllowed(bad, kAllowed).isOk()) << bad;
   }
 }

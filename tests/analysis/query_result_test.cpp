@@ -126,8 +126,8 @@ TEST(QueryResultTest, ResponseContentIsNeverEchoed) {
   for (const auto& [code, body] : std::vector<std::pair<int, std::string>>{
            {502, "<html>" + leak + "</html>"},
            {200, "plain " + leak},
-           {200, R"({"status":"success","data":{"resultType":"vector","result":[")" + leak +
-                     R"("]}})"},
+           {200,
+            R"({"status":"success","data":{"resultType":"vector","result":[")" + leak + R"("]}})"},
            {200, R"({"status":"success","data":{"resultType":"vector","result":[{"value":[1,")" +
                      leak + R"("],"x":[")" + leak + R"("]}]}})"},
            {200, R"({"status":"success","data":{"resultType":"vector","result":[{"value":")" +

@@ -128,8 +128,7 @@ TEST(SequentialRateTest, SeededManyLooksFalseHarmAndFalseWithinStayBelowAlpha) {
   const auto at = simulateRate(0.001, 0.001, 1000, 400, 500, seed + 1);
   const auto worse = simulateRate(0.002, 0.001, 1000, 400, 500, seed + 2);
   std::printf("p=p0/2: harm %d/%d within %d; p=p0: harm %d within %d; p=2p0: harm %d within %d\n",
-              half.harm, half.sequences, half.within, at.harm, at.within, worse.harm,
-              worse.within);
+              half.harm, half.sequences, half.within, at.harm, at.within, worse.harm, worse.within);
   EXPECT_LE(half.harm, 0.0025 * half.sequences + 3);  // harm level alpha/4
   EXPECT_LE(at.harm, 0.0025 * at.sequences + 3);
   EXPECT_LE(worse.within, 0.01 * worse.sequences);

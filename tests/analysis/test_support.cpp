@@ -194,12 +194,11 @@ void FakeHttpServer::handle(int fd) {
     while (!stop_ && clock.steadyNow() < deadline)
       clock.waitUntil(cv_, lock, deadline);
   }
-  std::string out = "HTTP/1.1 " + std::to_string(reply.status) +
-                    " X\r\nContent-Type: " + reply.content_type +
-                    (reply.content_length
-                         ? "\r\nContent-Length: " + std::to_string(reply.body.size())
-                         : std::string()) +
-                    "\r\nConnection: close\r\n\r\n" + reply.body;
+  std::string out =
+      "HTTP/1.1 " + std::to_string(reply.status) + " X\r\nContent-Type: " + reply.content_type +
+      (reply.content_length ? "\r\nContent-Length: " + std::to_string(reply.body.size())
+                            : std::string()) +
+      "\r\nConnection: close\r\n\r\n" + reply.body;
   size_t off = 0;
   while (off < out.size()) {
     const ssize_t n = send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);

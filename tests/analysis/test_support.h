@@ -60,7 +60,7 @@ struct HttpReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
-  int delay_ms = 0;  // before writing the reply (interrupted by stop())
+  int delay_ms = 0;            // before writing the reply (interrupted by stop())
   bool content_length = true;  // false: the body ends when the connection closes
 };
 

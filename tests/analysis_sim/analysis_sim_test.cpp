@@ -29,8 +29,8 @@ std::vector<Scenario> scenarios(const Ids& ids) {
   return out;
 }
 
-std::vector<Cell> run(const Schedule& schedule, const Ids& ids,
-                      const std::vector<double>& traffic, int rollouts) {
+std::vector<Cell> run(const Schedule& schedule, const Ids& ids, const std::vector<double>& traffic,
+                      int rollouts) {
   return runCells(schedule, scenarios(ids), traffic, rollouts, kSeed, kThreads);
 }
 
@@ -40,8 +40,8 @@ TEST(AnalysisSimulation, IdenticalCanaryFalselyRolledBackAtMostOnePercentAtEvery
   for (const auto& [ids, n] : groups) {
     const auto cells = run(s, ids, kTrafficLevels, n);
     for (const auto& c : cells) {
-      EXPECT_LE(c.rate(Outcome::kRolledBack), 0.01)
-          << c.scenario.id << " @ " << c.rps << " req/s\n" << markdownTable(s, cells);
+      EXPECT_LE(c.rate(Outcome::kRolledBack), 0.01) << c.scenario.id << " @ " << c.rps << " req/s\n"
+                                                    << markdownTable(s, cells);
       EXPECT_EQ(c.unrecognisedQueries(), 0);
     }
   }
@@ -52,7 +52,8 @@ TEST(AnalysisSimulation, TotallyBrokenCanaryRolledBackAtEveryTrafficNeverPausedA
     const auto cells = run(s, {"err100"}, kTrafficLevels, 30);
     for (const auto& c : cells) {
       EXPECT_EQ(c.count(Outcome::kRolledBack), static_cast<int>(c.rollouts.size()))
-          << s.id << " @ " << c.rps << " req/s\n" << markdownTable(s, cells);
+          << s.id << " @ " << c.rps << " req/s\n"
+          << markdownTable(s, cells);
       EXPECT_EQ(c.count(Outcome::kPaused), 0);
     }
   }
@@ -63,8 +64,8 @@ TEST(AnalysisSimulation, CanaryWorseThanAThresholdPromotedAtMostOnePercent) {
   const auto cells =
       run(s, {"err2x", "p99", "psi", "mae-reg", "mae-01", "mae-yp"}, kTrafficLevels, 40);
   for (const auto& c : cells) {
-    EXPECT_LE(c.rate(Outcome::kPromoted), 0.01)
-        << c.scenario.id << " @ " << c.rps << " req/s\n" << markdownTable(s, cells);
+    EXPECT_LE(c.rate(Outcome::kPromoted), 0.01) << c.scenario.id << " @ " << c.rps << " req/s\n"
+                                                << markdownTable(s, cells);
   }
 }
 
@@ -79,14 +80,16 @@ TEST(AnalysisSimulation, WorseCanaryDetectedWhereTrafficGivesTheEvidence) {
   // err2x at 20 req/s: 92.5% (seed 12): with full traffic gated on a Pass the canary waits at
   // 50% (10 req/s), where inconclusiveTimeout 1h is not always enough; it pauses there, never
   // at 100%.
-  const std::vector<Where> where = {{"err2x", {200}},  {"p99", {2, 20, 200}},
-                                    {"psi", {20, 200}},   {"mae-reg", {20, 200}},
+  const std::vector<Where> where = {{"err2x", {200}},
+                                    {"p99", {2, 20, 200}},
+                                    {"psi", {20, 200}},
+                                    {"mae-reg", {20, 200}},
                                     {"mae-yp", {20, 200}}};
   for (const Where& w : where) {
     const auto cells = runCells(s, scenarios({w.id}), w.traffic, 40, kSeed, kThreads);
     for (const auto& c : cells) {
-      EXPECT_GE(c.rate(Outcome::kRolledBack), 0.99)
-          << c.scenario.id << " @ " << c.rps << " req/s\n" << markdownTable(s, cells);
+      EXPECT_GE(c.rate(Outcome::kRolledBack), 0.99) << c.scenario.id << " @ " << c.rps << " req/s\n"
+                                                    << markdownTable(s, cells);
     }
   }
 }

@@ -1,13 +1,14 @@
 // The pieces of the analysis simulation: the behaviours hit their targets, the data plane
 // keeps exact cumulative counts, and the simulated Prometheus answers the real default queries
 // (rendered by the real template code) with the data plane's increases.
+#include "bench/analysis_sim/data_plane.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "analysis/default_queries.h"
 #include "analysis/query_template.h"
-#include "bench/analysis_sim/data_plane.h"
 #include "bench/analysis_sim/scenarios.h"
 #include "bench/analysis_sim/simulated_prometheus.h"
 #include "common/fake_clock.h"
@@ -23,16 +24,19 @@ TEST(RoleBehaviour, LatencyAtP99OfTheMaxPutsOnePercentAboveIt) {
   b.latency_p99_s = 0.1;  // a bucket bound
   const auto p = b.latencyBucketProbabilities();
   double above = 0;
-  for (std::size_t i = 5; i < p.size(); ++i) above += p[i];  // buckets above le=0.1
+  for (std::size_t i = 5; i < p.size(); ++i)
+    above += p[i];  // buckets above le=0.1
   EXPECT_NEAR(above, 0.01, 1e-9);
   double total = 0;
-  for (double x : p) total += x;
+  for (double x : p)
+    total += x;
   EXPECT_NEAR(total, 1.0, 1e-12);
 }
 
 TEST(RoleBehaviour, TiltReachesTheTargetPsi) {
   const auto p = basePredictionBins();
-  for (double target : {0.2, 0.3}) EXPECT_NEAR(psi(p, tiltToPsi(p, target)), target, 1e-9);
+  for (double target : {0.2, 0.3})
+    EXPECT_NEAR(psi(p, tiltToPsi(p, target)), target, 1e-9);
   EXPECT_EQ(tiltToPsi(p, 0), p);
 }
 
@@ -50,8 +54,8 @@ struct Fixture {
   SimulatedPrometheus prom{plane, clock, 0, 1};
 
   std::string render(const char* text, const std::string& role, Millis elapsed) {
-    analysis::TemplateVars v{"ns", "r", role, role == "canary" ? "c1" : "s1", "s1", "c1",
-                             Millis(300000), elapsed};
+    analysis::TemplateVars v{"ns", "r",  role,           role == "canary" ? "c1" : "s1",
+                             "s1", "c1", Millis(300000), elapsed};
     return *analysis::renderQuery(text, v);
   }
 };
@@ -66,7 +70,8 @@ TEST(SimulatedPrometheus, AnswersTheDefaultQueriesWithIncreasesSinceTheRangeStar
   const RoleCounters all = f.plane.total(Role::kCanary);
   ASSERT_GT(first.requests, 0);
 
-  auto requests = f.prom.query(f.render(analysis::default_queries::kRequests, "canary", seconds(60)));
+  auto requests =
+      f.prom.query(f.render(analysis::default_queries::kRequests, "canary", seconds(60)));
   ASSERT_TRUE(requests.isOk()) << requests.status().toString();
   ASSERT_EQ(requests->samples.size(), 1u);
   EXPECT_EQ(requests->samples[0].value, all.requests - first.requests);
@@ -115,8 +120,8 @@ TEST(SimulatedPrometheus, FaultModeFailsAboutTheGivenFraction) {
   SimulatedPrometheus faulty(f.plane, f.clock, 0.1, 3);
   int failed = 0;
   for (int i = 0; i < 5000; ++i) {
-    failed += !faulty.query(f.render(analysis::default_queries::kRequests, "canary", seconds(1)))
-                   .isOk();
+    failed +=
+        !faulty.query(f.render(analysis::default_queries::kRequests, "canary", seconds(1))).isOk();
   }
   EXPECT_NEAR(failed / 5000.0, 0.1, 0.015);
 }

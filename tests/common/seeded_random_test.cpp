@@ -85,7 +85,8 @@ TEST(SeededRandom, PoissonMeanAndVarianceOnBothAlgorithms) {
 TEST(SeededRandom, PoissonSmallMeanHasExactZeroProbability) {
   SeededRandom r(5);
   int zeros = 0;
-  for (int i = 0; i < 100000; ++i) zeros += r.poisson(0.5) == 0;
+  for (int i = 0; i < 100000; ++i)
+    zeros += r.poisson(0.5) == 0;
   EXPECT_NEAR(zeros / 100000.0, std::exp(-0.5), 0.005);
 }
 

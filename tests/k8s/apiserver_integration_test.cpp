@@ -260,8 +260,7 @@ TEST_F(ApiServerTest, ControllerExitsAtOnceWhenItsLeaseRenewalTimesOut) {
   ASSERT_TRUE(faults({{"latencyMs", 3000}}).isOk());
   const auto slowed = clock().steadyNow();
   const int code = stopProcess(controller.pid, 0, 8000);  // signal 0: only wait
-  const auto took =
-      std::chrono::duration_cast<milliseconds>(clock().steadyNow() - slowed).count();
+  const auto took = std::chrono::duration_cast<milliseconds>(clock().steadyNow() - slowed).count();
   EXPECT_EQ(code, 1) << waitForText(log_path, "", 10);
   EXPECT_LT(took, 4000) << "exit took " << took << " ms";
   EXPECT_NE(waitForText(log_path, "leader election lost", 100), "");

@@ -42,8 +42,8 @@ TEST(ControllerFlags, ParsesBothValueFormsAndBareBooleans) {
 }
 
 TEST(ControllerFlags, LeaderElectionTimings) {
-  auto f = parseFlags({"--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline",
-                       "2s", "--leader-elect-retry-period=500ms"});
+  auto f = parseFlags({"--leader-elect-lease-duration=3s", "--leader-elect-renew-deadline", "2s",
+                       "--leader-elect-retry-period=500ms"});
   ASSERT_TRUE(f.isOk()) << f.status().toString();
   EXPECT_EQ(f->lease_duration, std::chrono::milliseconds(3000));
   EXPECT_EQ(f->renew_deadline, std::chrono::milliseconds(2000));
@@ -102,12 +102,11 @@ TEST(ControllerFlags, AllowedPrometheusAddressesRejectUserInfoWithoutRepeatingIt
 
 TEST(ControllerFlags, HelpListsEveryFlag) {
   const std::string help = helpText("modelrollout-controller");
-  for (const char* flag :
-       {"--kubeconfig", "--context", "--namespace", "--workers", "--leader-elect",
-        "--leader-election-namespace", "--leader-election-id", "--metrics-bind-address",
-        "--health-probe-bind-address", "--log-format", "--log-level",
-        "--allowed-prometheus-addresses", "--prometheus-max-body-bytes",
-        "--prometheus-max-timeout", "--help"}) {
+  for (const char* flag : {"--kubeconfig", "--context", "--namespace", "--workers",
+                           "--leader-elect", "--leader-election-namespace", "--leader-election-id",
+                           "--metrics-bind-address", "--health-probe-bind-address", "--log-format",
+                           "--log-level", "--allowed-prometheus-addresses",
+                           "--prometheus-max-body-bytes", "--prometheus-max-timeout", "--help"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_TRUE(parseFlags({"--help"})->help);

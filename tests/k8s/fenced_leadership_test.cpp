@@ -122,10 +122,10 @@ class FencedLeadershipTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     const std::string kubeconfig = (dir_ / "kubeconfig").string();
-    server_ = spawnProcess({MR_APISERVER_BIN, "--listen", "127.0.0.1:0", "--port-file",
-                            (dir_ / "port").string(), "--kubeconfig-out", kubeconfig,
-                            "--write-log", (dir_ / "writes.jsonl").string()},
-                           (dir_ / "apiserver.log").string());
+    server_ = spawnProcess(
+        {MR_APISERVER_BIN, "--listen", "127.0.0.1:0", "--port-file", (dir_ / "port").string(),
+         "--kubeconfig-out", kubeconfig, "--write-log", (dir_ / "writes.jsonl").string()},
+        (dir_ / "apiserver.log").string());
     ASSERT_NE(waitForText((dir_ / "apiserver.log").string(), "listening on", 15000), "");
     ASSERT_NE(waitForText(kubeconfig, "server", 5000), "");
     auto config = loadKubeconfig({kubeconfig}, "", clock());
@@ -134,12 +134,12 @@ class FencedLeadershipTest : public ::testing::Test {
     auto client = RestClient::create(config_);
     ASSERT_TRUE(client.isOk()) << client.status().toString();
     admin_ = std::move(*client);
-    ASSERT_TRUE(admin_
-                    ->create(resources::namespaces(), "",
-                             {{"apiVersion", "v1"},
-                              {"kind", "Namespace"},
-                              {"metadata", {{"name", "itest"}}}})
-                    .isOk());
+    ASSERT_TRUE(
+        admin_
+            ->create(
+                resources::namespaces(), "",
+                {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "itest"}}}})
+            .isOk());
     ASSERT_TRUE(admin_
                     ->create(resources::configMaps(), "itest",
                              {{"apiVersion", "v1"},

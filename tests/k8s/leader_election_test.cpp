@@ -12,7 +12,7 @@ using std::chrono::seconds;
 using testing::ScriptedApiClient;
 
 LeaderElectionConfig config(const std::string& identity) {
-  return {"kube-system", "modelrollout-leader", identity, Millis(15000),
+  return {"kube-system", "modelrollout-leader", identity,    Millis(15000),
           Millis(10000), Millis(2000),          Millis(2000)};
 }
 

@@ -354,8 +354,8 @@ TEST(RestClientIntegration, WriteFenceRefusesWritesBeforeSendingAndLetsReadsThro
     if (!open) return unavailable("not the leader");
     return Millis(5000);
   });
-  ASSERT_TRUE(client->patch(resources::configMaps(), "ml", "x", PatchType::kMerge, Json::object())
-                  .isOk());
+  ASSERT_TRUE(
+      client->patch(resources::configMaps(), "ml", "x", PatchType::kMerge, Json::object()).isOk());
   open = false;
   for (const Status& s :
        {client->create(resources::configMaps(), "ml", cm("x", "")).status(),
@@ -411,9 +411,8 @@ TEST(RestClientIntegration, CloseWritesCancelsWritesInFlightAndRefusesLaterOnes)
   auto client = clientFor(server);
   Status in_flight;
   std::thread writer([&] {
-    in_flight =
-        client->patch(resources::configMaps(), "ml", "x", PatchType::kMerge, Json::object())
-            .status();
+    in_flight = client->patch(resources::configMaps(), "ml", "x", PatchType::kMerge, Json::object())
+                    .status();
   });
   // Wait until the server has the request, then lose leadership.
   for (int i = 0; i < 500 && server.requests().empty(); ++i)
@@ -421,8 +420,7 @@ TEST(RestClientIntegration, CloseWritesCancelsWritesInFlightAndRefusesLaterOnes)
   const auto closed_at = clock().steadyNow();
   client->closeWrites("leadership lost");
   writer.join();
-  EXPECT_LT(
-      std::chrono::duration_cast<milliseconds>(clock().steadyNow() - closed_at).count(), 1000)
+  EXPECT_LT(std::chrono::duration_cast<milliseconds>(clock().steadyNow() - closed_at).count(), 1000)
       << "the write in flight was not cancelled";
   EXPECT_FALSE(in_flight.isOk());
   auto later = client->remove(resources::configMaps(), "ml", "x");

@@ -110,7 +110,8 @@ TEST(RenderStatusTest, PromotingShowsAllStepsPassedNotAStepBeyondTheLast) {
   auto rollout = testing::sampleRollout();
   rollout["status"]["phase"] = "Promoting";
   rollout["status"]["currentStep"] = 4;
-  const std::string out = renderStatus(rollout, nlohmann::json::object(), at("2027-01-15T10:00:00Z"));
+  const std::string out =
+      renderStatus(rollout, nlohmann::json::object(), at("2027-01-15T10:00:00Z"));
   EXPECT_NE(out.find("Step:        4/4 (all passed)\n"), std::string::npos) << out;
   EXPECT_EQ(out.find("5/4"), std::string::npos) << out;
 }

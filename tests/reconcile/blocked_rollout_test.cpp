@@ -193,9 +193,9 @@ TEST_F(BlockedRolloutTest, RouteNamingNeitherServiceIsDegradedNotAnErrorEveryPas
 TEST_F(BlockedRolloutTest, ForbiddenRouteIsDegradedWithTheRbacHint) {
   api.seed(res::httpRoutes(), httpRoute(ourBackends()));
   api.seed(res::modelRollouts(), rolloutObject());
-  api.injectError("get", Status(StatusCode::kPermissionDenied, "httproutes is forbidden", 403,
-                                "Forbidden"),
-                  100, "httproutes");
+  api.injectError(
+      "get", Status(StatusCode::kPermissionDenied, "httproutes is forbidden", 403, "Forbidden"),
+      100, "httproutes");
   for (int i = 0; i < 2; ++i)
     ASSERT_TRUE(pass().error.isOk()) << i;
   EXPECT_EQ(status()["phase"], "Degraded");

@@ -17,11 +17,11 @@ TEST(NotReadyReason, PodReasonsAsTheKubeletAndSchedulerWriteThem) {
   auto list = [](json status) {
     return json{{"items", json::array({{{"status", std::move(status)}}})}};
   };
-  EXPECT_EQ(podsNotReadyReason(list({{"conditions",
-                                      json::array({{{"type", "PodScheduled"},
-                                                    {"status", "False"},
-                                                    {"reason", "Unschedulable"},
-                                                    {"message", "0/3 nodes are available"}}})}})),
+  EXPECT_EQ(podsNotReadyReason(
+                list({{"conditions", json::array({{{"type", "PodScheduled"},
+                                                   {"status", "False"},
+                                                   {"reason", "Unschedulable"},
+                                                   {"message", "0/3 nodes are available"}}})}})),
             "Unschedulable: 0/3 nodes are available");
   EXPECT_EQ(podsNotReadyReason(list(
                 {{"containerStatuses",

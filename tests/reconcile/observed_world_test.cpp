@@ -34,15 +34,14 @@ TEST(ObserveDeployment, ReadsRevisionReplicasAndStatus) {
 // Issue 13 finding 3: without status.replicas the planner cannot tell an old ReplicaSet's
 // available pod from the new revision's own.
 TEST(ObserveDeployment, ReadsTotalPodsOfAllReplicaSetsForOwnAvailability) {
-  const nlohmann::json d = {
-      {"metadata", {{"name", "m-canary"}, {"generation", 2}}},
-      {"spec", {{"replicas", 1}}},
-      {"status",
-       {{"observedGeneration", 2},
-        {"replicas", 2},
-        {"readyReplicas", 1},
-        {"availableReplicas", 1},
-        {"updatedReplicas", 1}}}};
+  const nlohmann::json d = {{"metadata", {{"name", "m-canary"}, {"generation", 2}}},
+                            {"spec", {{"replicas", 1}}},
+                            {"status",
+                             {{"observedGeneration", 2},
+                              {"replicas", 2},
+                              {"readyReplicas", 1},
+                              {"availableReplicas", 1},
+                              {"updatedReplicas", 1}}}};
   const auto o = observeDeployment(&d);
   EXPECT_EQ(o.total_replicas, 2);
   EXPECT_EQ(rollout::ownAvailableReplicas(o), 0) << "the available pod is the old one";

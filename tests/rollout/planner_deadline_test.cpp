@@ -52,7 +52,8 @@ TEST(PlannerDeadline, CanaryThatNeverBecomesReadyIsRolledBackAtTheDeadlineWithTh
   EXPECT_EQ(progressing(p).status, "False");
   EXPECT_EQ(progressing(p).reason, "ProgressDeadlineExceeded");
   EXPECT_TRUE(hasEvent(p, "ProgressDeadlineExceeded"));
-  EXPECT_EQ(afterStatusOf<ScaleCanary>(p), std::vector<ScaleCanary>{{0}}) << "after the status write (issue 13 item 4)";
+  EXPECT_EQ(afterStatusOf<ScaleCanary>(p), std::vector<ScaleCanary>{{0}})
+      << "after the status write (issue 13 item 4)";
   EXPECT_EQ(h.world.route_weight, 0);
   EXPECT_FALSE(p.status.waiting_since.has_value());
   EXPECT_FALSE(p.status.rolled_back_revision.empty());

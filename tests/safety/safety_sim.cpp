@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <map>
-#include <set>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -166,8 +166,7 @@ BatchResult runBatch(const BatchOptions& batch, const SimOptions& options) {
     violates(f.history, cc.invariant, options, &f.message, cc.klass);
     out.findings.push_back(std::move(f));
   }
-  out.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

@@ -43,9 +43,9 @@ std::string violationClass(const std::string& message);
 
 struct Finding {
   int invariant = 0;
-  History history;             // events: the minimal sequence
+  History history;  // events: the minimal sequence
   std::size_t original_events = 0;
-  std::string message;         // the violation of the minimal sequence
+  std::string message;  // the violation of the minimal sequence
 };
 
 struct ClassCount {

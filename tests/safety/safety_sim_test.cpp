@@ -13,7 +13,6 @@
 #include <gtest/gtest.h>
 
 #include <array>
-
 #include <cstdlib>
 #include <iostream>
 

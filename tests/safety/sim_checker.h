@@ -31,7 +31,7 @@
 namespace mr::safety {
 
 inline constexpr int kInvariantCount = 6;
-const char* invariantName(int i);  // "I1".."I6"
+const char* invariantName(int i);                // "I1".."I6"
 int invariantFromName(const std::string& name);  // -1 when unknown
 
 struct Violation {
