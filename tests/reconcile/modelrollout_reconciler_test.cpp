@@ -79,10 +79,15 @@ class ReconcilerTest : public ::testing::Test {
     api.setStatusSubresource(res::modelRollouts());
     api.setStatusSubresource(res::deployments());
     api.seed(res::httpRoutes(), httpRoute());
+    startReconciler(analyzer);
+  }
+
+  // A new reconciler over the same cluster: what a controller (re)start builds.
+  void startReconciler(ScriptedAnalyzer& with) {
     ReconcilerDeps deps;
     deps.api = &api;
     deps.clock = &clock;
-    deps.analyzer = &analyzer;
+    deps.analyzer = &with;
     deps.prometheus_policy.allowed_addresses = {"http://127.0.0.1:9", "https://prom.example"};
     deps.cache = [this](const k8s::ResourceType& t, const std::string& ns,
                         const std::string& n) -> std::shared_ptr<const json> {
@@ -102,6 +107,30 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   k8s::ReconcileResult pass() { return reconciler->reconcile({"ml", "m"}); }
+
+  // A canary at 1% fails its first check; RolledBack is stored, then the route write after the
+  // status write fails (etcd down), so the canary still has its traffic.
+  void storeRollbackWhoseRouteWriteFails() {
+    api.seed(res::modelRollouts(), rollout("img:1", true));
+    settle();
+    changeImage("img:2", true);
+    settle();
+    ASSERT_EQ(routeCanaryWeight(), 1);
+    clock.advance(std::chrono::seconds(6));
+    settle(2);
+    ASSERT_EQ(analyzer.requests.size(), 1u);
+    analysis::AnalysisResult result;
+    result.verdict = analysis::Verdict::kFail;
+    result.time = clock.now();
+    result.canary_revision = analyzer.requests[0].canary_revision;
+    result.step = 0;
+    result.message = "errorRate 0.2 > 0.001";
+    analyzer.answer(result);
+    api.injectError("update", Status(StatusCode::kUnavailable, "etcd down", 503, "Unavailable"), 1,
+                    "httproutes");
+    ASSERT_FALSE(pass().error.isOk()) << "the route write after the status write failed";
+    ASSERT_EQ(status()["phase"], "RolledBack") << "stored first";
+  }
 
   // Plays kubelet: every managed Deployment becomes fully available.
   void makeDeploymentsAvailable() {
@@ -565,42 +594,12 @@ TEST_F(ReconcilerTest, InvalidSpecMidCanaryTakesTheCanarysTrafficAwayUntilItIsVa
 // route and the canary change, so a controller restarted after a failed route write (a fresh
 // reconciler, no verdict) finishes the rollback instead of scaling the canary up again.
 TEST_F(ReconcilerTest, RollbackStoredBeforeActingIsFinishedByARestartedController) {
-  api.seed(res::modelRollouts(), rollout("img:1", true));
-  settle();
-  changeImage("img:2", true);
-  settle();
-  ASSERT_EQ(routeCanaryWeight(), 1);
-  clock.advance(std::chrono::seconds(6));
-  settle(2);
-  ASSERT_EQ(analyzer.requests.size(), 1u);
-  analysis::AnalysisResult result;
-  result.verdict = analysis::Verdict::kFail;
-  result.time = clock.now();
-  result.canary_revision = analyzer.requests[0].canary_revision;
-  result.step = 0;
-  result.message = "errorRate 0.2 > 0.001";
-  analyzer.answer(result);
-  api.injectError("update", Status(StatusCode::kUnavailable, "etcd down", 503, "Unavailable"), 1,
-                  "httproutes");
-  auto r = pass();
-  EXPECT_FALSE(r.error.isOk()) << "the route write after the status write failed";
-  EXPECT_EQ(status()["phase"], "RolledBack") << "stored first";
+  storeRollbackWhoseRouteWriteFails();
+  if (HasFatalFailure()) return;
   EXPECT_EQ(status()["lastAnalysis"]["verdict"], "Fail");
   // The process dies here; a new one knows only the stored status and the cluster.
-  ReconcilerDeps deps;
-  deps.api = &api;
-  deps.clock = &clock;
   ScriptedAnalyzer fresh;
-  deps.analyzer = &fresh;
-  deps.prometheus_policy.allowed_addresses = {"http://127.0.0.1:9", "https://prom.example"};
-  deps.cache = [this](const k8s::ResourceType& t, const std::string& ns,
-                      const std::string& n) -> std::shared_ptr<const json> {
-    auto obj = api.object(t, ns, n);
-    return obj ? std::make_shared<const json>(*obj) : nullptr;
-  };
-  deps.enqueue = [](const k8s::ObjectKey&) {};
-  deps.events = [](const json&, const std::string&, const std::string&, const std::string&) {};
-  reconciler = std::make_unique<ModelRolloutReconciler>(std::move(deps));
+  startReconciler(fresh);
   settle();
   EXPECT_EQ(status()["phase"], "RolledBack");
   EXPECT_EQ(routeCanaryWeight(), 0);
@@ -613,25 +612,8 @@ TEST_F(ReconcilerTest, RollbackStoredBeforeActingIsFinishedByARestartedControlle
 // canary 0), but the reconciler read no route without a canary in status and refused
 // ScaleCanary without a valid spec: every pass failed and the failed canary kept its traffic.
 TEST_F(ReconcilerTest, RollbackStoredThenAnInvalidSpecIsFinishedInTheCluster) {
-  api.seed(res::modelRollouts(), rollout("img:1", true));
-  settle();
-  changeImage("img:2", true);
-  settle();
-  ASSERT_EQ(routeCanaryWeight(), 1);
-  clock.advance(std::chrono::seconds(6));
-  settle(2);
-  ASSERT_EQ(analyzer.requests.size(), 1u);
-  analysis::AnalysisResult result;
-  result.verdict = analysis::Verdict::kFail;
-  result.time = clock.now();
-  result.canary_revision = analyzer.requests[0].canary_revision;
-  result.step = 0;
-  result.message = "errorRate 0.2 > 0.001";
-  analyzer.answer(result);
-  api.injectError("update", Status(StatusCode::kUnavailable, "etcd down", 503, "Unavailable"), 1,
-                  "httproutes");
-  ASSERT_FALSE(pass().error.isOk());
-  ASSERT_EQ(status()["phase"], "RolledBack");
+  storeRollbackWhoseRouteWriteFails();
+  if (HasFatalFailure()) return;
   ASSERT_EQ(routeCanaryWeight(), 1);
   auto o = *api.object(res::modelRollouts(), "ml", "m");
   o["spec"]["selector"]["matchLabels"]["app"] = "other";  // no longer matches the template
