@@ -22,15 +22,6 @@ const RealClock& clock() {
   return RealClock::instance();
 }
 
-template <typename Pred>
-bool eventually(Pred pred, int timeout_ms = 10000) {
-  for (int waited = 0; waited < timeout_ms; waited += 10) {
-    if (pred()) return true;
-    clock().sleepFor(milliseconds(10));
-  }
-  return pred();
-}
-
 class ApiServerTest : public ::testing::Test {
  protected:
   void SetUp() override {

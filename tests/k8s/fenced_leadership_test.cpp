@@ -26,15 +26,6 @@ const RealClock& clock() {
   return RealClock::instance();
 }
 
-template <typename Pred>
-bool eventually(Pred pred, int timeout_ms) {
-  for (int waited = 0; waited < timeout_ms; waited += 10) {
-    if (pred()) return true;
-    clock().sleepFor(milliseconds(10));
-  }
-  return pred();
-}
-
 constexpr int kLeaseSeconds = 3;
 
 // One replica: an elector and a writer whose writes only the fence stops.

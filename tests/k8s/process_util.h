@@ -5,9 +5,11 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "k8s/api_client.h"
 
 namespace mr::k8s::testing {
@@ -32,5 +34,16 @@ HttpResult httpGet(int port, const std::string& path);
 
 Json yamlFileToJson(const std::string& path);
 long residentKiB(pid_t pid);
+
+// Polls `pred` every 10 ms on the real clock until it holds or `timeout_ms` passed; the last
+// answer of `pred`.
+template <typename Pred>
+bool eventually(Pred pred, int timeout_ms = 10000) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (pred()) return true;
+    RealClock::instance().sleepFor(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
 
 }  // namespace mr::k8s::testing
