@@ -148,8 +148,10 @@ class CheckRunner {
     // P99 <= maxMs  <=>  at most 1% of requests slower than maxMs. Harm is judged on requests
     // slower than the bound at or above maxMs (fewer), "within" on those slower than the bound
     // at or below it (more): exact when maxMs is a bucket bound, conservative both ways if not.
-    const auto harm = judgeRate({slow->total, slow->above_hi}, 0.01, levels_, req_.explain);
-    const auto within = judgeRate({slow->total, slow->above_lo}, 0.01, levels_, req_.explain);
+    const BinomialCounts above_hi{slow->total, slow->above_hi},
+        above_lo{slow->total, slow->above_lo};
+    const auto harm = judgeRate(above_hi, 0.01, levels_, false);
+    const auto within = judgeRate(above_lo, 0.01, levels_, false);
     EvidenceResult e;
     e.estimate = within.estimate;
     if (harm.evidence == Evidence::kHarm) {
@@ -157,8 +159,10 @@ class CheckRunner {
     } else if (within.evidence == Evidence::kWithin) {
       e.evidence = Evidence::kWithin;
     }
-    e.lower = harm.lower;
-    e.upper = within.upper;
+    if (req_.explain) {  // only the bound each side decides on (two bisections, not four)
+      e.lower = binomialLowerBound(above_hi, levels_.harm);
+      e.upper = binomialUpperBound(above_lo, levels_.within);
+    }
     m.lower = e.lower;
     m.upper = e.upper;
     const std::string numbers =
