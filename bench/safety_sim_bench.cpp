@@ -5,11 +5,11 @@
 // is what asserts zero violations.
 //   mr-bench-safety-sim [--histories N] [--seed S] [--threads T] [--events E]
 //                       [--invariants I1,I3] [--no-pod-faults] [--leader-unfenced] [--shrink 0|1]
-//                       [--status-roundtrip] [--trace] [--trace-minimal]
+//                       [--status-roundtrip] [--trace] [--trace-minimal] [--list-seeds]
 // --leader-unfenced models the runtime before the write fence (an old leader drains its pass
 // after losing the lease): I6 finds it. The default is the fenced runtime.
 // --trace prints every event and pass (use with --histories 1); --trace-minimal traces the
-// shrunk sequence of every finding.
+// shrunk sequence of every finding; --list-seeds lists the lowest seeds of every class.
 // Exit 0 unless the arguments are wrong (2), or --fail-on-violation and a counted violation (1).
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
       options.status_roundtrip = true;
     } else if (arg == "--trace") {
       options.trace = true;
+    } else if (arg == "--list-seeds") {
+      batch.list_seeds = true;
     } else if (arg == "--trace-minimal") {
       trace_minimal = true;
     } else if (arg == "--fail-on-violation") {

@@ -119,6 +119,7 @@ BatchResult runBatch(const BatchOptions& batch, const SimOptions& options) {
             cc.klass = key.second;
             ++cc.histories;
             if (cc.first < 0 || i < cc.first) cc.first = i;
+            if (cc.some.size() < kListedSeeds) cc.some.push_back(i);
           }
         }
         if (!(batch.invariant_mask & (1u << v.invariant)) || (seen & (1u << v.invariant))) {
@@ -136,6 +137,9 @@ BatchResult runBatch(const BatchOptions& batch, const SimOptions& options) {
       total.klass = cc.klass;
       total.histories += cc.histories;
       if (total.first < 0 || cc.first < total.first) total.first = cc.first;
+      total.some.insert(total.some.end(), cc.some.begin(), cc.some.end());
+      std::sort(total.some.begin(), total.some.end());
+      if (total.some.size() > kListedSeeds) total.some.resize(kListedSeeds);
     }
     for (int k = 0; k < kInvariantCount; ++k) {
       out.violating[k] += violating[k];
@@ -196,6 +200,12 @@ std::string formatSummary(const BatchResult& r, const BatchOptions& batch) {
       if (cc.invariant == k) {
         o << "      " << cc.histories << " x " << cc.klass << " (first: seed "
           << batch.seed + static_cast<std::uint64_t>(cc.first) << ")\n";
+        if (batch.list_seeds) {
+          o << "        seeds:";
+          for (long i : cc.some)
+            o << " " << batch.seed + static_cast<std::uint64_t>(i);
+          o << "\n";
+        }
       }
     }
   }

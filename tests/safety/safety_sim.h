@@ -34,8 +34,10 @@ struct BatchOptions {
   long histories = 1000;
   int threads = 1;
   unsigned invariant_mask = (1u << kInvariantCount) - 1;  // which invariants count
-  int shrink = 2;  // violation classes shrunk and printed per invariant
+  int shrink = 2;           // violation classes shrunk and printed per invariant
+  bool list_seeds = false;  // the summary lists up to kListedSeeds seeds of every class
 };
+inline constexpr std::size_t kListedSeeds = 12;
 
 // A violation's class: its message up to " | " (the details follow), with revisions and numbers
 // blanked, so one bug's many histories count as one class.
@@ -52,7 +54,8 @@ struct ClassCount {
   int invariant = 0;
   std::string klass;
   long histories = 0;
-  long first = -1;  // lowest history index showing it
+  long first = -1;         // lowest history index showing it
+  std::vector<long> some;  // the lowest kListedSeeds history indices showing it
 };
 
 struct BatchResult {
