@@ -1,4 +1,6 @@
 // One function per state and transition of the rollout state machine (docs/lifecycle.md).
+#include <algorithm>
+
 #include "common/duration.h"
 #include "common/time_format.h"
 #include "rollout/planner_internal.h"
@@ -70,9 +72,28 @@ void advance(PlanContext& c) {
   resetCounters(s);
   // The canary replicas this pass leaves (it may have scaled the canary down for step k, e.g.
   // after an edit of spec.steps): pods it is removing do not cover the next step.
-  int planned = c.world().canary.replicas;
-  for (const auto& a : c.out.actions) {
-    if (const auto* e = std::get_if<EnsureCanary>(&a)) planned = e->replicas;
+  const auto& canary = c.world().canary;
+  int planned = canary.replicas;
+  EnsureCanary* scaling = nullptr;
+  for (auto& a : c.out.actions) {
+    if (auto* e = std::get_if<EnsureCanary>(&a)) {
+      planned = e->replicas;
+      scaling = e;
+    }
+  }
+  if (scaling && planned < replicas && canary.exists && canary.revision == c.hash &&
+      planned < canary.replicas) {
+    // This pass scales the canary down for step k (re-entered after an edit of spec.steps) and
+    // leaves it at once: keep the pods step k+1 needs instead of removing them now and adding
+    // them back next pass. Replica ratio: never more than the stored status allows before
+    // its write (its pods are its traffic).
+    int keep = std::min(canary.replicas, replicas);
+    if (!c.routed() && c.in.status.canary_revision == s.canary_revision) {
+      keep = std::min(keep, canaryReplicasFor(c.spec.replicas, c.in.status.step_weight));
+    } else if (!c.routed()) {
+      keep = 0;
+    }
+    if (keep > planned) scaling->replicas = planned = keep;
   }
   if (planned < replicas || !c.canaryAvailable(replicas)) {
     // More canary pods are needed first; they are added next pass, once the stored status
@@ -100,6 +121,11 @@ void advance(PlanContext& c) {
   noteApproximatedWeight(c, next);
   const SystemTime hold_end = c.now + step.hold;
   s.message = holdMessage(c, next, hold_end);
+  // Step k's own after-status weight (and replica ratio's pods), planned earlier in this pass
+  // when it was entered, is superseded by step k+1's: one write each, not two.
+  std::erase_if(c.out.after_status, [](const Action& a) {
+    return std::holds_alternative<SetWeight>(a) || std::holds_alternative<EnsureCanary>(a);
+  });
   if (planned != replicas) c.actAfterStatus(EnsureCanary{c.spec.pod_template, replicas, c.hash});
   if (!read || *read != step.weight) c.actAfterStatus(SetWeight{step.weight});
   scheduleAnalysis(c);
@@ -386,7 +412,13 @@ void planCanary(PlanContext& c) {
   if (!shrinking || !c.routed() || (read && *read <= step.weight)) {
     const int target = c.canaryReplicasNow(replicas);
     const auto& d = c.world().canary;
-    const int kept = d.exists && d.revision == c.hash ? std::min(d.replicas, target) : 0;
+    // Replica ratio before the status write: no more pods than the stored step allows with
+    // the spec's replicas now (pods someone else added, or spec.replicas lowered).
+    const int stored_allows = was.canary_revision == s.canary_revision
+                                  ? canaryReplicasFor(c.spec.replicas, was.step_weight)
+                                  : 0;
+    const int kept =
+        d.exists && d.revision == c.hash ? std::min({d.replicas, target, stored_allows}) : 0;
     c.act(EnsureCanary{c.spec.pod_template, stored || c.routed() ? target : kept, c.hash});
     if (!stored && !c.routed() && target > kept) {
       c.actAfterStatus(EnsureCanary{c.spec.pod_template, target, c.hash});

@@ -240,5 +240,71 @@ TEST(PlannerSafety, PausedNewTemplateKeepsNoCanaryPods) {
   EXPECT_EQ(actionsOf<ScaleCanary>(p), std::vector<ScaleCanary>{{0}}) << dump(p);
 }
 
+
+// Found by the safety simulation (I4, seed 20261166 and 34 more of 10^5): an edit of spec.steps
+// re-entered at a step that needs fewer canary pods than the canary had and scaled it down; its
+// 0 s hold passed in the same pass, and the next step, needing the pods again, scaled it back up
+// in the next pass (3 -> 1 -> 3: pods killed and started again for nothing).
+TEST(PlannerSafety, StepsEditReentryDecidedAtOnceDoesNotScaleTheCanaryDownAndUpAgain) {
+  Harness h;
+  h.spec["steps"] = Json::parse(R"([{"weight": 100, "hold": "1h"}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  h.step();  // CanaryStarted: 4 canary pods, ready at once; the step not started yet
+  ASSERT_EQ(h.world.canary.replicas, 4);
+  ASSERT_EQ(h.world.route_weight, 0);
+  h.spec["steps"] = Json::parse(R"([{"weight": 10, "hold": "0s"}, {"weight": 50, "hold": "1h"},
+                                    {"weight": 100}])");
+  std::vector<int> replicas{h.world.canary.replicas};
+  for (int i = 0; i < 3; ++i) {
+    h.step();
+    replicas.push_back(h.world.canary.replicas);
+    h.now += 1s;
+  }
+  for (size_t i = 1; i + 1 < replicas.size(); ++i) {
+    EXPECT_FALSE(replicas[i] < replicas[i - 1] && replicas[i + 1] > replicas[i])
+        << "canary replicas " << replicas[i - 1] << " -> " << replicas[i] << " -> "
+        << replicas[i + 1] << " with nothing in between";
+  }
+  EXPECT_EQ(h.status.current_step, 1);
+  EXPECT_EQ(h.world.route_weight, 50);
+  EXPECT_GE(h.world.canary.ready_replicas, canaryReplicasFor(4, 50));
+}
+
+// Found by the safety simulation (I1, replica ratio, seeds 20275295 and 20299051): an edit of
+// spec.steps re-entered at a step with more canary pods than the stored one and, before the
+// status naming it was stored, kept canary pods beyond the stored step: pods someone else had
+// added, or (after spec.replicas was lowered) pods the stored step no longer allows. Replica
+// ratio's canary pods are its traffic, so a crash there left more than the stored step.
+TEST(PlannerSafety, ReplicaRatioStepsEditKeepsNoCanaryPodsBeyondTheStoredStepBeforeTheStatusWrite) {
+  for (const bool foreign : {true, false}) {
+    SCOPED_TRACE(foreign ? "someone else scaled the canary up" : "spec.replicas lowered");
+    Harness h;
+    h.spec.erase("trafficRouting");
+    h.spec["replicas"] = foreign ? 4 : 10;
+    h.spec["steps"] = Json::parse(R"([{"weight": 10, "hold": "1h"}, {"weight": 100}])");
+    h.deployStable();
+    h.spec = withImage(h.spec, "m:2");
+    runUntil(h, [&] { return h.status.step_started_at.has_value(); });
+    ASSERT_EQ(h.world.canary.replicas, 1);
+    if (foreign) {
+      h.applyDeployment(h.world.canary, h.world.canary.revision, 3);
+    } else {
+      h.spec["steps"] = Json::parse(R"([{"weight": 50, "hold": "1h"}, {"weight": 100}])");
+      runUntil(h, [&] { return h.world.canary.ready_replicas == 5; });
+      ASSERT_EQ(h.status.step_weight, 50);
+      h.spec["replicas"] = 2;  // the stored 50% step now allows 1 canary pod
+    }
+    const int allowed = canaryReplicasFor(h.spec["replicas"].get<int>(), h.status.step_weight);
+    h.spec["steps"] = Json::parse(R"([{"weight": 100, "hold": "1h"}])");
+    Plan p = h.run();
+    ASSERT_EQ(p.status.step_weight, 100) << dump(p);
+    for (const auto& e : actionsOf<EnsureCanary>(p))
+      EXPECT_LE(e.replicas, allowed) << "before the status write: " << dump(p);
+    h.apply(p);
+    EXPECT_EQ(h.world.canary.replicas, canaryReplicasFor(h.spec["replicas"].get<int>(), 100))
+        << dump(p);
+  }
+}
 }  // namespace
 }  // namespace mr::rollout::testing

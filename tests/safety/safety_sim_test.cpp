@@ -130,6 +130,24 @@ TEST(SafetySim, CheckerFlagsTwoWritersOfOneFieldInOnePass) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].invariant, 3);
 
+  // Status first: canary pods someone else added go down to what the stored step allows, the
+  // status naming the next step is stored, then its pods come: one writer, two statuses.
+  found.clear();
+  checker.beginPass();
+  checker.onWrite({Field::kCanaryReplicas, "2", "1", "EnsureCanary"}, 0, 0);
+  checker.onWrite({Field::kStatusOther, "", "", "status write", /*new_basis=*/true}, 0, 0);
+  checker.onWrite({Field::kCanaryReplicas, "1", "2", "EnsureCanary"}, 0, 0);
+  checker.endPass(true);
+  EXPECT_TRUE(found.empty()) << found.front().message;
+  // The same around a status write that changes nothing the canary is allowed is a flip.
+  checker.beginPass();
+  checker.onWrite({Field::kCanaryReplicas, "2", "1", "EnsureCanary"}, 0, 0);
+  checker.onWrite({Field::kStatusOther, "", "", "status write"}, 0, 0);
+  checker.onWrite({Field::kCanaryReplicas, "1", "2", "EnsureCanary"}, 0, 0);
+  checker.endPass(true);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].invariant, 3);
+
   found.clear();
   checker.beginPass();
   checker.onWrite({Field::kRouteWeight, "0", "10", "SetWeight"}, 1, 0);  // not the leader

@@ -239,6 +239,8 @@ void Checker::endPass(bool complete) {
   std::map<Field, const Write*> first;
   std::map<Field, std::set<std::string>> seen;  // values a field had in this pass
   for (const auto& w : pass_writes_) {
+    // A status write changing the stored step or phase: what a field may be starts anew.
+    if (w.new_basis) seen.clear();
     auto [it, inserted] = net.try_emplace(w.field, w.before, w.after);
     auto& values = seen[w.field];
     const bool back = values.count(w.after) > 0;

@@ -15,8 +15,11 @@
 //      step reached, or an explicit promote annotation.
 //  I3  once a rollback for a failed verdict was acted upon (any op of that pass applied), that
 //      revision gets no canary traffic again unless the user retries or re-submits it.
-//  I4  no two writers of one field: a pass does not write one field to two values, and a pass
-//      does not undo the previous pass's write while nothing else happened in between.
+//  I4  no two writers of one field: a pass does not write one field back to a value it had
+//      in that pass (between two status writes that change what the stored status allows:
+//      lowering canary pods someone else added before the status naming a step is stored and
+//      adding the step's pods after it is the status-first rule, one writer), and a pass does
+//      not undo the previous pass's write while nothing else happened in between.
 //  I5  (checked by the simulation's quiet phase) settles, and then writes nothing.
 //  I6  every write is made by the current leader.
 // Thread-safety: one checker per simulation.
@@ -58,6 +61,10 @@ struct Write {
   Field field;
   std::string before, after;
   std::string by;  // the action that wrote it
+  // A status write that changed what the stored status allows (phase, canary, step, or the
+  // steps it was entered under): writes before it follow the old status, writes after it the
+  // new one (planner.h: capacity and weight of a step entered in a pass follow its status).
+  bool new_basis = false;
 };
 
 class Checker {

@@ -49,6 +49,12 @@ std::string phaseKey(const rollout::RolloutStatus& s) {
   return phaseOf(s) + (s.canary_revision.empty() ? "" : "(" + s.canary_revision + ")");
 }
 
+// What the stored status allows the canary: its phase, canary, step and the steps' basis.
+std::string stepKey(const rollout::RolloutStatus& s) {
+  return phaseKey(s) + "|" + std::to_string(s.current_step) + "|" + s.steps_fingerprint + "|" +
+         std::to_string(s.step_weight);
+}
+
 bool isVerdictRollback(const rollout::PlanInput& in, const rollout::Plan& p) {
   if (in.status.canary_revision.empty() || !p.status.canary_revision.empty()) return false;
   if (p.status.phase != Phase::kRolledBack || p.status.history.empty()) return false;
@@ -75,9 +81,9 @@ void Simulation::crash(int instance) {
   externalEvent();
 }
 
-void Simulation::write(Field f, const std::string& before, const std::string& after,
-                       const char* by) {
-  checker_.onWrite({f, before, after, by}, writer_, leader_);
+void Simulation::write(Field f, const std::string& before, const std::string& after, const char* by,
+                       bool new_basis) {
+  checker_.onWrite({f, before, after, by, new_basis}, writer_, leader_);
   ++pass_writes_;
 }
 
@@ -301,10 +307,12 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
           const rollout::RolloutStatus stored =
               options_.status_roundtrip ? rollout::statusFromJson(rollout::statusToJson(p.status))
                                         : p.status;
+          const bool new_basis = stepKey(stored) != stepKey(c_.status);
           if (phaseKey(stored) != phaseKey(c_.status)) {
-            write(Field::kStatusPhase, phaseKey(c_.status), phaseKey(stored), "status write");
+            write(Field::kStatusPhase, phaseKey(c_.status), phaseKey(stored), "status write",
+                  new_basis);
           } else {
-            write(Field::kStatusOther, "", "", "status write");
+            write(Field::kStatusOther, "", "", "status write", new_basis);
           }
           c_.status = stored;
           checker_.onStatusStored(c_.status, spec_);

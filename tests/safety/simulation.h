@@ -54,7 +54,8 @@ class Simulation {
   PassOutcome runPass(int cut, Cut how);
   // Applies one planner action. Returns false when it fails (the pass stops).
   bool applyAction(const rollout::Action& a, rollout::Plan& p, bool status_stored);
-  void write(Field f, const std::string& before, const std::string& after, const char* by);
+  void write(Field f, const std::string& before, const std::string& after, const char* by,
+             bool new_basis = false);
   void ensureDeployment(SimDeployment& d, bool stable, int replicas, const std::string& rev,
                         const char* by);
   void deliverAnalysis(Instance& inst, analysis::Verdict v);
