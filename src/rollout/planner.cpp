@@ -206,10 +206,16 @@ bool handleAbort(PlanContext& c, State state) {
                    "rollout of revision " + c.hash + " aborted before it started");
       return false;  // continue as RolledBackHold to keep stable serving
     }
+    const std::string canary = c.st().canary_revision;
+    // spec.template moved on to a newer revision the canary has not taken yet: the abort is
+    // for that one too, so it is the one remembered (else the next pass would start it).
+    const bool newer = c.hash != canary && c.hash != c.st().stable_revision;
     rollback(c, "Aborted",
              "aborted by annotation " + std::string(kAnnotationAbort) + " at step " +
                  std::to_string(c.st().current_step + 1) + "/" + std::to_string(c.stepCount()) +
-                 " (canary weight " + std::to_string(c.in.status.canary_weight) + "%)");
+                 " (canary weight " + std::to_string(c.in.status.canary_weight) + "%)" +
+                 (newer ? "; revision " + c.hash + " of spec.template is not started" : ""));
+    if (newer) c.st().rolled_back_revision = c.hash;
     return true;
   }
   if (c.in.status.phase == Phase::kRolledBack) return false;  // already acted on

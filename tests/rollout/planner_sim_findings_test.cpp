@@ -240,7 +240,6 @@ TEST(PlannerSafety, PausedNewTemplateKeepsNoCanaryPods) {
   EXPECT_EQ(actionsOf<ScaleCanary>(p), std::vector<ScaleCanary>{{0}}) << dump(p);
 }
 
-
 // Found by the safety simulation (I4, seed 20261166 and 34 more of 10^5): an edit of spec.steps
 // re-entered at a step that needs fewer canary pods than the canary had and scaled it down; its
 // 0 s hold passed in the same pass, and the next step, needing the pods again, scaled it back up
@@ -305,6 +304,30 @@ TEST(PlannerSafety, ReplicaRatioStepsEditKeepsNoCanaryPodsBeyondTheStoredStepBef
     EXPECT_EQ(h.world.canary.replicas, canaryReplicasFor(h.spec["replicas"].get<int>(), 100))
         << dump(p);
   }
+}
+
+// Found by the safety simulation (I4, seed 20272060): abort set after spec.template moved on to
+// a newer revision while the older canary ran rolled back the older canary and remembered only
+// that one, so the next pass started the newer template as a canary: the abort was ignored
+// (and the canary Service flipped to no canary and back).
+TEST(PlannerSafety, AbortAfterANewerTemplateDoesNotStartThatTemplate) {
+  Harness h;
+  canaryAtStep(h, 0);
+  h.spec = withImage(h.spec, "m:3");
+  h.annotations[kAnnotationAbort] = "true";
+  Plan p = h.step();
+  ASSERT_EQ(p.status.phase, Phase::kRolledBack) << dump(p);
+  EXPECT_EQ(h.world.route_weight, 0);
+  for (int i = 0; i < 3; ++i) {
+    h.now += 10min;
+    p = h.step();
+    EXPECT_EQ(p.status.phase, Phase::kRolledBack) << dump(p);
+    EXPECT_TRUE(p.status.canary_revision.empty()) << dump(p);
+    EXPECT_EQ(h.world.canary.replicas, 0) << dump(p);
+  }
+  h.annotations[kAnnotationRetry] = "true";  // the user's way to run it after all
+  p = h.step();
+  EXPECT_EQ(p.status.canary_revision, revisionOf(h.spec)) << dump(p);
 }
 }  // namespace
 }  // namespace mr::rollout::testing

@@ -156,6 +156,48 @@ TEST(SafetySim, CheckerFlagsTwoWritersOfOneFieldInOnePass) {
   EXPECT_EQ(found[0].invariant, 5);
 }
 
+TEST(SafetySim, CheckerFlagsAnUndoOfThePreviousPassUnlessThatPassStoredANewStep) {
+  HistoryConfig config;
+  SimCluster c(config);
+  std::vector<Violation> found;
+  Checker checker(c);
+  checker.reportTo(&found);
+  c.status.canary_revision = templateRevision(1);
+  auto pass = [&](const char* before, const char* after) {
+    checker.beginPass();
+    checker.onWrite({Field::kCanaryReplicas, before, after, "EnsureCanary"}, 0, 0);
+    checker.endPass(true);
+  };
+  pass("2", "1");
+  pass("1", "2");  // the same status: a second writer undid the first
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].invariant, 3);
+
+  // The first pass lowers the pods to its stored step and stores the next step; the second
+  // adds that step's pods (planner.h: two-pass step entry).
+  found.clear();
+  checker.onExternalEvent();
+  pass("0", "2");
+  checker.beginPass();
+  checker.onWrite({Field::kCanaryReplicas, "2", "1", "EnsureCanary"}, 0, 0);
+  c.status.current_step = 1;
+  checker.endPass(true);
+  pass("1", "2");
+  EXPECT_TRUE(found.empty()) << found.front().message;
+  // Going back to the step before is no new step: a step oscillating with the pods is flagged.
+  checker.onExternalEvent();
+  checker.beginPass();
+  checker.onWrite({Field::kCanaryReplicas, "2", "1", "EnsureCanary"}, 0, 0);
+  c.status.current_step = 0;
+  checker.endPass(true);
+  checker.beginPass();
+  checker.onWrite({Field::kCanaryReplicas, "1", "2", "EnsureCanary"}, 0, 0);
+  c.status.current_step = 1;
+  checker.endPass(true);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].invariant, 3);
+}
+
 TEST(SafetySim, SameSeedGivesTheSameHistoryAndOutcome) {
   SimOptions options;
   const History a = generateHistory(42, options);

@@ -42,6 +42,18 @@ const char* fieldName(Field f) {
   return "?";
 }
 
+std::string statusBasis(const rollout::RolloutStatus& s) {
+  return (s.phase ? rollout::phaseName(*s.phase) : "none") + std::string("|") + s.canary_revision +
+         "|" + std::to_string(s.current_step) + "|" + s.steps_fingerprint + "|" +
+         std::to_string(s.step_weight);
+}
+
+void Checker::beginPass() {
+  pass_writes_.clear();
+  serving_before_ = servingEndpoints();
+  basis_start_ = statusBasis(c_.status);
+}
+
 void Checker::fail(int invariant, const std::string& message) {
   if (!out_ || out_->size() >= 32) return;
   for (const auto& v : *out_)
@@ -268,7 +280,12 @@ void Checker::endPass(bool complete) {
                             wrote(pass_writes_, Field::kStableRev) ||
                             wrote(previous_pass_writes_, Field::kCanaryRev) ||
                             wrote(previous_pass_writes_, Field::kStableRev);
-  if (complete && !external_since_pass_ && !new_revision) {
+  // The previous pass stored a new step (or phase) and this one acts on it without going back:
+  // the two-pass step entry (status first, then capacity and weight), not an undo.
+  const std::string basis_end = statusBasis(c_.status);
+  const bool acts_on_stored_step =
+      previous_basis_start_ != previous_basis_end_ && basis_end != previous_basis_start_;
+  if (complete && !external_since_pass_ && !new_revision && !acts_on_stored_step) {
     std::map<Field, std::pair<std::string, std::string>> prev;
     for (const auto& w : previous_pass_writes_) {
       auto [it, inserted] = prev.try_emplace(w.field, w.before, w.after);
@@ -300,6 +317,8 @@ void Checker::endPass(bool complete) {
                   std::to_string(floor) + ")");
     }
     previous_pass_writes_ = pass_writes_;
+    previous_basis_start_ = basis_start_;
+    previous_basis_end_ = basis_end;
     external_since_pass_ = false;
   } else {
     external_since_pass_ = true;

@@ -19,7 +19,9 @@
 //      in that pass (between two status writes that change what the stored status allows:
 //      lowering canary pods someone else added before the status naming a step is stored and
 //      adding the step's pods after it is the status-first rule, one writer), and a pass does
-//      not undo the previous pass's write while nothing else happened in between.
+//      not undo the previous pass's write while nothing else happened in between (a pass
+//      acting on a step the previous pass stored, without going back to the step before it, is
+//      the two-pass step entry of planner.h: it follows a new event, the stored step).
 //  I5  (checked by the simulation's quiet phase) settles, and then writes nothing.
 //  I6  every write is made by the current leader.
 // Thread-safety: one checker per simulation.
@@ -36,6 +38,10 @@ namespace mr::safety {
 inline constexpr int kInvariantCount = 6;
 const char* invariantName(int i);                // "I1".."I6"
 int invariantFromName(const std::string& name);  // -1 when unknown
+
+// What the stored status allows the canary: phase, canary revision, step, and the steps and
+// weight it was entered with. A change of it is a new step entry (or leaving one).
+std::string statusBasis(const rollout::RolloutStatus& s);
 
 struct Violation {
   int invariant = 0;  // 0-based (I1 = 0)
@@ -90,10 +96,7 @@ class Checker {
 
   // An external event happened (I4: the next pass may legitimately undo the previous).
   void onExternalEvent() { external_since_pass_ = true; }
-  void beginPass() {
-    pass_writes_.clear();
-    serving_before_ = servingEndpoints();
-  }
+  void beginPass();
   // End of a pass (complete or cut). Runs the I4 checks.
   void endPass(bool complete);
 
@@ -121,6 +124,8 @@ class Checker {
   int last_replicas_ = 1;  // spec.replicas of the last valid spec
   std::set<std::string> approved_, qualified_, failed_;
   std::vector<Write> pass_writes_, previous_pass_writes_;
+  // statusBasis at the start of this pass, and at the start and end of the previous complete one.
+  std::string basis_start_, previous_basis_start_, previous_basis_end_;
   int serving_before_ = -1;
   bool external_since_pass_ = true;
 };

@@ -49,12 +49,6 @@ std::string phaseKey(const rollout::RolloutStatus& s) {
   return phaseOf(s) + (s.canary_revision.empty() ? "" : "(" + s.canary_revision + ")");
 }
 
-// What the stored status allows the canary: its phase, canary, step and the steps' basis.
-std::string stepKey(const rollout::RolloutStatus& s) {
-  return phaseKey(s) + "|" + std::to_string(s.current_step) + "|" + s.steps_fingerprint + "|" +
-         std::to_string(s.step_weight);
-}
-
 bool isVerdictRollback(const rollout::PlanInput& in, const rollout::Plan& p) {
   if (in.status.canary_revision.empty() || !p.status.canary_revision.empty()) return false;
   if (p.status.phase != Phase::kRolledBack || p.status.history.empty()) return false;
@@ -307,7 +301,7 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
           const rollout::RolloutStatus stored =
               options_.status_roundtrip ? rollout::statusFromJson(rollout::statusToJson(p.status))
                                         : p.status;
-          const bool new_basis = stepKey(stored) != stepKey(c_.status);
+          const bool new_basis = statusBasis(stored) != statusBasis(c_.status);
           if (phaseKey(stored) != phaseKey(c_.status)) {
             write(Field::kStatusPhase, phaseKey(c_.status), phaseKey(stored), "status write",
                   new_basis);
@@ -507,7 +501,10 @@ void Simulation::settle() {
     if (delivered) dt = std::min<std::int64_t>(dt, 1000);
     if (auto next = c_.nextReadyAt()) dt = std::min(dt, *next - c_.now_ms);
     c_.now_ms += std::max<std::int64_t>(dt, 1);
-    if (c_.kubelet()) idle = 0;
+    if (c_.kubelet()) {
+      idle = 0;
+      externalEvent();  // a pod became ready: news the next pass may act on (I4), as in kTick
+    }
   }
   if (!settled) {
     violations_.push_back({4, "does not settle with no new events (phase " + phaseOf(c_.status) +
