@@ -95,8 +95,14 @@ bool PlanContext::stableAvailableAt(const std::string& revision) const {
          d.updated_replicas >= spec.replicas && ownAvailableReplicas(d) >= spec.replicas;
 }
 
+std::string PlanContext::stableSelector(const std::string& revision) const {
+  const auto& d = world().stable;
+  const bool rolling = d.exists && d.revision == revision && d.total_replicas > d.updated_replicas;
+  return rolling && !stableAvailableAt(revision) ? std::string() : revision;
+}
+
 void PlanContext::ensureServices(const std::string& stable_rev, const std::string& canary_rev) {
-  act(EnsureServices{stable_rev, canary_rev});
+  act(EnsureServices{stableSelector(stable_rev), canary_rev});
 }
 
 void PlanContext::noteRecreated() {

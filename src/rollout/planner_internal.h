@@ -70,6 +70,10 @@ struct PlanContext {
   // Replica ratio: 0 while it still has pods of another revision (a replaced canary): the
   // root Service selects every canary pod, and a rolling update keeps the old ones serving.
   int canaryReplicasNow(int replicas) const;
+  // The stable Service's revision selector for `revision`: none (every stable pod) while the
+  // stable Deployment is still rolling to it and its own pods are not yet available (e.g. a
+  // promotion reverted: the promoted revision's pods serve until the old ones are back).
+  std::string stableSelector(const std::string& revision) const;
   void ensureServices(const std::string& stable_rev, const std::string& canary_rev);
   void noteRecreated();  // Event when managed objects the status says exist are gone
 

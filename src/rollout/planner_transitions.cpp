@@ -339,7 +339,7 @@ void rollback(PlanContext& c, const std::string& reason, const std::string& mess
   const auto& read = c.world().route_weight;
   if (!read || *read != 0) c.actAfterStatus(SetWeight{0});
   if (c.world().canary.exists) c.actAfterStatus(ScaleCanary{0});
-  c.actAfterStatus(EnsureServices{s.stable_revision, ""});
+  c.actAfterStatus(EnsureServices{c.stableSelector(s.stable_revision), ""});
 }
 
 void planCanary(PlanContext& c) {
@@ -523,8 +523,9 @@ void planPromoting(PlanContext& c) {
       c.ensureServices("", s.canary_revision);
       c.ensureWeight(promotionWeight(c));
       const auto& stable = c.world().stable;
-      s.message = what + ": restoring stable, " + std::to_string(ownAvailableReplicas(stable)) +
-                  "/" + std::to_string(c.spec.replicas) + " available at " + c.hash +
+      const int back = stable.revision == c.hash ? ownAvailableReplicas(stable) : 0;
+      s.message = what + ": restoring stable, " + std::to_string(back) + "/" +
+                  std::to_string(c.spec.replicas) + " available at " + c.hash +
                   "; the canary keeps its traffic until then";
       c.requeueIn(kAvailabilityPoll);
       return;

@@ -329,5 +329,45 @@ TEST(PlannerSafety, AbortAfterANewerTemplateDoesNotStartThatTemplate) {
   p = h.step();
   EXPECT_EQ(p.status.canary_revision, revisionOf(h.spec)) << dump(p);
 }
+
+// Found by the safety simulation (I1 capacity, seed 20263168 and 18 more of 10^5): a promotion
+// reverted (spec.template back to the old stable) and, while the stable Deployment was still
+// rolling back with the promoted revision's pods serving, a newer template arrived: the canary
+// restart pointed the stable Service at the old revision, of which no pod was ready yet
+// (3 -> 0 endpoints behind 100% of the traffic).
+TEST(PlannerSafety, NewerTemplateWhileARevertedPromotionRollsBackKeepsTheStablePodsServing) {
+  Harness h;
+  h.spec["steps"] = Json::parse(R"([{"weight": 50, "hold": "1h"}, {"weight": 100}])");
+  h.deployStable();
+  const std::string old_stable = h.status.stable_revision;
+  const Json old_spec = h.spec;
+  h.spec = withImage(h.spec, "m:2");
+  h.step();  // CanaryStarted
+  h.annotations[kAnnotationPromote] = "full";
+  h.step();
+  ASSERT_EQ(h.status.phase, Phase::kPromoting);
+  ASSERT_EQ(h.world.stable.revision, revisionOf(h.spec));
+  h.pods_ready = false;  // from now on the stable's new pods take their time
+  h.spec = old_spec;     // revert: stable rolls back to the old template
+  h.step();
+  ASSERT_EQ(h.world.stable.revision, old_stable);
+  ASSERT_EQ(ownAvailableReplicas(h.world.stable), 0) << "the promoted pods still serve";
+  h.spec = withImage(old_spec, "m:3");  // a newer template meanwhile
+  for (int i = 0; i < 2; ++i) {
+    Plan p = h.step();
+    ASSERT_EQ(p.status.canary_revision, revisionOf(h.spec)) << dump(p);
+    for (const auto& e : actionsOf<EnsureServices>(p.actions))
+      EXPECT_EQ(e.stable_revision, "") << "a stable selector with no ready pod: " << dump(p);
+    for (const auto& e : actionsOf<EnsureServices>(p.after_status))
+      EXPECT_EQ(e.stable_revision, "") << "a stable selector with no ready pod: " << dump(p);
+    h.now += 10s;
+  }
+  h.pods_ready = true;  // the stable Deployment is back at the old revision
+  h.settle(h.world.stable);
+  Plan p = h.step();
+  const auto services = actionsOf<EnsureServices>(p.actions);
+  ASSERT_FALSE(services.empty()) << dump(p);
+  EXPECT_EQ(services.back().stable_revision, old_stable) << dump(p);
+}
 }  // namespace
 }  // namespace mr::rollout::testing
