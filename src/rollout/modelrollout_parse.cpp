@@ -440,7 +440,9 @@ SpecParseResult parseSpec(const Json& spec) {
                    "analysis", "paused", "progressDeadlineSeconds", "progressDeadlineAbort"},
                   "spec");
   ModelRolloutSpec out;
+  const size_t errors_at_replicas = result.errors.size();
   out.replicas = r.integer(spec, "replicas", "spec.replicas", 1, 0, 10000);
+  if (result.errors.size() == errors_at_replicas) result.replicas = out.replicas;
   parseTemplate(r, spec, out);
   parseService(r, spec, out);
   const size_t errors_before = result.errors.size();

@@ -26,6 +26,9 @@ struct SpecParseResult {
   // spec.trafficRouting when that part alone is valid, even if other fields are not: an
   // invalid spec mid-canary still needs the router to take the canary's traffic away.
   std::optional<TrafficRouting> traffic_routing;
+  // spec.replicas when that field alone is valid: how many pods cover a weight while the rest
+  // of the spec is not (an invalid spec during a promotion).
+  std::optional<int> replicas;
 
   bool ok() const { return errors.empty(); }
   // "spec.steps[1].weight: must be ...; spec.service.port: ..." (stable order).

@@ -175,10 +175,20 @@ Plan planInvalidSpec(const PlanInput& in) {
     if (routed) s.canary_weight = 0;
     s.step_started_at.reset();
   }
-  if (!s.canary_revision.empty() && promoting && routed && in.world.route_weight &&
-      *in.world.route_weight > in.status.canary_weight) {
-    // A promotion keeps the weight it had, not one someone else raised (safety simulation).
-    p.actions.push_back(SetWeight{in.status.canary_weight});
+  if (!s.canary_revision.empty() && promoting && routed && in.world.route_weight) {
+    // A promotion keeps the weight it had, not one someone else raised, and only while the
+    // canary's own pods cover it, as promotionWeight() (safety simulation). spec.replicas
+    // alone may still be valid; else the stable Deployment's replicas are the last valid ones.
+    const int replicas = in.spec.replicas.value_or(
+        in.world.stable.exists ? in.world.stable.replicas : in.world.canary.replicas);
+    const int needed = canaryReplicasFor(replicas, in.status.canary_weight);
+    const auto& d = in.world.canary;
+    const bool covered = d.exists && d.revision == s.canary_revision &&
+                         d.observed_generation >= d.generation && d.updated_replicas >= needed &&
+                         ownAvailableReplicas(d) >= needed;
+    const int keep = covered ? in.status.canary_weight : 0;
+    if (*in.world.route_weight > keep) p.actions.push_back(SetWeight{keep});
+    s.canary_weight = keep;
   }
   if (s.canary_revision.empty()) {
     // No canary may run (Healthy, or a RolledBack stored before its actions ran): finish that

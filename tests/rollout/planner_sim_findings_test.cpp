@@ -369,5 +369,36 @@ TEST(PlannerSafety, NewerTemplateWhileARevertedPromotionRollsBackKeepsTheStableP
   ASSERT_FALSE(services.empty()) << dump(p);
   EXPECT_EQ(services.back().stable_revision, old_stable) << dump(p);
 }
+
+// Found by the safety simulation (I1, seeds 20266462, 20357514): with an invalid spec during a
+// promotion the route kept the canary's weight even once its own pods no longer covered it (a
+// pod lost, or spec.replicas raised in the same edit), where a valid spec takes it away
+// (promotionWeight): 100% on 9 of 10 pods.
+TEST(PlannerSafety, InvalidSpecDuringPromotionTakesTheWeightFromACanaryWithoutThePods) {
+  for (const bool lost_pod : {true, false}) {
+    SCOPED_TRACE(lost_pod ? "a canary pod lost" : "spec.replicas raised");
+    Harness h;
+    h.spec["steps"] = Json::parse(R"([{"weight": 100, "hold": "1h"}])");
+    h.deployStable();
+    h.spec = withImage(h.spec, "m:2");
+    runUntil(h, [&] { return h.status.step_started_at.has_value(); });
+    ASSERT_EQ(h.world.route_weight, 100);
+    h.pods_ready = false;  // stable does not become available at m:2
+    h.annotations[kAnnotationPromote] = "full";
+    h.step();
+    ASSERT_EQ(h.status.phase, Phase::kPromoting);
+    ASSERT_EQ(h.world.route_weight, 100);
+    if (lost_pod) {
+      h.world.canary.ready_replicas = h.world.canary.available_replicas = 3;  // 1 of 4 lost
+    } else {
+      h.spec["replicas"] = 8;
+    }
+    h.spec["selector"]["matchLabels"]["app"] = "other";  // invalid
+    Plan p = h.step();
+    ASSERT_EQ(p.status.phase, Phase::kDegraded) << dump(p);
+    EXPECT_EQ(h.world.route_weight, 0) << dump(p);
+    EXPECT_EQ(p.status.canary_weight, 0) << dump(p);
+  }
+}
 }  // namespace
 }  // namespace mr::rollout::testing

@@ -148,7 +148,12 @@ void Checker::onPassDelivered(const std::string& rev, const rollout::SpecParseRe
 }
 
 void Checker::noteIntent(const rollout::SpecParseResult& spec) {
-  if (spec.ok() && spec.spec) last_replicas_ = spec.spec->replicas;
+  // spec.replicas as the user has it now (an invalid spec's too, when that field is valid).
+  if (spec.ok() && spec.spec) {
+    last_replicas_ = spec.spec->replicas;
+  } else if (spec.replicas) {
+    last_replicas_ = *spec.replicas;
+  }
   if (c_.annotations.count(rollout::kAnnotationPromote)) {
     if (!c_.status.canary_revision.empty()) qualified_.insert(c_.status.canary_revision);
     qualified_.insert(templateRevision(c_.spec.tmpl));

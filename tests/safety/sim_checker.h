@@ -121,7 +121,7 @@ class Checker {
   // I1: the step recorded in status ("canary|index") and its weight when first recorded.
   std::string step_key_;
   int recorded_weight_ = 0;
-  int last_replicas_ = 1;  // spec.replicas of the last valid spec
+  int last_replicas_ = 1;  // spec.replicas of the spec (valid, or an invalid one that has it)
   std::set<std::string> approved_, qualified_, failed_;
   std::vector<Write> pass_writes_, previous_pass_writes_;
   // statusBasis at the start of this pass, and at the start and end of the previous complete one.

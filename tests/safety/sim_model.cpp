@@ -240,12 +240,14 @@ rollout::SpecParseResult buildSpec(const UserSpec& u, rollout::RouterKind routin
   rollout::SpecParseResult out;
   if (u.invalid) {
     out.errors.push_back({"spec.selector", "matchLabels must be in spec.template's labels"});
-    // The parser still returns a valid spec.trafficRouting beside the errors (parseSpec).
+    // The parser still returns a valid spec.trafficRouting (and spec.replicas) beside the
+    // errors (parseSpec).
     rollout::TrafficRouting t;
     t.kind = routing;
     if (routing == rollout::RouterKind::kGatewayApi) t.http_route = "model";
     if (routing == rollout::RouterKind::kIstio) t.virtual_service = "model";
     out.traffic_routing = t;
+    out.replicas = u.replicas;  // and spec.replicas, which is valid too
     return out;
   }
   rollout::ModelRolloutSpec s;
