@@ -216,9 +216,11 @@ void planSteady(PlanContext& c, State state) {
     stableMissing(c);
     return;
   }
-  c.ensureServices(s.stable_revision, "");
+  // Traffic off the canary first (replica ratio: its pods are its traffic), then the rest:
+  // a rollback stored before its actions ran is finished here before anything else.
   c.ensureWeight(0);
   if (c.world().canary.exists && c.world().canary.replicas > 0) c.act(ScaleCanary{0});
+  c.ensureServices(s.stable_revision, "");
   s.step_started_at.reset();
   s.paused_at.reset();
   s.analysis_paused = false;

@@ -5,6 +5,8 @@
 namespace mr::rollout::testing {
 namespace {
 
+using analysis::Verdict;
+
 // Found by the safety simulation (replica ratio, seed 20261218): the root Service selects every
 // canary pod, so on CanaryRestarted the replaced revision's ready pods served while a rolling
 // update (maxUnavailable 0 at 1 replica) kept them until the new pods were ready. The canary
@@ -399,6 +401,28 @@ TEST(PlannerSafety, InvalidSpecDuringPromotionTakesTheWeightFromACanaryWithoutTh
     EXPECT_EQ(h.world.route_weight, 0) << dump(p);
     EXPECT_EQ(p.status.canary_weight, 0) << dump(p);
   }
+}
+
+// Found by the safety simulation (I3, replica ratio, seed 20295461): a rollback for a failed
+// check was stored, then the lease moved before its ScaleCanary; the next leader's RolledBack
+// pass wrote the Services first and scaled the failed canary (its pods are its traffic) only
+// after that: every write of such a pass comes after the failed revision's traffic is gone.
+TEST(PlannerSafety, RolledBackPassTakesTheFailedCanaryAwayBeforeAnyOtherWrite) {
+  Harness h = analysedCanary();
+  h.spec.erase("trafficRouting");
+  h.step();
+  h.now += 2min;
+  h.step();  // check started
+  h.deliver(Verdict::kFail);
+  Plan rollback = h.run();
+  ASSERT_EQ(rollback.status.phase, Phase::kRolledBack) << dump(rollback);
+  h.status = rollback.status;  // stored; the process dies before its after-status actions
+  ASSERT_GT(h.world.canary.replicas, 0);
+  h.world.stable_service = false;  // something else to write in the next pass
+  Plan p = h.run();
+  const int scale = indexOf<ScaleCanary>(p);
+  ASSERT_GE(scale, 0) << dump(p);
+  EXPECT_LT(scale, indexOf<EnsureServices>(p)) << dump(p);
 }
 }  // namespace
 }  // namespace mr::rollout::testing
