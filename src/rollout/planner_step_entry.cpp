@@ -45,8 +45,11 @@ void reenterAfterStepsEdit(PlanContext& c) {
   }
   // What the route carries, but never more than the controller gave the canary: a weight
   // someone else raised is no basis for a step (safety simulation, seed 20262836).
-  const int carried = std::min(c.world().route_weight.value_or(c.in.status.canary_weight),
-                               c.in.status.canary_weight);
+  // Nor more than the stored step's weight: replica ratio reports the ready pods' share, which
+  // exceeds the step when stable pods are lost (safety simulation, seed 20270261).
+  int carried = std::min(c.world().route_weight.value_or(c.in.status.canary_weight),
+                         c.in.status.canary_weight);
+  if (c.in.status.step_weight > 0) carried = std::min(carried, c.in.status.step_weight);
   int k = 0;
   for (int i = 0; i < c.stepCount(); ++i) {
     if (c.spec.steps[i].weight <= carried) k = i;

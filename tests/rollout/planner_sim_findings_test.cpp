@@ -424,5 +424,30 @@ TEST(PlannerSafety, RolledBackPassTakesTheFailedCanaryAwayBeforeAnyOtherWrite) {
   ASSERT_GE(scale, 0) << dump(p);
   EXPECT_LT(scale, indexOf<EnsureServices>(p)) << dump(p);
 }
+
+// Found by the safety simulation (I2, replica ratio, seed 20270261): replica ratio's weight is
+// the ready pods' share, so with the only stable pod lost the router reported 100% at the 50%
+// step; an edit of spec.steps took that as the carried weight, re-entered at the last (100%,
+// 0 s hold) step and promoted a canary that never served it.
+TEST(PlannerSafety, ReplicaRatioStepsEditReentersNoHigherThanTheStoredStep) {
+  Harness h;
+  h.spec.erase("trafficRouting");
+  h.spec["replicas"] = 1;
+  h.spec["steps"] = Json::parse(R"([{"weight": 50, "hold": "1h"}, {"weight": 100}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  runUntil(h, [&] { return h.status.step_started_at.has_value(); });
+  ASSERT_EQ(h.status.step_weight, 50);
+  h.world.stable.ready_replicas = h.world.stable.available_replicas = 0;  // stable pod lost
+  h.world.route_weight = 100;  // the pods' share the router reports
+  h.status.canary_weight = 100;
+  h.spec["steps"] = Json::parse(R"([{"weight": 1, "hold": "0s"}, {"weight": 10, "hold": "0s"},
+                                    {"weight": 50, "hold": "0s"}, {"weight": 100}])");
+  Plan p = h.run();
+  EXPECT_NE(p.status.phase, Phase::kPromoting) << dump(p);
+  const auto events = actionsOf<RecordEvent>(p);
+  ASSERT_FALSE(events.empty()) << dump(p);
+  EXPECT_NE(events.front().message.find("re-entering at step 3/4"), std::string::npos) << dump(p);
+}
 }  // namespace
 }  // namespace mr::rollout::testing
