@@ -503,7 +503,10 @@ void planCanary(PlanContext& c) {
               : "waiting for a check after the hold that shows no harm") +
         (la ? " (last check: " + la->message + ")" : std::string());
     if (c.spec.analysis && s.hold_extended_at) {
-      c.requeueAt(*s.hold_extended_at + c.spec.analysis->inconclusive_timeout);
+      // Only while it is ahead: past it, it fires at the next Inconclusive check, whose own
+      // due time scheduleAnalysis requeues for (a past time here was a 0 ms requeue loop).
+      const SystemTime limit = *s.hold_extended_at + c.spec.analysis->inconclusive_timeout;
+      if (limit > c.real_now) c.requeueAt(limit);
     }
   }
 }

@@ -449,5 +449,31 @@ TEST(PlannerSafety, ReplicaRatioStepsEditReentersNoHigherThanTheStoredStep) {
   ASSERT_FALSE(events.empty()) << dump(p);
   EXPECT_NE(events.front().message.find("re-entering at step 3/4"), std::string::npos) << dump(p);
 }
+
+// Found by the safety simulation (I5, seed 20263019): past inconclusiveTimeout, a Fail (below
+// failureLimit) as the latest check cannot fire the timeout, yet every pass requeued for the
+// timeout's past deadline: 0 ms requeues, a busy loop of passes until the next check was due.
+TEST(PlannerSafety, PastInconclusiveTimeoutWithAFailLatestDoesNotRequeueAtOnce) {
+  Harness h;
+  h.spec["steps"] = Json::parse(R"([{"weight": 100, "hold": "1m"}])");
+  h.spec["analysis"] = {{"interval", "1m"},
+                        {"failureLimit", 2},
+                        {"inconclusiveTimeout", "2m"},
+                        {"onInconclusiveLimit", "Rollback"}};
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  runUntil(h, [&] { return h.status.step_started_at.has_value(); });
+  h.now += 61s;
+  h.step();  // hold elapsed: a check starts
+  h.deliver(Verdict::kInconclusive);
+  h.step();
+  ASSERT_TRUE(h.status.hold_extended_at.has_value());
+  h.now += 3min;  // past inconclusiveTimeout
+  h.deliver(Verdict::kFail);
+  Plan p = h.step();
+  ASSERT_EQ(p.status.phase, Phase::kProgressing) << dump(p);
+  ASSERT_TRUE(p.requeue_after.has_value());
+  EXPECT_GT(*p.requeue_after, 0ms) << dump(p);
+}
 }  // namespace
 }  // namespace mr::rollout::testing
