@@ -161,8 +161,11 @@ void Checker::noteIntent(const rollout::SpecParseResult& spec) {
   if (!spec.ok() || !spec.spec || spec.spec->analysis) return;
   const auto& s = c_.status;
   const int last_index = static_cast<int>(spec.spec->steps.size()) - 1;
-  if (s.canary_revision.empty() || s.current_step != last_index) return;
   const int last = spec.spec->steps.back().weight;
+  // The stored step is the last one, or one entered at the last step's weight (before an edit
+  // of spec.steps: the canary served that weight under it all the same).
+  const bool at_last = s.current_step == last_index || (s.step_weight == last && s.step_started_at);
+  if (s.canary_revision.empty() || !at_last) return;
   if (c_.routed() ? servedWeight(c_, s.canary_revision) >= last
                   : c_.canary.readyOf(s.canary_revision) >= replicasFor(spec, last)) {
     qualified_.insert(s.canary_revision);
