@@ -98,13 +98,40 @@ struct HttpTransport::Impl {
   HttpTransportOptions options;
   CURLM* multi = nullptr;
 
+  std::mutex pool_mu;
+  std::vector<CURL*> pool;  // finished handles, reset and reused (saves their buffers)
+
   std::mutex mu;
   std::vector<std::shared_ptr<Transfer>> queue;  // handed over, not yet added
   bool stopping = false;
   std::thread io;
 
   ~Impl() {
+    for (CURL* e : pool)
+      curl_easy_cleanup(e);
     if (multi) curl_multi_cleanup(multi);
+  }
+  CURL* takeHandle() {
+    {
+      std::lock_guard lock(pool_mu);
+      if (!pool.empty()) {
+        CURL* e = pool.back();
+        pool.pop_back();
+        curl_easy_reset(e);
+        return e;
+      }
+    }
+    return curl_easy_init();
+  }
+  void giveBack(CURL* e) {
+    {
+      std::lock_guard lock(pool_mu);
+      if (pool.size() < 32) {
+        pool.push_back(e);
+        return;
+      }
+    }
+    curl_easy_cleanup(e);
   }
 
   Result<std::shared_ptr<Transfer>> prepare(const HttpOutgoing& request, bool streaming);
@@ -257,7 +284,7 @@ Result<std::shared_ptr<Transfer>> HttpTransport::Impl::prepare(const HttpOutgoin
   }
   if (Status s = validateHeaders(request.headers); !s.isOk()) return s;
   auto t = std::make_shared<Transfer>();
-  t->easy = curl_easy_init();
+  t->easy = takeHandle();
   if (!t->easy) return internalError("curl_easy_init failed");
   t->method = request.method;
   t->streaming = streaming;
@@ -350,7 +377,7 @@ Status HttpTransport::Impl::outcome(Transfer& t) {
 void HttpTransport::Impl::finish(Transfer& t, Status status) {
   if (t.easy) {
     curl_multi_remove_handle(multi, t.easy);
-    curl_easy_cleanup(t.easy);
+    giveBack(t.easy);
     t.easy = nullptr;
   }
   std::lock_guard lock(t.mu);
@@ -397,15 +424,18 @@ void HttpTransport::Impl::run() {
       Transfer& t = **it;
       std::optional<Status> end;
       bool resume = false;
+      bool paused = false;
       {
         std::lock_guard lock(t.mu);
         if (t.stop) end = Status::ok();
+        paused = t.paused;  // our reader is behind: that is no idle server
         resume = t.resume;
         t.resume = false;
         if (resume) t.paused = false;
       }
       if (!end && t.completed) end = outcome(t);
       if (!end && t.cancel && t.cancel->cancelled) end = unavailable("cancelled");
+      if (paused) t.deadline = now + t.idle;
       if (!end && now >= t.deadline) {
         end = deadlineExceeded(t.head_code == 0 ? "timed out before the response headers"
                                                 : "timed out reading the response body");
@@ -476,7 +506,7 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::create(const ClusterConfig
   impl->multi = curl_multi_init();
   if (!impl->multi) return internalError("curl_multi_init failed");
   curl_multi_setopt(impl->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-  curl_multi_setopt(impl->multi, CURLMOPT_MAXCONNECTS, impl->options.max_idle_connections);
+  curl_multi_setopt(impl->multi, CURLMOPT_MAXCONNECTS, impl->options.max_connections);
   Impl* raw = impl.get();
   impl->io = std::thread([raw] { raw->run(); });
   return std::unique_ptr<HttpTransport>(new HttpTransport(std::move(impl)));

@@ -60,8 +60,9 @@ struct HttpIncoming {
 struct HttpTransportOptions {
   std::chrono::milliseconds connect_timeout{10000};
   size_t max_body_bytes = 64u << 20;
-  // Idle connections kept for reuse (HTTP/1.1; HTTP/2 needs one).
-  long max_idle_connections = 16;
+  // Connections libcurl keeps open, in use or idle (CURLMOPT_MAXCONNECTS counts both): with
+  // HTTP/1.1 every watch holds one, so this is well above watches + workers.
+  long max_connections = 64;
   // Proxy variables (HTTPS_PROXY...); the process environment by default.
   EnvLookup env = processEnv();
   // Called with each new socket after the transport configured it (tests inspect options).
