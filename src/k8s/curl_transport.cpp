@@ -98,40 +98,13 @@ struct HttpTransport::Impl {
   HttpTransportOptions options;
   CURLM* multi = nullptr;
 
-  std::mutex pool_mu;
-  std::vector<CURL*> pool;  // finished handles, reset and reused (saves their buffers)
-
   std::mutex mu;
   std::vector<std::shared_ptr<Transfer>> queue;  // handed over, not yet added
   bool stopping = false;
   std::thread io;
 
   ~Impl() {
-    for (CURL* e : pool)
-      curl_easy_cleanup(e);
     if (multi) curl_multi_cleanup(multi);
-  }
-  CURL* takeHandle() {
-    {
-      std::lock_guard lock(pool_mu);
-      if (!pool.empty()) {
-        CURL* e = pool.back();
-        pool.pop_back();
-        curl_easy_reset(e);
-        return e;
-      }
-    }
-    return curl_easy_init();
-  }
-  void giveBack(CURL* e) {
-    {
-      std::lock_guard lock(pool_mu);
-      if (pool.size() < 32) {
-        pool.push_back(e);
-        return;
-      }
-    }
-    curl_easy_cleanup(e);
   }
 
   Result<std::shared_ptr<Transfer>> prepare(const HttpOutgoing& request, bool streaming);
@@ -284,7 +257,7 @@ Result<std::shared_ptr<Transfer>> HttpTransport::Impl::prepare(const HttpOutgoin
   }
   if (Status s = validateHeaders(request.headers); !s.isOk()) return s;
   auto t = std::make_shared<Transfer>();
-  t->easy = takeHandle();
+  t->easy = curl_easy_init();
   if (!t->easy) return internalError("curl_easy_init failed");
   t->method = request.method;
   t->streaming = streaming;
@@ -377,7 +350,10 @@ Status HttpTransport::Impl::outcome(Transfer& t) {
 void HttpTransport::Impl::finish(Transfer& t, Status status) {
   if (t.easy) {
     curl_multi_remove_handle(multi, t.easy);
-    giveBack(t.easy);
+    // Never reused (no handle pool): libcurl 7.88 keeps a pointer to the previous response's
+    // last header across curl_easy_reset, and a folded header line in the next response then
+    // reads freed memory (found by fuzz_http_response under ASan).
+    curl_easy_cleanup(t.easy);
     t.easy = nullptr;
   }
   std::lock_guard lock(t.mu);
