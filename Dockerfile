@@ -18,6 +18,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates \
       libcpprest2.10 \
+      libcurl4 \
       libprometheus-cpp-core1.0 \
       libprometheus-cpp-pull1.0 \
       libspdlog1.10 \

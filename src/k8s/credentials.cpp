@@ -1,16 +1,13 @@
 #include "k8s/credentials.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <condition_variable>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/json_read.h"
 #include "common/time_format.h"
+#include "k8s/transport_setup.h"
 
 namespace mr::k8s {
 namespace {
@@ -67,20 +64,39 @@ class FileTokenSource final : public TokenSource {
   SteadyTime read_at_{};
 };
 
+// The plugin runs outside the lock: one caller refreshes at a time; the others use the cached
+// token while it has not expired yet, or wait for the refresh's result.
 class ExecTokenSource final : public TokenSource {
  public:
   ExecTokenSource(ExecConfig config, const Clock& clock, std::optional<ExecCredential> first)
       : config_(std::move(config)), clock_(clock), cached_(std::move(first)) {}
 
   Result<std::string> token() override {
-    std::lock_guard lock(mu_);
-    if (cached_ && !cached_->token.empty() &&
-        (!cached_->expiration || clock_.now() + std::chrono::seconds(10) < *cached_->expiration)) {
-      return cached_->token;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      const SystemTime now = clock_.now();
+      if (usable(now + std::chrono::seconds(10))) return cached_->token;  // fresh enough
+      if (!refreshing_) break;
+      if (usable(now)) return cached_->token;  // still valid while another caller refreshes
+      const uint64_t seen = generation_;
+      cv_.wait(lock, [&] { return generation_ != seen; });
+      if (!last_error_.isOk()) return last_error_;
     }
+    refreshing_ = true;
+    lock.unlock();
     auto fresh = runExecPlugin(config_);
-    if (!fresh.isOk()) return fresh.status();
-    if (fresh->token.empty()) return unavailable("exec plugin returned no token");
+    if (fresh.isOk() && fresh->token.empty()) {
+      fresh = unavailable("exec plugin " + config_.command + " returned no token");
+    }
+    lock.lock();
+    refreshing_ = false;
+    ++generation_;
+    cv_.notify_all();
+    if (!fresh.isOk()) {
+      last_error_ = fresh.status();
+      return last_error_;
+    }
+    last_error_ = Status::ok();
     cached_ = std::move(*fresh);
     return cached_->token;
   }
@@ -90,10 +106,19 @@ class ExecTokenSource final : public TokenSource {
   }
 
  private:
+  bool usable(SystemTime at) const {
+    return cached_ && !cached_->token.empty() &&
+           (!cached_->expiration || at < *cached_->expiration);
+  }
+
   ExecConfig config_;
   const Clock& clock_;
   std::mutex mu_;
+  std::condition_variable cv_;
   std::optional<ExecCredential> cached_;
+  bool refreshing_ = false;
+  uint64_t generation_ = 0;
+  Status last_error_;
 };
 
 }  // namespace
@@ -112,83 +137,37 @@ std::shared_ptr<TokenSource> makeExecTokenSource(ExecConfig config, const Clock&
   return std::make_shared<ExecTokenSource>(std::move(config), clock, std::move(first));
 }
 
-Result<ExecCredential> parseExecCredential(const std::string& json_text) {
-  nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);
+Result<ExecCredential> parseExecCredential(const std::string& json_text,
+                                           const std::string& api_version) {
+  const nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
-    return invalidArgument("exec plugin output is not JSON");
+    return invalidArgument("exec plugin output is not a JSON object");
   }
-  if (doc.value("kind", "") != "ExecCredential") {
+  if (jsonString(doc, "kind") != "ExecCredential") {
     return invalidArgument("exec plugin output is not an ExecCredential");
   }
-  const nlohmann::json status = doc.value("status", nlohmann::json::object());
-  ExecCredential out;
-  out.token = status.value("token", "");
-  out.client_certificate_pem = status.value("clientCertificateData", "");
-  out.client_key_pem = status.value("clientKeyData", "");
-  if (out.token.empty() && (out.client_certificate_pem.empty() || out.client_key_pem.empty())) {
-    return invalidArgument("ExecCredential has neither token nor client certificate and key");
+  if (const std::string v = jsonString(doc, "apiVersion");
+      !api_version.empty() && !v.empty() && v != api_version) {
+    return invalidArgument("exec plugin answered apiVersion " + v + ", not " + api_version);
   }
-  if (const std::string exp = status.value("expirationTimestamp", ""); !exp.empty()) {
+  const nlohmann::json& status = jsonObject(doc, "status");
+  ExecCredential out;
+  out.token = jsonString(status, "token");
+  out.client_certificate_pem = jsonString(status, "clientCertificateData");
+  out.client_key_pem = jsonString(status, "clientKeyData");
+  if (out.token.empty() && (out.client_certificate_pem.empty() || out.client_key_pem.empty())) {
+    return invalidArgument(
+        "ExecCredential has neither a string token nor client certificate and key");
+  }
+  if (Status s = validateHeader("Authorization", "Bearer " + out.token); !s.isOk()) {
+    return invalidArgument("ExecCredential token contains a control character");
+  }
+  if (const std::string exp = jsonString(status, "expirationTimestamp"); !exp.empty()) {
     auto t = parseRfc3339(exp);
     if (!t.isOk()) return t.status().withContext("ExecCredential expirationTimestamp");
     out.expiration = *t;
   }
   return out;
-}
-
-Result<ExecCredential> runExecPlugin(const ExecConfig& config) {
-  if (config.command.empty()) return invalidArgument("exec plugin has no command");
-  const std::string api_version =
-      config.api_version.empty() ? "client.authentication.k8s.io/v1" : config.api_version;
-  const std::string exec_info = nlohmann::json{
-      {"apiVersion", api_version},
-      {"kind", "ExecCredential"},
-      {"spec",
-       {{"interactive", false}}}}.dump();
-  int out_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0)
-    return internalError("pipe: " + std::string(strerror(errno)));
-  const pid_t pid = fork();
-  if (pid < 0) return internalError("fork: " + std::string(strerror(errno)));
-  if (pid == 0) {
-    dup2(out_pipe[1], STDOUT_FILENO);
-    const int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    if (!config.working_dir.empty() && chdir(config.working_dir.c_str()) != 0) _exit(126);
-    setenv("KUBERNETES_EXEC_INFO", exec_info.c_str(), 1);
-    for (const auto& [k, v] : config.env)
-      setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(config.command.c_str()));
-    for (const std::string& a : config.args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  close(out_pipe[1]);
-  std::string output;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = read(out_pipe[0], buffer, sizeof buffer);
-    if (n > 0) {
-      output.append(buffer, static_cast<size_t>(n));
-      if (output.size() > (1u << 20)) break;  // a credential is never this big
-    } else if (n == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  close(out_pipe[0]);
-  int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
-    return unavailable("exec plugin " + config.command + " failed with status " +
-                       std::to_string(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1));
-  }
-  auto parsed = parseExecCredential(output);
-  if (!parsed.isOk()) return parsed.status().withContext("exec plugin " + config.command);
-  return parsed;
 }
 
 }  // namespace mr::k8s

@@ -34,6 +34,7 @@ struct ExecConfig {
   std::vector<std::string> args;
   std::vector<std::pair<std::string, std::string>> env;
   std::string working_dir;  // relative commands resolve against the kubeconfig's directory
+  Millis timeout{60000};    // the plugin is killed (SIGKILL) after this
 };
 
 struct ExecCredential {
@@ -43,11 +44,18 @@ struct ExecCredential {
   std::optional<SystemTime> expiration;
 };
 
-// Runs the plugin (with KUBERNETES_EXEC_INFO set) and parses its ExecCredential.
+// Runs the plugin (exec_plugin.cpp: posix_spawn with an empty signal mask and default signal
+// dispositions, KUBERNETES_EXEC_INFO set, stdin /dev/null, stderr inherited, killed after
+// config.timeout or past 1 MiB of output) and parses its ExecCredential.
 Result<ExecCredential> runExecPlugin(const ExecConfig& config);
-Result<ExecCredential> parseExecCredential(const std::string& json_text);
+// Type-checked: a field of the wrong type is absent, never a throw. A token with a control
+// character is refused (it would inject headers). `api_version` "" accepts any.
+Result<ExecCredential> parseExecCredential(const std::string& json_text,
+                                           const std::string& api_version = "");
 
-// Caches the plugin's token until 10s before its expiration (or until invalidate()).
+// Caches the plugin's token until 10s before its expiration (or until invalidate()). The
+// plugin runs outside the lock, one refresh at a time: while it runs, other callers get the
+// cached token if it has not expired yet, else they wait for the refresh's result.
 std::shared_ptr<TokenSource> makeExecTokenSource(ExecConfig config, const Clock& clock,
                                                  std::optional<ExecCredential> first = {});
 

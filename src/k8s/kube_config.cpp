@@ -167,6 +167,7 @@ Result<ClusterConfig> loadKubeconfig(const std::vector<std::string>& files,
     config.insecure_skip_tls_verify =
         str(cluster->second.node, "insecure-skip-tls-verify") == "true";
     config.tls_server_name = str(cluster->second.node, "tls-server-name");
+    config.proxy_url = str(cluster->second.node, "proxy-url");
     if (const std::string ns = str(ctx->second.node, "namespace"); !ns.empty()) {
       config.default_namespace = ns;
     }

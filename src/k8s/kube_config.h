@@ -25,6 +25,7 @@ struct ClusterConfig {
   std::string ca_pem;  // empty = system trust store
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name;
+  std::string proxy_url;  // the cluster's `proxy-url` (http, https or socks5); "" = environment
   std::string client_certificate_pem;
   std::string client_key_pem;
   std::shared_ptr<TokenSource> token;  // null = no bearer token

@@ -1,5 +1,5 @@
 // RestClient: the real ApiClient, speaking HTTP(S) to a Kubernetes API server through
-// HttpTransport (http_transport.h: keep-alive pool, OpenSSL, no task hand-offs per request).
+// HttpTransport (http_transport.h: libcurl, HTTP/2 where offered, one multi handle).
 // TLS verification is on unless the config says insecure-skip-tls-verify; a CA in the config
 // replaces the system trust store (as client-go does); tls-server-name is the name verified
 // and sent as SNI; client certificates are loaded into the TLS context. A bearer token is

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -279,6 +280,28 @@ TEST(Base64, RoundTripsAndRejectsGarbage) {
   }
   EXPECT_EQ(*base64Decode("aGVs\nbG8="), "hello");
   EXPECT_FALSE(base64Decode("a$b").isOk());
+}
+
+}  // namespace
+}  // namespace mr::k8s
+
+namespace mr::k8s {
+namespace {
+
+TEST(KubeConfigProxyTest, ClusterProxyUrlIsKeptNotIgnored) {
+  // Issue 15: the old client silently ignored a cluster's `proxy-url`.
+  const fs::path dir = fs::temp_directory_path() / ("mr-kc-proxy-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "config").string();
+  std::ofstream(path) << "current-context: c\n"
+                         "clusters: [{name: k, cluster: {server: 'https://h:1', proxy-url: "
+                         "'socks5://proxy.corp:1080'}}]\n"
+                         "contexts: [{name: c, context: {cluster: k}}]\n";
+  testing::TestClock clock;
+  auto cfg = loadKubeconfig({path}, "", clock);
+  fs::remove_all(dir);
+  ASSERT_TRUE(cfg.isOk()) << cfg.status().toString();
+  EXPECT_EQ(cfg->proxy_url, "socks5://proxy.corp:1080");
 }
 
 }  // namespace

@@ -432,3 +432,30 @@ TEST(RestClientIntegration, CloseWritesCancelsWritesInFlightAndRefusesLaterOnes)
 
 }  // namespace
 }  // namespace mr::k8s
+
+namespace mr::k8s {
+namespace {
+
+TEST(RestClientIntegration, TokenWithControlCharactersIsRefusedBeforeSending) {
+  // Issue 15 item 6: a CR/LF inside a token injected headers into the old client's requests.
+  LoopbackServer server([](const HttpRequest&, HttpConnection& conn) { conn.respond(200, "{}"); });
+  ClusterConfig config;
+  config.server = server.url();
+  config.token = makeStaticTokenSource("abc\r\nImpersonate-User: admin");
+  auto client = RestClient::create(config);
+  ASSERT_TRUE(client.isOk());
+  auto r = (*client)->get(resources::configMaps(), "ml", "x");
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("control character"), std::string::npos)
+      << r.status().toString();
+  EXPECT_EQ(r.status().message().find("admin"), std::string::npos) << "the value is not echoed";
+  CancelToken cancel;
+  const Status w = (*client)->watch(
+      resources::configMaps(), "ml", WatchOptions{}, [](const WatchEvent&) {}, cancel);
+  EXPECT_EQ(w.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(server.requests().empty());
+}
+
+}  // namespace
+}  // namespace mr::k8s

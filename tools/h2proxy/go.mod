@@ -1,0 +1,3 @@
+module modelrollout.io/tools/h2proxy
+
+go 1.21
