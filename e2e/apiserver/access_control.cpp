@@ -101,6 +101,11 @@ bool ApiServer::authorizeRequest(const HttpRequest& req, const UserInfo& user, R
 
 void ApiServer::doTokenRequest(const HttpRequest& req, const RequestInfo& ri, ResponseWriter& w) {
   json body = json::object();
+  if (std::string ct = req.header("content-type"); ct.find("protobuf") != std::string::npos) {
+    return sendError(w, errUnsupportedMediaType(
+                            "the body of the request was in an unknown format - accepted media "
+                            "types include: application/json, application/yaml"));
+  }
   if (!req.body.empty()) {
     body = json::parse(req.body, nullptr, false);
     if (!body.is_object())
