@@ -48,6 +48,8 @@ SCENARIOS=(
   "11-istio-promotion|scenario_istio_promotion|main"
   "chart-install|scenario_chart_install|faults"
   "9-api-faults|scenario_api_faults|faults"
+  # After all the others: what the controller used vs what the chart grants (both clusters).
+  "99-least-privilege|scenario_least_privilege|final"
 )
 
 selected=()
@@ -140,10 +142,12 @@ run_one() {
 # Job control: every background job gets its own process group, so a watchdog or Ctrl-C can stop
 # a scenario with everything it started (kubectl, sleep) and nothing else.
 set -m
-faults_chain=()
+faults_chain=() final_chain=()
 for entry in "${selected[@]}"; do
   IFS='|' read -r name fn cluster <<<"$entry"
-  if [[ "$cluster" == main ]]; then
+  if [[ "$cluster" == final ]]; then
+    final_chain+=("$name|$fn")
+  elif [[ "$cluster" == main ]]; then
     run_one "$name" "$fn" "$MAIN" &
     job_pids+=($!)
     sleep 0.3  # spread the initial kubectl applies
@@ -169,6 +173,10 @@ for pid in "${job_pids[@]}"; do
   done
 done
 wait 2>/dev/null
+if ((${#final_chain[@]} > 0 && SECONDS < deadline)); then
+  export E2E_CLUSTERS="$MAIN $FAULTS" E2E_ALL_SELECTED=$(($# == 0))
+  for entry in "${final_chain[@]}"; do run_one "${entry%%|*}" "${entry##*|}" "$MAIN"; done
+fi
 
 passed=0 failed=0
 echo

@@ -80,6 +80,24 @@ ApiError errUnauthorized() {
   return {401, "Unauthorized", "Unauthorized", nullptr, {}};
 }
 
+ApiError errForbidden(const std::string& group, const std::string& resource,
+                      const std::string& name, const std::string& reason) {
+  std::string qualified = group.empty() ? resource : resource + "." + group;
+  std::string message;
+  if (resource.empty() && group.empty()) {
+    message = "forbidden: " + reason;
+  } else if (name.empty()) {
+    message = qualified + " is forbidden: " + reason;
+  } else {
+    message = qualified + " " + json(name).dump() + " is forbidden: " + reason;
+  }
+  json d = json::object();  // StatusDetails: every field omitempty
+  if (!name.empty()) d["name"] = name;
+  if (!group.empty()) d["group"] = group;
+  if (!resource.empty()) d["kind"] = resource;
+  return {403, "Forbidden", message, d, {}};
+}
+
 ApiError errInjected(int code, int retry_after_seconds) {
   ApiError e{code, "InternalError", "injected fault", nullptr, {}};
   switch (code) {

@@ -36,6 +36,10 @@ ApiError errMethodNotAllowed(const std::string& message);
 ApiError errUnsupportedMediaType(const std::string& message);
 ApiError errUnknownPath();  // "the server could not find the requested resource"
 ApiError errUnauthorized();
+// kube's NewForbidden: `<resource>[.<group>] ["<name>"] is forbidden: <reason>` (plain
+// `forbidden: <reason>` when resource is empty), details {name, group, kind: resource}.
+ApiError errForbidden(const std::string& group, const std::string& resource,
+                      const std::string& name, const std::string& reason);
 ApiError errInjected(int code, int retry_after_seconds);
 ApiError errInternal(const std::string& message);
 

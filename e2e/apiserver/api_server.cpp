@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time_format.h"
+#include "rbac_objects.h"
 
 namespace mr::apiserver {
 
@@ -71,6 +72,7 @@ ApiServer::ApiServer(ApiServerOptions options, const Clock& clock)
       return Mutation{Mutation::Kind::kPut, obj};
     });
   }
+  seedRbac();
   gc_thread_ = std::thread([this] { gcLoop(); });
 }
 
@@ -129,14 +131,23 @@ void ApiServer::handle(const HttpRequest& req, ResponseWriter& w) {
                 {"platform", "linux/amd64"}});
       return;
     }
-    if (!options_.token.empty() && req.header("authorization") != "Bearer " + options_.token) {
+    std::optional<UserInfo> user = authenticate(req);
+    if (!user) {
       sendError(w, errUnauthorized());
       return;
     }
     if (p.rfind("/admin/", 0) == 0) {
+      // Not a Kubernetes path: the admin only.
+      if (!user->inGroup(kMastersGroup)) {
+        sendError(
+            w, errForbidden("", "", "",
+                            forbiddenMessage(*user, requestAttributes(req.method, p, req.query))));
+        return;
+      }
       handleAdmin(req, w);
       return;
     }
+    if (!authorizeRequest(req, *user, w)) return;
     if (int ms = faults_.latencyMs(); ms > 0) clock_.sleepFor(Millis(ms));
     if (handleDiscovery(req, w) || handleOpenApi(req, w)) return;
     handleResource(req, w, received);
@@ -174,6 +185,17 @@ void ApiServer::handleAdmin(const HttpRequest& req, ResponseWriter& w) {
     } else if (req.method == "DELETE") {
       write_log_.clear();
       sendJson(w, 200, write_log_.snapshot());
+    } else {
+      sendError(w, errMethodNotAllowed("use GET or DELETE"));
+    }
+    return;
+  }
+  if (req.path == "/admin/authorizations") {
+    if (req.method == "GET") {
+      sendJson(w, 200, authz_log_.snapshot(req.param("user")));
+    } else if (req.method == "DELETE") {
+      authz_log_.clear();
+      sendJson(w, 200, authz_log_.snapshot());
     } else {
       sendError(w, errMethodNotAllowed("use GET or DELETE"));
     }
@@ -222,7 +244,8 @@ std::optional<ApiError> ApiServer::parseResourcePath(const HttpRequest& req, Req
   if (!ri.subresource.empty()) {
     const ServedVersion* sv = ri.type->version(ri.version);
     bool ok = (ri.subresource == "status" && sv->status_subresource) ||
-              (ri.subresource == "scale" && sv->scale_subresource);
+              (ri.subresource == "scale" && sv->scale_subresource) ||
+              (ri.subresource == "token" && sv->token_subresource);
     if (!ok) return errUnknownPath();
   }
   const std::string& m = req.method;
@@ -242,7 +265,7 @@ std::optional<ApiError> ApiServer::parseResourcePath(const HttpRequest& req, Req
   }
   if (ri.name.empty() && (m == "PUT" || m == "PATCH"))
     return errMethodNotAllowed("the server does not allow this method on the requested resource");
-  if (!ri.name.empty() && m == "POST")
+  if (!ri.name.empty() && m == "POST" && ri.subresource != "token")
     return errMethodNotAllowed("the server does not allow this method on the requested resource");
   return std::nullopt;
 }
@@ -257,6 +280,7 @@ void ApiServer::handleResource(const HttpRequest& req, ResponseWriter& w, System
     dispatchVerb(req, ri, w);
     return;
   }
+  const bool aggregation_input = ri.type->key() == std::string("clusterroles.") + kRbacGroup;
   CodeRecorder recorder(w);
   WriteRecord record{req.header("user-agent"),
                      ri.verb,
@@ -280,6 +304,7 @@ void ApiServer::handleResource(const HttpRequest& req, ResponseWriter& w, System
   record.code = recorder.code();
   record.completed = clock_.now();
   write_log_.record(record);
+  if (aggregation_input && record.code < 300 && !record.dry_run) reconcileAggregation();
 }
 
 void ApiServer::dispatchVerb(const HttpRequest& req, const RequestInfo& ri, ResponseWriter& w) {
@@ -289,6 +314,13 @@ void ApiServer::dispatchVerb(const HttpRequest& req, const RequestInfo& ri, Resp
   }
   if (ri.subresource == "scale") {
     doScale(req, ri, w);
+    return;
+  }
+  if (ri.subresource == "token") {
+    if (ri.verb != "create")
+      return sendError(w, errMethodNotAllowed(
+                              "the server does not allow this method on the requested resource"));
+    doTokenRequest(req, ri, w);
     return;
   }
   if (ri.verb == "get") {

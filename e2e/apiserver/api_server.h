@@ -2,7 +2,12 @@
 // endpoints, discovery, OpenAPI, the REST verbs on every registered resource (with status and
 // scale subresources), watches, tables, fault injection (/admin/faults), a log of every write
 // with its client and times (/admin/writes, write_log.h) and background garbage collection of
-// owner-referenced objects.
+// owner-referenced objects, and RBAC (access_control.cpp): the admin token (--token) is
+// kubernetes-admin in system:masters; ServiceAccount tokens from the TokenRequest API
+// (serviceaccounts/token) authenticate as their ServiceAccount and are authorized by Roles,
+// ClusterRoles and their bindings like kube-apiserver's RBAC authorizer (rbac_authorizer.h);
+// ClusterRole aggregation is kept up to date after every ClusterRole write; every decision is
+// counted per identity (/admin/authorizations, authz_log.h).
 // Usage: construct, then pass handle() to an HttpServer. One ApiServer per process or test.
 // Thread-safety: handle() is called concurrently from connection threads; all shared state
 // lives in ObjectStore, ResourceRegistry, FaultInjector and the GC queue, each internally locked.
@@ -18,12 +23,15 @@
 #include <vector>
 
 #include "api_errors.h"
+#include "authz_log.h"
 #include "common/clock.h"
 #include "faults.h"
 #include "http_server.h"
 #include "object_rules.h"
 #include "object_store.h"
+#include "rbac_authorizer.h"
 #include "resource_registry.h"
+#include "service_account_tokens.h"
 #include "write_log.h"
 
 namespace mr::apiserver {
@@ -53,6 +61,7 @@ class ApiServer {
   ResourceRegistry& registry() { return registry_; }
   FaultInjector& faults() { return faults_; }
   WriteLog& writeLog() { return write_log_; }
+  AuthzLog& authzLog() { return authz_log_; }
   void setExternalAddress(const std::string& a) { options_.external_address = a; }
 
  private:
@@ -60,6 +69,16 @@ class ApiServer {
   void sendJson(ResponseWriter& w, int code, const nlohmann::json& body, const Headers& h = {},
                 const std::string& content_type = "application/json");
   void sendError(ResponseWriter& w, const ApiError& e);
+
+  // Authentication and authorization (access_control.cpp)
+  void seedRbac();
+  // nullopt: 401. No Authorization header counts as the admin only when no --token is set.
+  std::optional<UserInfo> authenticate(const HttpRequest& req) const;
+  // Records the decision; sends 403 and returns false when denied.
+  bool authorizeRequest(const HttpRequest& req, const UserInfo& user, ResponseWriter& w);
+  void doTokenRequest(const HttpRequest& req, const RequestInfo& ri, ResponseWriter& w);
+  // The clusterrole-aggregation controller: rewrites the rules of every aggregated ClusterRole.
+  void reconcileAggregation();
 
   // Routing
   bool handleDiscovery(const HttpRequest& req, ResponseWriter& w);
@@ -107,6 +126,9 @@ class ApiServer {
   ResourceRegistry registry_;
   FaultInjector faults_;
   WriteLog write_log_;
+  AuthzLog authz_log_;
+  ServiceAccountTokens sa_tokens_;
+  std::mutex aggregation_mu_;
 
   std::mutex gc_mu_;
   std::condition_variable gc_cv_;

@@ -6,6 +6,7 @@
 #include "common/time_format.h"
 #include "encoding.h"
 #include "patch.h"
+#include "rbac_objects.h"
 #include "selectors.h"
 #include "table_printer.h"
 
@@ -145,7 +146,7 @@ void ApiServer::doCreate(const HttpRequest& req, const RequestInfo& ri, Response
                                    {{"metadata.name", "FieldValueRequired",
                                      "Required value: name or generateName is required"}}));
   }
-  if (std::string bad = validateName(name); !bad.empty())
+  if (std::string bad = validateName(name, t.group == kRbacGroup); !bad.empty())
     return sendError(w, errInvalid(t, name, {{"metadata.name", "FieldValueInvalid", bad}}));
   if (t.namespaced) {
     if (ri.ns.empty()) return sendError(w, errUnknownPath());

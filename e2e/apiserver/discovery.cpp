@@ -43,6 +43,12 @@ json aggregatedResource(const ResourceType& t, const ServedVersion& v) {
         {{"subresource", "scale"},
          {"responseKind", {{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
          {"verbs", {"get", "patch", "update"}}});
+  if (v.token_subresource)
+    subs.push_back(
+        {{"subresource", "token"},
+         {"responseKind",
+          {{"group", "authentication.k8s.io"}, {"version", "v1"}, {"kind", "TokenRequest"}}},
+         {"verbs", {"create"}}});
   if (!subs.empty()) r["subresources"] = subs;
   return r;
 }
@@ -69,6 +75,15 @@ json resourceList(const std::vector<ResourceTypePtr>& types, const std::string& 
                            {"namespaced", t->namespaced},
                            {"kind", t->kind},
                            {"verbs", {"get", "patch", "update"}}});
+    }
+    if (v->token_subresource) {
+      resources.push_back({{"name", t->plural + "/token"},
+                           {"singularName", ""},
+                           {"namespaced", t->namespaced},
+                           {"group", "authentication.k8s.io"},
+                           {"version", "v1"},
+                           {"kind", "TokenRequest"},
+                           {"verbs", {"create"}}});
     }
     if (v->scale_subresource) {
       resources.push_back({{"name", t->plural + "/scale"},

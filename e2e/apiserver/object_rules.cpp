@@ -4,6 +4,7 @@
 
 #include "common/time_format.h"
 #include "encoding.h"
+#include "rbac_objects.h"
 #include "schema_validator.h"
 
 namespace mr::apiserver {
@@ -140,6 +141,21 @@ std::vector<FieldError> defaultBuiltin(const RuleContext& ctx, json& obj, const 
       }
       obj.erase("stringData");
     }
+  } else if (ctx.type.group == kRbacGroup) {
+    // SetDefaults_RoleBinding/Subject: roleRef and User/Group subjects in the rbac group.
+    if (obj.contains("roleRef") && obj["roleRef"].is_object() &&
+        obj["roleRef"].value("apiGroup", json("")) == json(""))
+      obj["roleRef"]["apiGroup"] = kRbacGroup;
+    if (obj.contains("subjects") && obj["subjects"].is_array()) {
+      for (auto& s : obj["subjects"]) {
+        if (!s.is_object() || s.contains("apiGroup")) continue;
+        json kind = s.value("kind", json(""));
+        if (kind == "User" || kind == "Group") s["apiGroup"] = kRbacGroup;
+        if (kind == "ServiceAccount") s["apiGroup"] = "";
+      }
+    }
+    std::vector<FieldError> rbac = validateRbac(p, obj, old);
+    errs.insert(errs.end(), rbac.begin(), rbac.end());
   } else if (p == "customresourcedefinitions") {
     json& spec = obj["spec"];
     if (!spec.contains("conversion")) spec["conversion"] = {{"strategy", "None"}};
@@ -216,8 +232,17 @@ FieldValidation parseFieldValidation(const std::string& v) {
   return FieldValidation::kWarn;
 }
 
-std::string validateName(const std::string& name) {
+std::string validateName(const std::string& name, bool path_segment) {
   if (name.empty()) return "";
+  if (path_segment) {
+    if (name == "." || name == "..")
+      return "Invalid value: \"" + name + "\": may not be '" + name + "'";
+    for (const char* bad : {"/", "%"}) {
+      if (name.find(bad) != std::string::npos)
+        return "Invalid value: \"" + name + "\": may not contain '" + bad + "'";
+    }
+    return "";
+  }
   bool ok = name.size() <= 253 && std::isalnum(static_cast<unsigned char>(name.front())) &&
             std::isalnum(static_cast<unsigned char>(name.back()));
   for (char c : name) {

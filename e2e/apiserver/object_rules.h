@@ -36,7 +36,8 @@ std::optional<ApiError> prepareCreate(const RuleContext& ctx, nlohmann::json& ob
 std::optional<ApiError> prepareUpdate(const RuleContext& ctx, const nlohmann::json& old,
                                       nlohmann::json& obj, bool status_only, bool& changed);
 
-// metadata.name validity (DNS subdomain); empty when fine.
-std::string validateName(const std::string& name);
+// metadata.name validity (DNS subdomain; RBAC objects: a path segment name, so
+// "system:discovery" is fine); empty when fine.
+std::string validateName(const std::string& name, bool path_segment = false);
 
 }  // namespace mr::apiserver

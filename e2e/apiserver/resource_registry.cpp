@@ -24,6 +24,7 @@ ResourceTypePtr builtin(std::string group, std::string version, std::string plur
   v.storage = true;
   v.status_subresource = status;
   v.scale_subresource = t->plural == "deployments";
+  v.token_subresource = t->plural == "serviceaccounts";
   t->versions.push_back(std::move(v));
   return t;
 }
@@ -60,11 +61,19 @@ ResourceRegistry::ResourceRegistry() {
   add(builtin("", "v1", "pods", "pod", "Pod", true, {"po"}, {"all"}, true));
   add(builtin("", "v1", "configmaps", "configmap", "ConfigMap", true, {"cm"}, {}, false));
   add(builtin("", "v1", "secrets", "secret", "Secret", true, {}, {}, false));
+  add(builtin("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, {"sa"}, {},
+              false));
   add(builtin("", "v1", "events", "event", "Event", true, {"ev"}, {}, false));
   add(builtin("apps", "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, {"all"},
               true));
   add(builtin("events.k8s.io", "v1", "events", "event", "Event", true, {"ev"}, {}, false));
   add(builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, {}, {}, false));
+  const std::string rbac = "rbac.authorization.k8s.io";
+  add(builtin(rbac, "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false,
+              {}, {}, false));
+  add(builtin(rbac, "v1", "clusterroles", "clusterrole", "ClusterRole", false, {}, {}, false));
+  add(builtin(rbac, "v1", "rolebindings", "rolebinding", "RoleBinding", true, {}, {}, false));
+  add(builtin(rbac, "v1", "roles", "role", "Role", true, {}, {}, false));
   add(builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
               "CustomResourceDefinition", false, {"crd", "crds"}, {"api-extensions"}, true));
 }

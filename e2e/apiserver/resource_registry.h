@@ -33,6 +33,7 @@ struct ServedVersion {
   std::vector<PrinterColumn> columns;
   bool status_subresource = false;
   bool scale_subresource = false;
+  bool token_subresource = false;  // serviceaccounts/token (TokenRequest)
 };
 
 struct ResourceType {

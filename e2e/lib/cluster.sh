@@ -9,7 +9,8 @@
 #   prometheus  /usr/bin/prometheus via e2e/prometheus/start.sh, scraping the simulator every
 #               second
 #   controller  modelrollout-controller on a fixed loopback port (kept across restarts so
-#               Prometheus keeps scraping it)
+#               Prometheus keeps scraping it), as the chart's ServiceAccount with the chart's
+#               RBAC only ($MR_LOCAL/controller.kubeconfig, e2e/lib/rbac.sh)
 # Environment (all optional):
 #   MR_APISERVER_TLS=1|0, MR_APISERVER_TOKEN (default mr-e2e-token; empty = none),
 #   MR_APISERVER_FLAGS (extra flags), MR_SIM_RATE (requests/s per ModelRollout, default 1000),
@@ -18,6 +19,8 @@
 # shellcheck shell=bash
 # shellcheck source=e2e/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=e2e/lib/rbac.sh
+source "$(dirname "${BASH_SOURCE[0]}")/rbac.sh"
 
 MR_COMPONENTS=(apiserver simulator prometheus controller)
 
@@ -141,7 +144,7 @@ mr_start_controller() {
     mr_free_port >"$MR_LOCAL/prometheus-outage/prometheus.port" || return 1
   [[ -s "$MR_LOCAL/prometheus.port" ]] &&
     extra=("--allowed-prometheus-addresses=http://127.0.0.1:$(cat "$MR_LOCAL/prometheus.port"),http://127.0.0.1:$(cat "$MR_LOCAL/prometheus-outage/prometheus.port")" "${extra[@]}")
-  mr_start_bg controller "$bin" --kubeconfig "$MR_LOCAL/kubeconfig" --workers 8 \
+  mr_start_bg controller "$bin" --kubeconfig "$(mr_controller_kubeconfig)" --workers 8 \
     --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$port" \
     --log-format text --log-level "${MR_CONTROLLER_LOG_LEVEL:-info}" "${extra[@]}" || return 1
   mr_wait_component controller 30 curl -fsS "http://127.0.0.1:$port/readyz" || return 1
@@ -173,12 +176,15 @@ mr_cluster_status() {
 
 mr_cluster_up() {
   mkdir -p "$MR_LOCAL/pids" "$MR_LOCAL/logs"
-  rm -f "$MR_LOCAL/controller.port" "$MR_LOCAL/prometheus.port"
+  rm -f "$MR_LOCAL/controller.port" "$MR_LOCAL/prometheus.port" "$MR_LOCAL/controller.kubeconfig"
   mr_start_apiserver || return 1
   mr_register_crds || return 1
   mr_start_simulator || return 1
   mr_start_prometheus --fresh || return 1
-  if [[ "${MR_WITH_CONTROLLER:-1}" == 1 ]]; then mr_start_controller || return 1; fi
+  if [[ "${MR_WITH_CONTROLLER:-1}" == 1 ]]; then
+    mr_controller_identity || return 1
+    mr_start_controller || return 1
+  fi
 }
 
 # mr_cluster_down: every recorded pid. The API server's clients (controller, simulator,

@@ -1,8 +1,10 @@
 # Install from the rendered chart: charts/modelrollout rendered by tools/helm-render/render.sh
-# (leader election on) is applied to the test API server, kinds it does not serve are skipped
-# and listed, and the controller is started with exactly the args of the chart's Deployment
-# (bind addresses moved to free loopback ports, the Prometheus allow-list to the local
-# Prometheus, plus --kubeconfig, since it runs outside a pod).
+# (leader election on) is applied to the test API server, RBAC included (ServiceAccount,
+# ClusterRole, ClusterRoleBinding, Role, RoleBinding); kinds it does not serve are skipped and
+# listed. The controller is started with exactly the args of the chart's Deployment (bind
+# addresses moved to free loopback ports, the Prometheus allow-list to the local Prometheus,
+# plus --kubeconfig, since it runs outside a pod) and as the chart's ServiceAccount: a
+# TokenRequest token, so the chart's RBAC is all it may do (scenario 99 checks what it used).
 # It must become ready, take the Lease, and deploy a ModelRollout. It stays running as this
 # cluster's controller for scenario 9.
 # shellcheck shell=bash
@@ -14,10 +16,7 @@ scenario_chart_install() {
   local served
   served="$(kc api-resources --no-headers | awk '{print $NF}' | sort -u)"
   # Split the rendered stream into one file per document, named by kind.
-  rm -rf "$SC_WORK/docs" && mkdir -p "$SC_WORK/docs"
-  awk -v dir="$SC_WORK/docs" '
-    /^---/ { n++; next }
-    { f = dir "/" sprintf("%03d", n) ".yaml"; print > f }' "$SC_WORK/rendered.yaml"
+  mr_yaml_split "$SC_WORK/rendered.yaml" "$SC_WORK/docs"
   local f kind applied=() skipped=()
   printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$ns" | kc apply -f - >/dev/null
   for f in "$SC_WORK"/docs/*.yaml; do
@@ -32,8 +31,9 @@ scenario_chart_install() {
   done
   echo "applied: ${applied[*]}"
   echo "skipped (kinds the test API server does not serve): ${skipped[*]}"
-  echo "skipped, not served by the test API server: ${skipped[*]}" >"$SC_RESULT_DIR/$SC_NAME.note"
-  for kind in CustomResourceDefinition Deployment Service; do
+  ((${#skipped[@]} == 0)) ||
+    echo "skipped, not served by the test API server: ${skipped[*]}" >"$SC_RESULT_DIR/$SC_NAME.note"
+  for kind in CustomResourceDefinition Deployment Service "${MR_RBAC_KINDS[@]}"; do
     grep -qx "$kind" <<<"$(printf '%s\n' "${applied[@]}")" || sc_fail "the chart's $kind was not applied"
   done
 
@@ -56,8 +56,15 @@ scenario_chart_install() {
   done
   bin="$(mr_find_binary controller/modelrollout-controller)" || sc_fail "controller not built"
   echo "$health_port" >"$MR_LOCAL/controller.port"
+  # The Pod's ServiceAccount: the Deployment's serviceAccountName, with a TokenRequest token.
+  local sa
+  sa="$(kc -n "$ns" get deploy modelrollout -o jsonpath='{.spec.template.spec.serviceAccountName}')"
+  [[ -n "$sa" ]] || sc_fail "the chart's Deployment names no serviceAccountName"
+  mr_sa_kubeconfig "$ns" "$sa" "$MR_LOCAL/controller.kubeconfig" ||
+    sc_fail "no token for the chart's ServiceAccount $ns/$sa"
+  echo "ok: the controller runs as system:serviceaccount:$ns:$sa"
   POD_NAME=modelrollout-e2e-0 POD_NAMESPACE="$ns" \
-    mr_start_bg controller "$bin" --kubeconfig "$MR_LOCAL/kubeconfig" "${run[@]}" ||
+    mr_start_bg controller "$bin" --kubeconfig "$MR_LOCAL/controller.kubeconfig" "${run[@]}" ||
     sc_fail "could not start the controller"
   mr_wait_component controller 30 curl -fsS "http://127.0.0.1:$health_port/readyz" ||
     sc_fail "controller with the chart's args not ready"

@@ -1,5 +1,6 @@
 #include "reconcile/analysis_request.h"
 
+#include "common/json_read.h"
 #include "k8s/base64.h"
 
 namespace mr::reconcile {
@@ -15,21 +16,22 @@ Result<std::string> readSecretKey(k8s::ApiClient& api, const std::string& ns,
   const std::string where = std::string(what) + " Secret " + ns + "/" + ref.name;
   auto secret = api.get(k8s::resources::secrets(), ns, ref.name);
   if (!secret.isOk()) return secret.status().withContext("reading " + where);
-  const auto& meta = (*secret)["metadata"];
-  const bool annotated = meta.is_object() && meta.contains("annotations") &&
-                         meta["annotations"].is_object() &&
-                         meta["annotations"].contains(analysis::kSecretAddressAnnotation) &&
-                         meta["annotations"][analysis::kSecretAddressAnnotation].is_string();
-  const std::string bound =
-      annotated ? meta["annotations"][analysis::kSecretAddressAnnotation].get<std::string>() : "";
+  // Type-checked reads: a body of another shape (not an object, annotations not an object, a
+  // value not a string) is an error, never an exception.
+  const k8s::Json& object = *secret;
+  const nlohmann::json* bound_value =
+      jsonMember(jsonObject(jsonObject(object, "metadata"), "annotations"),
+                 analysis::kSecretAddressAnnotation);
+  const bool annotated = bound_value && bound_value->is_string();
+  const std::string bound = annotated ? bound_value->get_ref<const std::string&>() : "";
   if (Status s = analysis::checkSecretBinding(bound, annotated, address, where); !s.isOk()) {
     return s;
   }
-  const auto& data = (*secret)["data"];
-  if (!data.is_object() || !data.contains(ref.key) || !data[ref.key].is_string()) {
+  const nlohmann::json* encoded = jsonMember(jsonObject(object, "data"), ref.key);
+  if (!encoded || !encoded->is_string()) {
     return invalidArgument(where + " has no key \"" + ref.key + "\"");
   }
-  auto decoded = k8s::base64Decode(data[ref.key].get<std::string>());
+  auto decoded = k8s::base64Decode(encoded->get_ref<const std::string&>());
   if (!decoded.isOk()) return invalidArgument(where + " key " + ref.key + " is not base64");
   std::string value = std::move(decoded).value();
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r'))

@@ -10,12 +10,12 @@ import (
 )
 
 var controllerRules = map[string]string{
-	"modelrollout.io/modelrollouts":        "get,list,patch,update,watch",
-	"modelrollout.io/modelrollouts/status": "get,patch,update",
-	"apps/deployments":                     "create,delete,get,list,patch,update,watch",
-	"/services":                            "create,delete,get,list,patch,update,watch",
-	"gateway.networking.k8s.io/httproutes": "get,list,patch,update,watch",
-	"networking.istio.io/virtualservices":  "get,list,patch,update,watch",
+	"modelrollout.io/modelrollouts":        "list,patch,watch",
+	"modelrollout.io/modelrollouts/status": "update",
+	"apps/deployments":                     "create,get,list,patch,watch",
+	"/services":                            "create,get,list,patch,watch",
+	"gateway.networking.k8s.io/httproutes": "get,list,update,watch",
+	"networking.istio.io/virtualservices":  "get,list,update,watch",
 	"/pods":                                "list",
 	"/events":                              "create,patch",
 }
