@@ -124,7 +124,7 @@ func TestGoRendererSetParsingAndHooksAgreeWithHelm(t *testing.T) {
 		`serviceAccount.annotations.eks\.amazonaws\.com/role-arn=arn:aws:iam::1:role/x`,
 		`a=True,b=FALSE,c=Null,d=nULL,e=tRuE,keep.a=NULL`,
 		`a=0,b=007,c=-5,d=1e3,e=9223372036854775808,f=,g=1.5`,
-		`a[0].b=1,a[2]=x`, `x[0][1]=2`, `a={x,True,3},b={}`,
+		`a[0].b=1,a[2]=x`, `a[1].b=1`, `x[0][1]=2`, `x[1][0].y=z`, `a={x,True,3},b={}`,
 		`a\,b=c\=d,k\\x=1`, `a.b=1,a=2`, `a.b.c=`,
 		`a=1,a.b=2`, `a`, `a=b,c`, `a[x]=1`, `a={x,y`, // errors: both must refuse
 	}

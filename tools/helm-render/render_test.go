@@ -134,6 +134,19 @@ func TestSetEscapedDotsMakeOneKey(t *testing.T) {
 	}
 }
 
+// A list item's field at the very end of the argument (extraEnv[0].name=x) was dropped: the
+// port returned val()'s io.EOF where strvals returns nil, so listItem never stored the map.
+func TestSetListItemFieldAtEndOfArgument(t *testing.T) {
+	vals := map[string]interface{}{}
+	if err := applySet(vals, "e[0].name=x", false); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]interface{}{"e": []interface{}{map[string]interface{}{"name": "x"}}}
+	if !reflect.DeepEqual(vals, want) {
+		t.Errorf("got %#v\nwant %#v", vals, want)
+	}
+}
+
 // Issue 16: strvals compares true/false/null case-insensitively; True stayed a string.
 func TestSetLiteralsAreCaseInsensitive(t *testing.T) {
 	vals := map[string]interface{}{}

@@ -147,12 +147,14 @@ func (p *setParser) key(data map[string]interface{}, nested int) (reterr error) 
 			setKey(data, string(k), "")
 			return e
 		case errNotList:
+			// strvals returns the reader's error here, not val()'s io.EOF: a[0].b=1 at the end
+			// of the argument must still set a[0] in listItem.
 			rs, e := p.val()
 			if e != nil && e != io.EOF {
 				return e
 			}
 			setKey(data, string(k), p.typed(rs))
-			return e
+			return nil
 		default:
 			return e
 		}
