@@ -19,7 +19,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mod_dir="$repo/tools/helm"
-bin_dir="${MR_HELM_BIN_DIR:-$repo/.local/bin}"
+bin_dir="$(realpath -m "${MR_HELM_BIN_DIR:-$repo/.local/bin}")"
 bin="$bin_dir/helm"
 stamp="$bin_dir/.helm.stamp"
 
