@@ -1,9 +1,12 @@
-// Helpers for the chart tests: render the chart through tools/helm-render/render.sh (real helm
-// when on PATH, else the Go renderer) and look documents up by kind and name.
+// Helpers for the chart tests: render the chart through tools/helm-render/render.sh with the
+// pinned real helm (scripts/ensure-helm.sh; the ctest fixture chart.helm builds it once and
+// writes its path to $MR_HELM_PATH_FILE), or with the offline Go renderer when Go modules
+// cannot be fetched; and look documents up by kind and name.
 package chart
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	yaml "gopkg.in/yaml.v2"
@@ -64,14 +68,92 @@ func parseDocs(t *testing.T, text string) []obj {
 	return docs
 }
 
-// renderRaw returns stdout, stderr and whether render.sh succeeded.
-func renderRaw(t *testing.T, args ...string) (string, string, bool) {
+var (
+	helmOnce   sync.Once
+	helmPath   string // absolute path of the pinned helm, "" when unavailable
+	helmAbsent string // why helm is unavailable (ensure-helm.sh exit 2)
+	helmErr    string // ensure-helm.sh failed for another reason: a test failure
+)
+
+// findHelm reads the fixture's answer, or asks scripts/ensure-helm.sh (go test run by hand).
+func findHelm(root string) {
+	if f := os.Getenv("MR_HELM_PATH_FILE"); f != "" {
+		if data, err := os.ReadFile(f); err == nil {
+			line := strings.TrimSpace(string(data))
+			if strings.HasPrefix(line, "/") {
+				helmPath = line
+			} else {
+				helmAbsent = line
+			}
+			return
+		}
+	}
+	cmd := exec.Command(filepath.Join(root, "scripts/ensure-helm.sh"))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		helmPath = strings.TrimSpace(out.String())
+	case errors.As(err, &exit) && exit.ExitCode() == 2:
+		helmAbsent = strings.TrimSpace(errb.String())
+	default:
+		helmErr = fmt.Sprintf("scripts/ensure-helm.sh: %v\n%s", err, errb.String())
+	}
+}
+
+// helm returns the pinned helm's path, or "" when Go modules cannot be fetched here.
+func helm(t *testing.T) string {
+	t.Helper()
+	helmOnce.Do(func() { findHelm(repoRoot(t)) })
+	if helmErr != "" {
+		t.Fatal(helmErr)
+	}
+	return helmPath
+}
+
+// requireHelm skips the test when helm cannot be built here (the fixture said so once).
+func requireHelm(t *testing.T) string {
+	t.Helper()
+	h := helm(t)
+	if h == "" {
+		t.Skipf("helm unavailable (%s)", helmAbsent)
+	}
+	return h
+}
+
+// renderWith runs render.sh with mode "helm" (the pinned helm) or "go" (the offline renderer).
+func renderWith(t *testing.T, mode string, args ...string) (string, string, bool) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(repoRoot(t), "tools/helm-render/render.sh"), args...)
+	cmd.Env = append(os.Environ(), "HELM_RENDER="+mode)
+	if mode == "helm" {
+		cmd.Env = append(cmd.Env, "HELM_BIN="+requireHelm(t))
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	return out.String(), errb.String(), err == nil
+}
+
+// renderRaw renders with real helm when available, else with the Go renderer; it returns
+// stdout, stderr and whether rendering succeeded.
+func renderRaw(t *testing.T, args ...string) (string, string, bool) {
+	t.Helper()
+	if helm(t) != "" {
+		return renderWith(t, "helm", args...)
+	}
+	return renderWith(t, "go", args...)
+}
+
+// runHelm runs the pinned helm (skipping the test when there is none) in the repository root.
+func runHelm(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(requireHelm(t), args...)
+	cmd.Dir = repoRoot(t)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 func render(t *testing.T, args ...string) []obj {

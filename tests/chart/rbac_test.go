@@ -70,7 +70,7 @@ func TestRBACHasNoWildcards(t *testing.T) {
 }
 
 func TestRBACRouterRulesCanBeTurnedOff(t *testing.T) {
-	got := ruleSet(t, mustFind(t, render(t, "--set", "rbac.gatewayAPI=false,rbac.istio=false"), "ClusterRole", ""))
+	got := ruleSet(t, mustFind(t, render(t, "--set", "rbac.gatewayAPI=false,rbac.istio=false"), "ClusterRole", "modelrollout"))
 	for _, k := range []string{"gateway.networking.k8s.io/httproutes", "networking.istio.io/virtualservices"} {
 		if _, ok := got[k]; ok {
 			t.Errorf("%s still granted", k)
@@ -83,8 +83,9 @@ func TestRBACRouterRulesCanBeTurnedOff(t *testing.T) {
 
 func TestWatchNamespaceUsesRoleInThatNamespace(t *testing.T) {
 	docs := render(t, "--namespace", "mr-system", "--set", "watchNamespace=ml")
-	if find(docs, "ClusterRole", "") != nil || find(docs, "ClusterRoleBinding", "") != nil {
-		t.Fatalf("watchNamespace must not render cluster-wide RBAC: %v", kinds(docs))
+	// Only the aggregated user roles (aggregated_test.go) stay cluster-wide.
+	if find(docs, "ClusterRole", "modelrollout") != nil || find(docs, "ClusterRoleBinding", "") != nil {
+		t.Fatalf("watchNamespace must not render cluster-wide RBAC for the controller: %v", kinds(docs))
 	}
 	role := mustFind(t, docs, "Role", "modelrollout")
 	if ns := get(role, "metadata", "namespace"); ns != "ml" {

@@ -247,8 +247,9 @@ TEST(Crd, SchemaRejectsWhatTheParserRejects) {
 }
 
 TEST(Crd, ChartCopyIsIdentical) {
-  EXPECT_EQ(loadYamlFile(kSource + "/crds/modelrollout.io_modelrollouts.yaml"),
-            loadYamlFile(kSource + "/charts/modelrollout/crds/modelrollout.io_modelrollouts.yaml"));
+  EXPECT_EQ(
+      loadYamlFile(kSource + "/crds/modelrollout.io_modelrollouts.yaml"),
+      loadYamlFile(kSource + "/charts/modelrollout/files/crds/modelrollout.io_modelrollouts.yaml"));
 }
 
 TEST(Crd, EveryExampleIsValidAndParses) {

@@ -102,6 +102,10 @@ func main() {
 	if err != nil {
 		die("%v", err)
 	}
+	files, err := loadChartFiles(*chartDir)
+	if err != nil {
+		die("%v", err)
+	}
 	top := map[string]interface{}{
 		"Values": values,
 		"Chart":  helmChartFields(chartMeta),
@@ -110,7 +114,7 @@ func main() {
 			"Revision": 1, "IsInstall": true, "IsUpgrade": false,
 		},
 		"Capabilities": caps,
-		"Files":        map[string]interface{}{},
+		"Files":        files,
 		"Subcharts":    map[string]interface{}{},
 	}
 	out, err := renderChart(*chartDir, chartName, top, *includeCRDs)

@@ -1,5 +1,7 @@
 // Turning rendered templates into `helm template` output: split documents on "---", drop empty
-// ones, check each is YAML, and order them by Helm's install order (releaseutil.InstallOrder).
+// ones, check each is YAML, set hooks (helm.sh/hook annotation) apart, and print the CRDs of
+// crds/ (with --include-crds), then the manifests, then the hooks, each group ordered by Helm's
+// install order (releaseutil.SortManifests, action.renderResources and cmd/helm/template.go).
 package main
 
 import (
@@ -26,6 +28,26 @@ var docSeparator = regexp.MustCompile(`(?:^|\s*\n)---\s*`)
 
 type manifest struct {
 	source, kind, content string
+}
+
+// Hook events Helm knows (release.HookEvent, plus Helm 2's test-success). A document whose
+// helm.sh/hook names any other event is dropped, as Helm does ("skipping unknown hook").
+var hookEvents = map[string]bool{"pre-install": true, "post-install": true, "pre-delete": true,
+	"post-delete": true, "pre-upgrade": true, "post-upgrade": true, "pre-rollback": true,
+	"post-rollback": true, "test": true, "test-success": true}
+
+// hookKind classifies a document: a plain manifest, a hook, or an unknown hook to drop.
+func hookKind(head yamlHead) (isHook, drop bool) {
+	events, ok := head.Metadata.Annotations["helm.sh/hook"]
+	if !ok {
+		return false, false
+	}
+	for _, e := range strings.Split(events, ",") {
+		if !hookEvents[strings.ToLower(strings.TrimSpace(e))] {
+			return true, true
+		}
+	}
+	return true, false
 }
 
 func readTree(dir, prefix string, exts ...string) (map[string]string, error) {
@@ -64,7 +86,7 @@ func renderChart(chartDir, chartName string, top map[string]interface{}, include
 	if err != nil {
 		return "", err
 	}
-	var manifests []manifest
+	var manifests, hooks []manifest
 	for _, name := range sortedKeys(templates) {
 		base := filepath.Base(name)
 		if strings.HasPrefix(base, "_") {
@@ -86,10 +108,19 @@ func renderChart(chartDir, chartName string, top map[string]interface{}, include
 			if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
 				return "", fmt.Errorf("YAML parse error on %s: %v", name, err)
 			}
-			manifests = append(manifests, manifest{source: name, kind: head.Kind, content: doc})
+			m := manifest{source: name, kind: head.Kind, content: doc}
+			switch isHook, drop := hookKind(head); {
+			case drop:
+				fmt.Fprintf(os.Stderr, "info: skipping unknown hook: %q\n", head.Metadata.Annotations["helm.sh/hook"])
+			case isHook:
+				hooks = append(hooks, m)
+			default:
+				manifests = append(manifests, m)
+			}
 		}
 	}
 	sortByInstallOrder(manifests)
+	sortByInstallOrder(hooks)
 
 	var b strings.Builder
 	if includeCRDs {
@@ -104,7 +135,12 @@ func renderChart(chartDir, chartName string, top map[string]interface{}, include
 	for _, m := range manifests {
 		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.source, m.content)
 	}
-	return b.String(), nil
+	// template.go prints the trimmed release manifest, then each hook.
+	out := strings.TrimSpace(b.String()) + "\n"
+	for _, h := range hooks {
+		out += fmt.Sprintf("---\n# Source: %s\n%s\n", h.source, h.content)
+	}
+	return out, nil
 }
 
 // sortByInstallOrder is Helm's kind sorter: known kinds in order, unknown kinds last and
@@ -129,7 +165,10 @@ func sortByInstallOrder(ms []manifest) {
 	})
 }
 
-// yamlHead is what Helm reads from each manifest to sort it.
+// yamlHead is what Helm reads from each manifest to sort it (releaseutil.SimpleHead).
 type yamlHead struct {
-	Kind string `yaml:"kind"`
+	Kind     string `yaml:"kind"`
+	Metadata struct {
+		Annotations map[string]string `yaml:"annotations"`
+	} `yaml:"metadata"`
 }

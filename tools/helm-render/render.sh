@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Renders charts/modelrollout to multi-document YAML on stdout, CRDs included.
-# Uses the real `helm template` when helm is on PATH, otherwise the Go renderer in this folder
-# (built offline from Debian's golang-go + sprig into .local/helm-render/, rebuilt when stale).
+# Renders charts/modelrollout to multi-document YAML on stdout, CRD included (crds.install).
+# Uses the real `helm template` when one is at hand: $HELM_BIN, else .local/bin/helm (built by
+# scripts/ensure-helm.sh), else helm on PATH; otherwise the Go renderer in this folder (built
+# offline from Debian's golang-go + sprig into .local/helm-render/, rebuilt when stale), which
+# the chart tests keep in agreement with helm.
 #
 #   tools/helm-render/render.sh [--release NAME] [--namespace NS] [--chart DIR]
 #                               [--set k=v]... [--set-string k=v]... [-f values.yaml]...
 #
-# HELM_RENDER=go forces the Go renderer, HELM_RENDER=helm forces helm (the agreement test uses
-# both). HELM_RENDER_BIN_DIR overrides where the binary is built.
+# HELM_RENDER=go forces the Go renderer; HELM_RENDER=helm forces helm, building it with
+# scripts/ensure-helm.sh when none is at hand (the agreement test uses both).
+# HELM_RENDER_BIN_DIR overrides where the Go renderer is built.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -26,18 +29,29 @@ while [ $# -gt 0 ]; do
     --chart=*) chart="${1#*=}"; shift ;;
     --set|--set-string|-f|--values) passthrough+=("$1" "$2"); shift 2 ;;
     --set=*|--set-string=*|--values=*) passthrough+=("$1"); shift ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "render.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 
 mode="${HELM_RENDER:-auto}"
+helm_bin="${HELM_BIN:-}"
+if [ -z "$helm_bin" ]; then
+  if [ -x "$repo/.local/bin/helm" ]; then
+    helm_bin="$repo/.local/bin/helm"
+  elif command -v helm >/dev/null 2>&1; then
+    helm_bin="$(command -v helm)"
+  fi
+fi
 if [ "$mode" = auto ]; then
-  if command -v helm >/dev/null 2>&1; then mode=helm; else mode=go; fi
+  if [ -n "$helm_bin" ]; then mode=helm; else mode=go; fi
 fi
 
 if [ "$mode" = helm ]; then
-  exec helm template "$release" "$chart" --namespace "$namespace" --include-crds \
+  if [ -z "$helm_bin" ]; then
+    helm_bin="$("$repo/scripts/ensure-helm.sh")" || exit $?
+  fi
+  exec "$helm_bin" template "$release" "$chart" --namespace "$namespace" --include-crds \
     ${passthrough[@]+"${passthrough[@]}"}
 fi
 

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -111,5 +113,99 @@ func TestInstallOrder(t *testing.T) {
 	want := []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Alpha", "PodMonitor"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v want %v", got, want)
+	}
+}
+
+// Issue 16: `--set serviceAccount.annotations.eks\.amazonaws\.com/role-arn=...` (the chart
+// README's example) made nested maps eks -> amazonaws -> com/role-arn instead of one key.
+// Expected values are real helm's (tests/chart/agreement_test.go compares the two directly).
+func TestSetEscapedDotsMakeOneKey(t *testing.T) {
+	vals := map[string]interface{}{}
+	if err := applySet(vals, `serviceAccount.annotations.eks\.amazonaws\.com/role-arn=arn:aws:iam::1:role/x,k\\x=1`, false); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]interface{}{
+		"serviceAccount": map[string]interface{}{"annotations": map[string]interface{}{
+			"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x"}},
+		`k\x`: int64(1),
+	}
+	if !reflect.DeepEqual(vals, want) {
+		t.Errorf("got %#v\nwant %#v", vals, want)
+	}
+}
+
+// A list item's field at the very end of the argument (extraEnv[0].name=x) was dropped: the
+// port returned val()'s io.EOF where strvals returns nil, so listItem never stored the map.
+func TestSetListItemFieldAtEndOfArgument(t *testing.T) {
+	vals := map[string]interface{}{}
+	if err := applySet(vals, "e[0].name=x", false); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]interface{}{"e": []interface{}{map[string]interface{}{"name": "x"}}}
+	if !reflect.DeepEqual(vals, want) {
+		t.Errorf("got %#v\nwant %#v", vals, want)
+	}
+}
+
+// Issue 16: strvals compares true/false/null case-insensitively; True stayed a string.
+func TestSetLiteralsAreCaseInsensitive(t *testing.T) {
+	vals := map[string]interface{}{}
+	if err := applySet(vals, "a=True,b=FALSE,c=Null,d=nULL,e=tRuE,l={True,NULL}", false); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]interface{}{"a": true, "b": false, "c": nil, "d": nil, "e": true,
+		"l": []interface{}{true, nil}}
+	if !reflect.DeepEqual(vals, want) {
+		t.Errorf("got %#v\nwant %#v", vals, want)
+	}
+	str := map[string]interface{}{}
+	if err := applySet(str, "a=True,b=NULL", true); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(str, map[string]interface{}{"a": "True", "b": "NULL"}) {
+		t.Errorf("--set-string must not type: %#v", str)
+	}
+	// Helm's errors, word for word.
+	for arg, msg := range map[string]string{"a=1,a.b=2": "unable to parse key", "a=b,c": `key "c" has no value`,
+		"a={x": "list must terminate with '}'"} {
+		if err := applySet(map[string]interface{}{}, arg, false); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("--set %s: err = %v, want %q", arg, err, msg)
+		}
+	}
+}
+
+// Issue 16: hooks were printed among the manifests; helm template prints them after, by kind,
+// and drops documents whose helm.sh/hook names an unknown event.
+func TestHooksComeAfterManifests(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
+	os.WriteFile(filepath.Join(dir, "templates", "a.yaml"), []byte(`kind: Job
+metadata: {name: pre, annotations: {helm.sh/hook: "pre-install, Post-Upgrade"}}
+---
+kind: ConfigMap
+metadata: {name: dropped, annotations: {helm.sh/hook: sometime}}
+---
+kind: Pod
+metadata: {name: test, annotations: {helm.sh/hook: test}}
+---
+kind: Deployment
+metadata: {name: plain, annotations: {x: y}}
+---
+kind: ServiceAccount
+metadata: {name: sa, labels: {}}
+`), 0o644)
+	out, err := renderChart(dir, "c", map[string]interface{}{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "metadata: {name: ") {
+			names = append(names, strings.SplitN(strings.TrimPrefix(line, "metadata: {name: "), ",", 2)[0])
+		}
+	}
+	want := []string{"sa", "plain", "test", "pre"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("order %v, want %v\n%s", names, want, out)
 	}
 }

@@ -46,3 +46,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "modelrollout.leaderElect" -}}
 {{- if or .Values.leaderElection.enabled (gt (int .Values.replicaCount) 1) -}}true{{- end -}}
 {{- end -}}
+
+{{/* Namespace of every namespaced object of the release (namespaceOverride wins). */}}
+{{- define "modelrollout.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels for objects that are not part of the controller (CRD, aggregated roles). */}}
+{{- define "modelrollout.baseLabels" -}}
+helm.sh/chart: {{ include "modelrollout.chart" . }}
+app.kubernetes.io/name: {{ include "modelrollout.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
