@@ -1,7 +1,8 @@
 -- Argo CD health check for modelrollout.io/ModelRollout.
 -- Install as resource.customizations.health.modelrollout.io_ModelRollout in argocd-cm
 -- (docs/argocd.md). Argo CD runs it with gopher-lua (Lua 5.1) and a global `obj`, the live
--- object; it must return {status = ..., message = ...}.
+-- object; it must return {status = ..., message = ...}. It uses only what Argo CD opens for
+-- scripts from argocd-cm (base, table, package, a safe os): no string or math library.
 --
 -- Only the controller writes status, so a status older than the spec says nothing about the
 -- spec Argo CD just synced: until observedGeneration catches up the rollout is Progressing.
