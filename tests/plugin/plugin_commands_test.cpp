@@ -275,7 +275,8 @@ TEST_F(TemplateCommandsTest, TreeShowsTheOwnedDeploymentAndItsPods) {
                             "labels": {"modelrollout.io/rollout": "fraud-scorer"}},
                             "spec": {"replicas": 1}})"));
   EXPECT_EQ(run({"tree", "fraud-scorer"}), exit_code::kOk) << err_.str();
-  EXPECT_NE(out_.str().find("fraud-scorer              ModelRollout   Progressing"), std::string::npos)
+  EXPECT_NE(out_.str().find("fraud-scorer              ModelRollout   Progressing"),
+            std::string::npos)
       << out_.str();
   EXPECT_NE(out_.str().find("`-- fraud-scorer-stable   Deployment     Available     4/4"),
             std::string::npos)
