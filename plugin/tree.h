@@ -2,12 +2,11 @@
 // (Deployment -> ModelRollout by uid, ReplicaSet -> Deployment, Pod -> ReplicaSet), with
 // readiness at every level:
 //
-//   NAME                                  KIND           STATUS        READY   AGE   INFO
-//   fraud-scorer                          ModelRollout   Progressing   -       5d    step 2/4,
-//   weight 10%
-//   |-- fraud-scorer-canary               Deployment     Available     1/1     2h    canary,
-//   revision 7b8e21aa0 |   `-- fraud-scorer-canary-7d9c...   ReplicaSet     Available     1/1 2h |
-//   `-- fraud-scorer-canary-...   Pod            Running       1/1     2h    restarts 0
+//   NAME                              KIND           STATUS        READY   AGE   INFO
+//   fraud                             ModelRollout   Progressing   -       5d    step 2/4, weight 10%
+//   |-- fraud-canary                  Deployment     Available     1/1     2h    canary, revision 7b8e21aa0
+//   |   `-- fraud-canary-7b8e         ReplicaSet     Available     1/1     2h
+//   |       `-- fraud-canary-7b8e-a   Pod            Running       1/1     2m    restarts 0
 //
 // When ReplicaSets cannot be listed (`replicasets` null), Pods hang directly under the
 // Deployment whose spec.selector.matchLabels they carry.
