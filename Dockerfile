@@ -2,6 +2,8 @@
 # modelrollout controller image. Never built on our dev machines (no Docker engine there): the
 # builder runs scripts/install-deps.sh and scripts/docker-build-steps.sh, the same scripts
 # `make test` and ctest (tests/chart docker checks) use, so this file cannot rot unnoticed.
+# Multi-arch: `docker buildx build --platform linux/amd64,linux/arm64 .` builds each platform
+# natively in its own builder (.github/workflows/release.yml).
 
 FROM debian:12 AS builder
 ENV DEBIAN_FRONTEND=noninteractive
@@ -11,21 +13,27 @@ RUN ./scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN ./scripts/docker-build-steps.sh /src /build /out
 
-FROM debian:12-slim
-# Runtime libraries only: the shared objects the controller links (checked against ldd of a
-# built controller by tests/chart/check_dockerfile.sh).
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      ca-certificates \
-      libcpprest2.10 \
-      libcurl4 \
-      libprometheus-cpp-core1.0 \
-      libprometheus-cpp-pull1.0 \
-      libspdlog1.10 \
-      libssl3 \
-      libyaml-cpp0.7 \
- && rm -rf /var/lib/apt/lists/*
+# Runtime: distroless cc (glibc, libstdc++, CA certificates, no shell, no package manager) as
+# its nonroot user 65532. The controller's other shared libraries (cpprest, prometheus-cpp,
+# spdlog, yaml-cpp, OpenSSL, ...) are the builder's own copies, collected by
+# scripts/collect-runtime-libs.sh (checked against the built controller by
+# tests/chart/check_dockerfile.sh).
+FROM gcr.io/distroless/cc-debian12:nonroot
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=1970-01-01T00:00:00Z
+LABEL org.opencontainers.image.title="modelrollout-controller" \
+      org.opencontainers.image.description="Kubernetes operator that rolls out ML model servers as analysed canaries" \
+      org.opencontainers.image.url="https://github.com/modelrollout/modelrollout" \
+      org.opencontainers.image.source="https://github.com/modelrollout/modelrollout" \
+      org.opencontainers.image.documentation="https://github.com/modelrollout/modelrollout/tree/main/docs" \
+      org.opencontainers.image.vendor="modelrollout" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}"
+COPY --from=builder /out/lib/ /usr/lib/modelrollout/
 COPY --from=builder /out/modelrollout-controller /usr/local/bin/modelrollout-controller
+ENV LD_LIBRARY_PATH=/usr/lib/modelrollout
 USER 65532:65532
 EXPOSE 8080 8081
 ENTRYPOINT ["/usr/local/bin/modelrollout-controller"]

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     return exit_code::kOk;
   }
   try {
-    auto connection = connectToCluster(args->kubeconfig, args->context, args->ns);
+    auto connection = connectToCluster(args->connection, args->ns);
     if (!connection.isOk()) {
       std::cerr << "error: " << connection.status().message() << "\n";
       return exit_code::kError;

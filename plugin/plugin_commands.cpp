@@ -1,6 +1,12 @@
 #include "plugin/plugin_commands.h"
 
+#include "plugin/output_format.h"
 #include "plugin/render.h"
+#include "plugin/template_edit.h"
+#include "plugin/tree.h"
+#include "rollout/managed_resources.h"
+#include "rollout/modelrollout_types.h"
+#include "rollout/template_hash.h"
 
 namespace mr::plugin {
 namespace {
@@ -12,6 +18,16 @@ const k8s::ResourceType& rollouts() {
 }
 
 constexpr const char* kResourceName = "modelrollout.modelrollout.io/";
+
+const k8s::ResourceType& replicaSets() {
+  static const k8s::ResourceType kType{"apps", "v1", "replicasets", "ReplicaSet", true};
+  return kType;
+}
+
+const k8s::ResourceType& pods() {
+  static const k8s::ResourceType kType{"", "v1", "pods", "Pod", true};
+  return kType;
+}
 
 }  // namespace
 
@@ -25,8 +41,13 @@ int PluginCommands::run(const PluginArgs& args, const std::string& ns) {
     out_ << usage();
     return exit_code::kOk;
   }
-  if (c == "list") return list(ns, args.all_namespaces);
+  if (c == "list") return list(ns, args.all_namespaces, args.output);
+  if (c == "get") return get(args, ns);
+  if (c == "status" && !args.output.empty()) return get(args, ns);
   if (c == "status") return status(ns, args.name, args.watch, args.timeout);
+  if (c == "tree") return tree(ns, args.name);
+  if (c == "set-image") return setImage(ns, args);
+  if (c == "undo") return undo(ns, args.name);
   if (c == "promote") {
     return annotate(
         ns, args.name, "modelrollout.io/promote", args.full ? "full" : "true",
@@ -46,10 +67,110 @@ int PluginCommands::fail(const Status& status) {
   return exit_code::kError;
 }
 
-int PluginCommands::list(const std::string& ns, bool all_namespaces) {
+int PluginCommands::list(const std::string& ns, bool all_namespaces, const std::string& output) {
   auto listed = api_.list(rollouts(), all_namespaces ? "" : ns, k8s::ListOptions{});
   if (!listed.isOk()) return fail(listed.status());
-  out_ << renderList(*listed, clock_.now(), all_namespaces);
+  if (!output.empty()) {
+    out_ << formatObject(*listed, output);
+  } else {
+    out_ << renderList(*listed, clock_.now(), all_namespaces);
+  }
+  return exit_code::kOk;
+}
+
+int PluginCommands::get(const PluginArgs& args, const std::string& ns) {
+  if (args.name.empty()) return list(ns, args.all_namespaces, args.output);
+  auto rollout = api_.get(rollouts(), ns, args.name);
+  if (!rollout.isOk()) return fail(rollout.status());
+  if (!args.output.empty()) {
+    out_ << formatObject(*rollout, args.output);
+  } else {
+    out_ << renderList(Json{{"items", Json::array({*rollout})}}, clock_.now(), false);
+  }
+  return exit_code::kOk;
+}
+
+int PluginCommands::tree(const std::string& ns, const std::string& name) {
+  auto rollout = api_.get(rollouts(), ns, name);
+  if (!rollout.isOk()) return fail(rollout.status());
+  k8s::ListOptions options;
+  options.label_selector = std::string(rollout::kLabelRollout) + "=" + name;
+  auto deployments = api_.list(k8s::resources::deployments(), ns, options);
+  if (!deployments.isOk()) return fail(deployments.status());
+  auto sets = api_.list(replicaSets(), ns, options);
+  Json replicasets;  // null: Pods are matched to Deployments by selector instead
+  if (sets.isOk()) {
+    replicasets = std::move(*sets);
+  } else if (sets.status().code() != StatusCode::kNotFound) {
+    return fail(sets.status());
+  }
+  auto listed_pods = api_.list(pods(), ns, options);
+  if (!listed_pods.isOk()) return fail(listed_pods.status());
+  out_ << renderTree(*rollout, *deployments, replicasets, *listed_pods, clock_.now());
+  return exit_code::kOk;
+}
+
+Result<bool> PluginCommands::updateRollout(
+    const std::string& ns, const std::string& name,
+    const std::function<Result<std::optional<Json>>(const Json&)>& edit) {
+  Status last = internalError("not tried");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto current = api_.get(rollouts(), ns, name);
+    if (!current.isOk()) return current.status();
+    auto edited = edit(*current);
+    if (!edited.isOk()) return edited.status();
+    if (!edited->has_value()) return false;
+    // The update carries the resourceVersion just read: a concurrent writer makes it fail
+    // with 409 instead of being overwritten.
+    auto updated = api_.update(rollouts(), **edited);
+    if (updated.isOk()) return true;
+    last = updated.status();
+    if (last.code() != StatusCode::kConflict) return last;
+  }
+  return last.withContext("the ModelRollout kept changing; try again");
+}
+
+int PluginCommands::setImage(const std::string& ns, const PluginArgs& args) {
+  auto changed =
+      updateRollout(ns, args.name, [&](const Json& current) -> Result<std::optional<Json>> {
+        auto edited = setImages(current, args.images);
+        if (!edited.isOk()) return edited.status();
+        if (!edited->second) return std::optional<Json>();
+        return std::optional<Json>(std::move(edited->first));
+      });
+  if (!changed.isOk()) return fail(changed.status());
+  std::string pairs;
+  for (const auto& [container, image] : args.images) {
+    pairs += (pairs.empty() ? "" : ", ") + container + "=" + image;
+  }
+  out_ << kResourceName << args.name << (*changed ? " image updated (" : " image unchanged (")
+       << pairs << ")\n";
+  return exit_code::kOk;
+}
+
+int PluginCommands::undo(const std::string& ns, const std::string& name) {
+  std::string revision;
+  auto changed = updateRollout(ns, name, [&](const Json& current) -> Result<std::optional<Json>> {
+    revision = current.value("/status/stableRevision"_json_pointer, std::string());
+    if (!revision.empty() && rollout::podTemplateHash(current.value("/spec/template"_json_pointer,
+                                                                    Json::object())) == revision) {
+      return std::optional<Json>();  // spec.template already is the stable revision's
+    }
+    if (revision.empty()) return invalidArgument("no stable revision recorded in status yet");
+    auto deployment = api_.get(k8s::resources::deployments(), ns,
+                               rollout::deploymentName(name, rollout::Role::kStable));
+    if (!deployment.isOk()) return deployment.status().withContext("reading the stable Deployment");
+    auto tmpl = stableTemplate(current, *deployment);
+    if (!tmpl.isOk()) return tmpl.status();
+    Json next = current;
+    next["spec"]["template"] = std::move(*tmpl);
+    return std::optional<Json>(std::move(next));
+  });
+  if (!changed.isOk()) return fail(changed.status());
+  out_ << kResourceName << name
+       << (*changed ? " spec.template set back to the stable revision "
+                    : " spec.template already is the stable revision ")
+       << revision << "\n";
   return exit_code::kOk;
 }
 

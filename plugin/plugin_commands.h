@@ -1,12 +1,16 @@
 // PluginCommands: what each kubectl-modelrollout command does against the API, written only
 // against mr::k8s::ApiClient so tests drive it with a fake or a real test API server.
-// The plugin edits only what users own: annotations (promote/abort/retry) and spec.paused,
-// both by merge patch. It never writes status.
+// The plugin edits only what users own: annotations (promote/abort/retry) and spec.paused by
+// merge patch, and spec.template (set image, undo) by an update carrying the resourceVersion it
+// read, so a concurrent edit is never overwritten (a 409 is retried from a fresh read). It
+// never writes status. `tree` lists the rollout's Deployments, ReplicaSets and Pods.
 // status --watch polls the object and its Events every second (through the injected Clock),
 // re-rendering when they change (every tick on a terminal, for the hold countdown).
 // Thread-safety: one instance per invocation; not shared.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <ostream>
 
 #include "common/clock.h"
@@ -25,7 +29,16 @@ class PluginCommands {
   int run(const PluginArgs& args, const std::string& ns);
 
  private:
-  int list(const std::string& ns, bool all_namespaces);
+  int list(const std::string& ns, bool all_namespaces, const std::string& output);
+  int get(const PluginArgs& args, const std::string& ns);
+  int tree(const std::string& ns, const std::string& name);
+  int setImage(const std::string& ns, const PluginArgs& args);
+  int undo(const std::string& ns, const std::string& name);
+  // GET, edit, PUT with the read resourceVersion; on 409 start again (3 tries). `edit` returns
+  // the new object, or nullopt when there is nothing to change.
+  Result<bool> updateRollout(
+      const std::string& ns, const std::string& name,
+      const std::function<Result<std::optional<k8s::Json>>(const k8s::Json&)>& edit);
   int status(const std::string& ns, const std::string& name, bool watch,
              std::optional<Millis> timeout);
   int annotate(const std::string& ns, const std::string& name, const std::string& annotation,

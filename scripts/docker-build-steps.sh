@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The builder stage of the Dockerfile, as one script so it cannot drift from what we test:
-# configure (Release), build, run the unit tests, install the controller binary.
+# configure (Release), build, run the unit tests, install the controller binary and the shared
+# libraries it needs beyond glibc (OUT_DIR/lib; the runtime stage is distroless cc).
 #
 #   scripts/docker-build-steps.sh SRC_DIR BUILD_DIR OUT_DIR
 #
@@ -25,3 +26,4 @@ run cmake --build "$build" -j "$jobs"
 # Unit tests only: integration tests spawn servers the build sandbox may not allow.
 run ctest --test-dir "$build" -L unit --output-on-failure -j "$jobs" --timeout 300
 run install -D -m 0755 "$build/controller/modelrollout-controller" "$out/modelrollout-controller"
+run "$src/scripts/collect-runtime-libs.sh" "$out/modelrollout-controller" "$out/lib"

@@ -118,7 +118,8 @@ EnvLookup processEnv() {
 }
 
 Result<ClusterConfig> loadKubeconfig(const std::vector<std::string>& files,
-                                     const std::string& context, const Clock& clock) {
+                                     const std::string& context, const Clock& clock,
+                                     const KubeconfigOverrides& overrides) {
   std::map<std::string, Entry> clusters, users, contexts;
   std::string current_context;
   int loaded = 0;
@@ -154,7 +155,8 @@ Result<ClusterConfig> loadKubeconfig(const std::vector<std::string>& files,
   ClusterConfig config;
   config.description = "kubeconfig context " + context_name;
   try {
-    const std::string cluster_name = str(ctx->second.node, "cluster");
+    const std::string cluster_name =
+        overrides.cluster.empty() ? str(ctx->second.node, "cluster") : overrides.cluster;
     auto cluster = clusters.find(cluster_name);
     if (cluster == clusters.end()) return notFound("cluster \"" + cluster_name + "\" not found");
     config.server = str(cluster->second.node, "server");
@@ -171,7 +173,8 @@ Result<ClusterConfig> loadKubeconfig(const std::vector<std::string>& files,
     if (const std::string ns = str(ctx->second.node, "namespace"); !ns.empty()) {
       config.default_namespace = ns;
     }
-    const std::string user_name = str(ctx->second.node, "user");
+    const std::string user_name =
+        overrides.user.empty() ? str(ctx->second.node, "user") : overrides.user;
     if (!user_name.empty()) {
       auto user = users.find(user_name);
       if (user == users.end()) return notFound("user \"" + user_name + "\" not found");
@@ -215,21 +218,23 @@ Result<ClusterConfig> loadInClusterConfig(const EnvLookup& env, const Clock& clo
 
 Result<ClusterConfig> loadClusterConfig(const std::string& kubeconfig_flag,
                                         const std::string& context_flag, const EnvLookup& env,
-                                        const Clock& clock) {
-  if (!kubeconfig_flag.empty()) return loadKubeconfig({kubeconfig_flag}, context_flag, clock);
+                                        const Clock& clock, const KubeconfigOverrides& overrides) {
+  if (!kubeconfig_flag.empty()) {
+    return loadKubeconfig({kubeconfig_flag}, context_flag, clock, overrides);
+  }
   if (auto list = env("KUBECONFIG"); list && !list->empty()) {
     std::vector<std::string> files;
     std::stringstream in(*list);
     for (std::string part; std::getline(in, part, ':');)
       files.push_back(part);
-    return loadKubeconfig(files, context_flag, clock);
+    return loadKubeconfig(files, context_flag, clock, overrides);
   }
   if (auto host = env("KUBERNETES_SERVICE_HOST"); host && !host->empty()) {
     return loadInClusterConfig(env, clock);
   }
   const auto home = env("HOME");
   if (!home) return notFound("no kubeconfig: set --kubeconfig or $KUBECONFIG");
-  return loadKubeconfig({*home + "/.kube/config"}, context_flag, clock);
+  return loadKubeconfig({*home + "/.kube/config"}, context_flag, clock, overrides);
 }
 
 }  // namespace mr::k8s

@@ -36,10 +36,18 @@ struct ClusterConfig {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup processEnv();
 
+// kubectl's --cluster / --user: use this kubeconfig cluster or user instead of the context's
+// ("" = the context's).
+struct KubeconfigOverrides {
+  std::string cluster;
+  std::string user;
+};
+
 // Loads from kubeconfig files (merged as client-go does: the first file to define a name or
 // current-context wins). `context` "" = current-context.
 Result<ClusterConfig> loadKubeconfig(const std::vector<std::string>& files,
-                                     const std::string& context, const Clock& clock);
+                                     const std::string& context, const Clock& clock,
+                                     const KubeconfigOverrides& overrides = {});
 
 constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 Result<ClusterConfig> loadInClusterConfig(
@@ -47,8 +55,10 @@ Result<ClusterConfig> loadInClusterConfig(
     const std::string& service_account_dir = kServiceAccountDir);
 
 // The resolution order above.
+// The overrides apply to kubeconfig files only (not to the in-cluster config).
 Result<ClusterConfig> loadClusterConfig(const std::string& kubeconfig_flag,
                                         const std::string& context_flag, const EnvLookup& env,
-                                        const Clock& clock);
+                                        const Clock& clock,
+                                        const KubeconfigOverrides& overrides = {});
 
 }  // namespace mr::k8s

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "common/fake_clock.h"
+#include "plugin/output_format.h"
+#include "rollout/template_hash.h"
 #include "tests/plugin/sample_rollout.h"
 #include "tests/traffic/fake_api_client.h"
 
@@ -161,6 +163,138 @@ TEST_F(PluginCommandsTest, WatchSurvivesTransientErrors) {
   watcher.join();
   EXPECT_EQ(result, exit_code::kOk);
   EXPECT_NE(err_.str().find("connection refused (retrying)"), std::string::npos);
+}
+
+// A rollout mid-canary with a template: the stable Deployment runs `stable`, spec has `canary`.
+class TemplateCommandsTest : public PluginCommandsTest {
+ protected:
+  void SetUp() override {
+    stable_ = Json::parse(R"({"metadata": {"labels": {"app": "fraud-scorer"}},
+        "spec": {"containers": [{"name": "server", "image": "reg/fraud:2.3.0"}]}})");
+    Json canary = stable_;
+    canary["spec"]["containers"][0]["image"] = "reg/fraud:2.4.0";
+    Json rollout = *api_.object(rollouts(), "ml", "fraud-scorer");
+    rollout["spec"]["template"] = canary;
+    ASSERT_TRUE(api_.update(rollouts(), rollout).isOk());
+    rollout = *api_.object(rollouts(), "ml", "fraud-scorer");
+    rollout["status"]["stableRevision"] = rollout::podTemplateHash(stable_);
+    ASSERT_TRUE(api_.updateStatus(rollouts(), rollout).isOk());
+    Json tmpl = stable_;
+    tmpl["metadata"]["labels"]["modelrollout.io/rollout"] = "fraud-scorer";
+    tmpl["metadata"]["labels"]["modelrollout.io/role"] = "stable";
+    tmpl["metadata"]["labels"]["modelrollout.io/revision"] = rollout::podTemplateHash(stable_);
+    api_.seed(
+        k8s::resources::deployments(),
+        {{"apiVersion", "apps/v1"},
+         {"kind", "Deployment"},
+         {"metadata",
+          {{"name", "fraud-scorer-stable"},
+           {"namespace", "ml"},
+           {"labels", {{"modelrollout.io/rollout", "fraud-scorer"}}},
+           {"ownerReferences", Json::array({{{"kind", "ModelRollout"},
+                                             {"name", "fraud-scorer"},
+                                             {"uid", rollout["metadata"].value("uid", "")}}})}}},
+         {"spec", {{"replicas", 4}, {"template", tmpl}}},
+         {"status", {{"readyReplicas", 4}, {"availableReplicas", 4}}}});
+  }
+  Json image() { return stored()["spec"]["template"]["spec"]["containers"][0]["image"]; }
+  int writes() { return api_.count("update") + api_.count("patch") + api_.count("updateStatus"); }
+
+  Json stable_;
+};
+
+TEST_F(TemplateCommandsTest, SetImageUpdatesSpecTemplateOnly) {
+  const Json status_before = stored()["status"];
+  EXPECT_EQ(run({"set", "image", "fraud-scorer", "server=reg/fraud:2.5.0"}), exit_code::kOk)
+      << err_.str();
+  EXPECT_EQ(image(), "reg/fraud:2.5.0");
+  EXPECT_EQ(out_.str(),
+            "modelrollout.modelrollout.io/fraud-scorer image updated (server=reg/fraud:2.5.0)\n");
+  EXPECT_EQ(stored()["status"], status_before);
+  EXPECT_EQ(stored()["spec"]["replicas"], 4);
+  const int before = writes();
+  EXPECT_EQ(run({"set", "image", "fraud-scorer", "server=reg/fraud:2.5.0"}), exit_code::kOk);
+  EXPECT_EQ(writes(), before) << "an unchanged image must not write";
+  EXPECT_NE(out_.str().find("image unchanged"), std::string::npos);
+}
+
+TEST_F(TemplateCommandsTest, SetImageKeepsAConcurrentEditAndRetries) {
+  bool raced = false;
+  const int updates_before = api_.count("update");
+  api_.setBeforeWrite([&](const FakeApiClient::Request& r) {
+    if (r.verb != "update" || raced) return;
+    raced = true;  // someone annotates the rollout between our read and our write
+    ASSERT_TRUE(api_.patch(rollouts(), "ml", "fraud-scorer", k8s::PatchType::kMerge,
+                           {{"metadata", {{"annotations", {{"team", "ml"}}}}}})
+                    .isOk());
+  });
+  EXPECT_EQ(run({"set", "image", "fraud-scorer", "server=reg/fraud:2.5.0"}), exit_code::kOk)
+      << err_.str();
+  EXPECT_TRUE(raced);
+  EXPECT_EQ(image(), "reg/fraud:2.5.0");
+  EXPECT_EQ(stored()["metadata"]["annotations"]["team"], "ml");
+  EXPECT_EQ(api_.count("update") - updates_before, 2);  // one 409, then one success
+}
+
+TEST_F(TemplateCommandsTest, SetImageOfAnUnknownContainerWritesNothing) {
+  const int before = writes();
+  EXPECT_EQ(run({"set", "image", "fraud-scorer", "srv=reg/x:1"}), exit_code::kError);
+  EXPECT_EQ(err_.str(),
+            "error: container \"srv\" not found in the template (containers: server)\n");
+  EXPECT_EQ(writes(), before);
+}
+
+TEST_F(TemplateCommandsTest, UndoPutsTheStableRevisionsTemplateBack) {
+  const std::string revision = rollout::podTemplateHash(stable_);
+  EXPECT_EQ(run({"undo", "fraud-scorer"}), exit_code::kOk) << err_.str();
+  EXPECT_EQ(stored()["spec"]["template"], stable_);
+  EXPECT_EQ(rollout::podTemplateHash(stored()["spec"]["template"]), revision);
+  EXPECT_EQ(out_.str(),
+            "modelrollout.modelrollout.io/fraud-scorer spec.template set back to the "
+            "stable revision " +
+                revision + "\n");
+  const int before = writes();
+  EXPECT_EQ(run({"undo", "fraud-scorer"}), exit_code::kOk);
+  EXPECT_EQ(writes(), before);
+  EXPECT_NE(out_.str().find("already is the stable revision"), std::string::npos);
+}
+
+TEST_F(TemplateCommandsTest, UndoRefusesWhileTheStableDeploymentRunsAnotherRevision) {
+  Json deployment = *api_.object(k8s::resources::deployments(), "ml", "fraud-scorer-stable");
+  deployment["spec"]["template"]["metadata"]["labels"]["modelrollout.io/revision"] = "7b8e21aa0";
+  ASSERT_TRUE(api_.update(k8s::resources::deployments(), deployment).isOk());
+  const Json before = stored();
+  EXPECT_EQ(run({"undo", "fraud-scorer"}), exit_code::kError);
+  EXPECT_NE(err_.str().find("a promotion is under way"), std::string::npos) << err_.str();
+  EXPECT_EQ(stored(), before);
+}
+
+TEST_F(TemplateCommandsTest, TreeShowsTheOwnedDeploymentAndItsPods) {
+  api_.seed(k8s::resources::deployments(),
+            Json::parse(R"({"metadata": {"name": "unrelated", "namespace": "ml",
+                            "labels": {"modelrollout.io/rollout": "fraud-scorer"}},
+                            "spec": {"replicas": 1}})"));
+  EXPECT_EQ(run({"tree", "fraud-scorer"}), exit_code::kOk) << err_.str();
+  EXPECT_NE(out_.str().find("fraud-scorer              ModelRollout   Progressing"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("`-- fraud-scorer-stable   Deployment     Available     4/4"),
+            std::string::npos)
+      << out_.str();
+  EXPECT_EQ(out_.str().find("unrelated"), std::string::npos) << out_.str();
+}
+
+TEST_F(PluginCommandsTest, GetAndStatusPrintTheObjectAsJsonOrYaml) {
+  EXPECT_EQ(run({"get", "fraud-scorer", "-o", "json"}), exit_code::kOk);
+  EXPECT_EQ(Json::parse(out_.str()), stored());
+  EXPECT_EQ(run({"status", "fraud-scorer", "-o", "yaml"}), exit_code::kOk);
+  EXPECT_EQ(out_.str(), toYaml(stored()));
+  EXPECT_EQ(run({"list", "-o", "json"}), exit_code::kOk);
+  EXPECT_EQ(Json::parse(out_.str())["items"][0], stored());
+  EXPECT_EQ(run({"get"}), exit_code::kOk);
+  EXPECT_NE(out_.str().find("fraud-scorer   Progressing   2/4"), std::string::npos) << out_.str();
+  EXPECT_EQ(run({"get", "fraud-scorer"}), exit_code::kOk);
+  EXPECT_NE(out_.str().find("fraud-scorer   Progressing   2/4"), std::string::npos) << out_.str();
 }
 
 }  // namespace
