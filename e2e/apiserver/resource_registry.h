@@ -33,6 +33,11 @@ struct ServedVersion {
   std::vector<PrinterColumn> columns;
   bool status_subresource = false;
   bool scale_subresource = false;
+  // subresources.scale of a CRD (".spec.replicas" ...); built-in Deployments use the same
+  // replicas paths and their spec.selector.
+  std::string spec_replicas_path;
+  std::string status_replicas_path;
+  std::string label_selector_path;  // empty: no selector published
 };
 
 struct ResourceType {
