@@ -48,7 +48,7 @@ bool differsOnlyInMessages(rollout::RolloutStatus a, rollout::RolloutStatus b) {
 
 // The observed pod counts, selector and display strings on the planned status
 // (rollout/scale_status.h), from the same world the planner saw.
-void setScaleStatus(rollout::Plan& plan, const rollout::PlanInput& in, const json& object,
+void fillScaleStatus(rollout::Plan& plan, const rollout::PlanInput& in, const json& object,
                     const std::string& name) {
   if (in.world.deleting) return;  // the status stays as stored while the GC removes the pods
   rollout::ScaleInputs scale;
@@ -224,7 +224,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   in.analysis_in_flight = snapshot.in_flight;
 
   pass.plan = rollout::plan(in);
-  setScaleStatus(pass.plan, in, obj, key.name);
+  fillScaleStatus(pass.plan, in, obj, key.name);
 
   if (Status s = applyActions(pass, pass.plan.actions, false); !s.isOk()) {
     if (pass.refused.empty()) return k8s::ReconcileResult::failed(s);
@@ -236,7 +236,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
     pass.events.clear();
     pass.annotations_to_remove.clear();
     pass.plan = rollout::plan(in);
-    setScaleStatus(pass.plan, in, obj, key.name);
+    fillScaleStatus(pass.plan, in, obj, key.name);
     if (Status again = applyActions(pass, pass.plan.actions, false); !again.isOk()) {
       return k8s::ReconcileResult::failed(again);
     }

@@ -180,7 +180,7 @@ struct RolloutStatus {
   int available_replicas = 0;
   std::string selector;              // label selector of those pods, string form
   std::string ready_display;         // "ready/desired"
-  std::string current_step_display;  // "2/4" (1-based); empty when no canary runs
+  std::string current_step_display;  // "2/4" (1-based); "-" when no canary runs
   bool operator==(const RolloutStatus&) const = default;
 };
 

@@ -69,7 +69,7 @@ void setScaleStatus(RolloutStatus& s, const ScaleInputs& in, const ObservedWorld
   s.ready_display = std::to_string(s.ready_replicas) + "/" + std::to_string(desired);
   if (!in.steps) return;
   if (s.canary_revision.empty() || *in.steps <= 0) {
-    s.current_step_display.clear();
+    s.current_step_display = "-";  // as the kubectl plugin shows it
     return;
   }
   // currentStep == len(steps) while promoting: every step passed, shown as "4/4".

@@ -3,7 +3,7 @@
 // ReplicaSet included, as Argo Rollouts counts them), status.selector (the label selector of
 // those pods in its string form, what the scale subresource's labelSelectorPath publishes for
 // an HPA), and the display strings readyDisplay ("ready/desired") and currentStepDisplay
-// ("2/4", 1-based like the kubectl plugin).
+// ("2/4", 1-based, "-" when no canary runs: what the kubectl plugin shows).
 // They describe the observed world, not a decision: the reconciler sets them on the planned
 // status after plan(), from the same observed world the planner saw.
 // Thread-safety: pure functions.

@@ -103,7 +103,7 @@ TEST(ScaleStatus, PromotingShowsTheLastStepAndNoCanaryShowsNone) {
   EXPECT_EQ(s.ready_display, "0/2");
   s.canary_revision.clear();
   setScaleStatus(s, {Json(), "m", 2, 3}, w);
-  EXPECT_EQ(s.current_step_display, "");
+  EXPECT_EQ(s.current_step_display, "-");
   EXPECT_EQ(s.selector, "modelrollout.io/rollout=m");
 }
 
