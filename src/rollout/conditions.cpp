@@ -23,7 +23,7 @@ std::string conditionReason(const std::string& reason) {
       upper_next = !out.empty();
       continue;
     }
-    if (upper_next && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if ((upper_next || out.empty()) && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
     upper_next = false;
     out.push_back(c);
     if (out.size() == kMaxConditionReason) break;

@@ -22,10 +22,10 @@ bool setCondition(std::vector<Condition>& conditions, const std::string& type,
 inline constexpr std::size_t kMaxConditionReason = 1024;
 inline constexpr std::size_t kMaxConditionMessage = 32768;
 
-// `reason` made valid for metav1.Condition: characters outside [A-Za-z0-9_,:] are dropped and
-// the letter after them is upper-cased ("route not-found" -> "RouteNotFound"), a leading
-// non-letter and trailing ',' or ':' are dropped, at most kMaxConditionReason bytes; "Unknown"
-// when nothing is left.
+// `reason` made valid for metav1.Condition, CamelCase: characters outside [A-Za-z0-9_,:] are
+// dropped and the letter after them and the first letter are upper-cased ("route not-found" ->
+// "RouteNotFound"), leading non-letters and trailing ',' or ':' are dropped, at most
+// kMaxConditionReason bytes; "Unknown" when nothing is left.
 std::string conditionReason(const std::string& reason);
 
 // `message` cut to kMaxConditionMessage bytes on a UTF-8 character boundary.

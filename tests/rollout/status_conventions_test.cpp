@@ -18,7 +18,7 @@ TEST(ConditionConventions, ReasonOutsideThePatternIsMadeValid) {
   EXPECT_EQ(conditionReason("StableAvailable"), "StableAvailable");
   EXPECT_EQ(conditionReason("route not-found"), "RouteNotFound");
   EXPECT_EQ(conditionReason("no data"), "NoData");
-  EXPECT_EQ(conditionReason("5xx: too many,"), "XxTooMany");
+  EXPECT_EQ(conditionReason("5xx: too many,"), "Xx:TooMany");
   EXPECT_EQ(conditionReason(""), "Unknown");
   EXPECT_EQ(conditionReason("!!!"), "Unknown");
   EXPECT_EQ(conditionReason(std::string(2000, 'a')).size(), kMaxConditionReason);
@@ -124,7 +124,8 @@ TEST(ScaleStatus, SelectorStringFollowsKubernetesFormat) {
       {"key": "env", "operator": "NotIn", "values": ["dev"]},
       {"key": "gpu", "operator": "Exists"}]})");
   EXPECT_EQ(labelSelectorString(selector, {{"modelrollout.io/rollout", "r"}}),
-            "!canary,app=m,env notin (dev),gpu,modelrollout.io/rollout=r,tier=ml,zone in (a,b)");
+            "app=m,!canary,env notin (dev),gpu,modelrollout.io/rollout=r,tier=ml,zone in (a,b)")
+      << "requirements sorted by key, as labels.Selector.String() does";
   // The rollout label wins over a user label of the same key (the pods carry ours).
   EXPECT_EQ(labelSelectorString(Json::parse(R"({"matchLabels": {"modelrollout.io/rollout": "x"}})"),
                                 {{"modelrollout.io/rollout", "r"}}),
