@@ -63,13 +63,16 @@ bool rollingOut(const std::string& phase) {
   return phase == "Progressing" || phase == "Paused" || phase == "Promoting" || phase == "Degraded";
 }
 
-// "2/4", or "-" when no rollout is under way.
+// "2/4", or "-" when no rollout is under way: the controller's status.currentStepDisplay (the
+// CRD's Step column), else computed the same way for a status written by an older controller.
 std::string stepColumn(const Json& rollout) {
   const Json& status = field(rollout, "status");
+  if (const std::string shown = str(status, "currentStepDisplay"); !shown.empty()) return shown;
   const auto current = integer(status, "currentStep");
   if (!current || !rollingOut(str(status, "phase"))) return "-";
-  return std::to_string(*current + 1) + "/" +
-         std::to_string(stepsOf(field(rollout, "spec")).size());
+  const auto count = static_cast<long long>(stepsOf(field(rollout, "spec")).size());
+  // currentStep == len(steps) while promoting: "4/4", not "5/4".
+  return std::to_string(std::clamp(*current + 1, 1LL, count)) + "/" + std::to_string(count);
 }
 
 std::string stepLine(const Json& rollout, SystemTime now) {

@@ -464,27 +464,61 @@ void ApiServer::doDeleteCollection(const HttpRequest& req, const RequestInfo& ri
             {"items", items}});
 }
 
+namespace {
+
+// ".spec.replicas" -> /spec/replicas (kube's splitReplicasPath).
+json::json_pointer scalePath(const std::string& path) {
+  std::string ptr;
+  for (char c : path)
+    ptr += c == '.' ? '/' : c;
+  return json::json_pointer(ptr);
+}
+
+std::int64_t nestedInt(const json& obj, const std::string& path) {
+  if (path.empty()) return 0;
+  const auto ptr = scalePath(path);
+  return obj.contains(ptr) && obj.at(ptr).is_number_integer() ? obj.at(ptr).get<std::int64_t>() : 0;
+}
+
+}  // namespace
+
+// As kube-apiserver: custom resources publish the values at their CRD's
+// subresources.scale paths (apiextensions-apiserver scaleFromCustomResource); Deployments their
+// spec.replicas, status.replicas and spec.selector.
 void ApiServer::doScale(const HttpRequest& req, const RequestInfo& ri, ResponseWriter& w) {
-  auto toScale = [&](const json& d) {
-    const json& md = d["metadata"];
+  const ServedVersion& sv = *ri.type->version(ri.version);
+  auto selectorOf = [&](const json& d) {
+    if (ri.type->custom) {
+      if (sv.label_selector_path.empty()) return std::string();
+      const auto ptr = scalePath(sv.label_selector_path);
+      return d.contains(ptr) && d.at(ptr).is_string() ? d.at(ptr).get<std::string>()
+                                                      : std::string();
+    }
     json labels = d.value("spec", json::object())
                       .value("selector", json::object())
                       .value("matchLabels", json::object());
     std::string sel;
     for (auto it = labels.begin(); it != labels.end(); ++it)
       sel += (sel.empty() ? "" : ",") + it.key() + "=" + it->get<std::string>();
-    return json{{"kind", "Scale"},
-                {"apiVersion", "autoscaling/v1"},
-                {"metadata",
-                 {{"name", md.value("name", "")},
-                  {"namespace", md.value("namespace", "")},
-                  {"uid", md.value("uid", "")},
-                  {"resourceVersion", md.value("resourceVersion", "")},
-                  {"creationTimestamp", md.value("creationTimestamp", "")}}},
-                {"spec", {{"replicas", d.value("spec", json::object()).value("replicas", 1)}}},
-                {"status",
-                 {{"replicas", d.value("status", json::object()).value("replicas", 0)},
-                  {"selector", sel}}}};
+    return sel;
+  };
+  auto toScale = [&](const json& d) {
+    const json& md = d["metadata"];
+    const std::int64_t spec_replicas = ri.type->custom
+                                           ? nestedInt(d, sv.spec_replicas_path)
+                                           : d.value("spec", json::object()).value("replicas", 1);
+    return json{
+        {"kind", "Scale"},
+        {"apiVersion", "autoscaling/v1"},
+        {"metadata",
+         {{"name", md.value("name", "")},
+          {"namespace", md.value("namespace", "")},
+          {"uid", md.value("uid", "")},
+          {"resourceVersion", md.value("resourceVersion", "")},
+          {"creationTimestamp", md.value("creationTimestamp", "")}}},
+        {"spec", {{"replicas", spec_replicas}}},
+        {"status",
+         {{"replicas", nestedInt(d, sv.status_replicas_path)}, {"selector", selectorOf(d)}}}};
   };
   if (ri.verb == "get") {
     ObjPtr o = store_.get(ri.type->key(), ri.ns, ri.name);
@@ -514,7 +548,15 @@ void ApiServer::doScale(const HttpRequest& req, const RequestInfo& ri, ResponseW
           return next.status();
         }
         json obj = *cur;
-        obj["spec"]["replicas"] = next.value().value("spec", json::object()).value("replicas", 1);
+        const json scale_spec = next.value().value("spec", json::object());
+        const json replicas =
+            scale_spec.is_object() ? scale_spec.value("replicas", json()) : json();
+        if (!replicas.is_number_integer()) {
+          err = errBadRequest("the spec replicas field \"" + sv.spec_replicas_path +
+                              "\" cannot be empty");
+          return invalidArgument("no spec.replicas in the Scale");
+        }
+        obj[scalePath(sv.spec_replicas_path)] = replicas;
         std::string rv = next.value()["metadata"].value("resourceVersion", "");
         obj["metadata"]["resourceVersion"] =
             rv.empty() ? (*cur)["metadata"]["resourceVersion"] : json(rv);

@@ -25,6 +25,10 @@ ResourceTypePtr builtin(std::string group, std::string version, std::string plur
   v.status_subresource = status;
   v.scale_subresource = t->plural == "deployments";
   v.token_subresource = t->plural == "serviceaccounts";
+  if (v.scale_subresource) {
+    v.spec_replicas_path = ".spec.replicas";
+    v.status_replicas_path = ".status.replicas";
+  }
   t->versions.push_back(std::move(v));
   return t;
 }
@@ -178,6 +182,34 @@ Result<ResourceTypePtr> resourceTypeFromCrd(const json& crd) {
     const json subs = v.value("subresources", json::object());
     sv.status_subresource = subs.contains("status");
     sv.scale_subresource = subs.contains("scale");
+    if (sv.scale_subresource) {
+      const json scale = subs["scale"].is_object() ? subs["scale"] : json::object();
+      sv.spec_replicas_path = scale.value("specReplicasPath", "");
+      sv.status_replicas_path = scale.value("statusReplicasPath", "");
+      sv.label_selector_path = scale.value("labelSelectorPath", "");
+      const std::string where = "spec.versions[" + std::to_string(i) + "].subresources.scale.";
+      for (const auto& [field, path] : {std::pair{"specReplicasPath", sv.spec_replicas_path},
+                                        std::pair{"statusReplicasPath", sv.status_replicas_path}}) {
+        if (path.empty()) return invalidArgument(where + field + ": Required value");
+      }
+      auto under = [](const std::string& path, const char* prefix) {
+        return path.rfind(prefix, 0) == 0;
+      };
+      if (!under(sv.spec_replicas_path, ".spec.")) {
+        return invalidArgument(where + "specReplicasPath: Invalid value: \"" +
+                               sv.spec_replicas_path + "\": should be a json path under .spec");
+      }
+      if (!under(sv.status_replicas_path, ".status.")) {
+        return invalidArgument(where + "statusReplicasPath: Invalid value: \"" +
+                               sv.status_replicas_path + "\": should be a json path under .status");
+      }
+      if (!sv.label_selector_path.empty() && !under(sv.label_selector_path, ".spec.") &&
+          !under(sv.label_selector_path, ".status.")) {
+        return invalidArgument(where + "labelSelectorPath: Invalid value: \"" +
+                               sv.label_selector_path +
+                               "\": should be a json path under either .spec or .status");
+      }
+    }
     for (const auto& c : v.value("additionalPrinterColumns", json::array())) {
       PrinterColumn pc;
       pc.name = c.value("name", "");

@@ -34,6 +34,11 @@ struct ServedVersion {
   bool status_subresource = false;
   bool scale_subresource = false;
   bool token_subresource = false;  // serviceaccounts/token (TokenRequest)
+  // subresources.scale of a CRD (".spec.replicas" ...); built-in Deployments use the same
+  // replicas paths and their spec.selector.
+  std::string spec_replicas_path;
+  std::string status_replicas_path;
+  std::string label_selector_path;  // empty: no selector published
 };
 
 struct ResourceType {

@@ -4,6 +4,7 @@
 
 #include "reconcile/analysis_request.h"
 #include "reconcile/observed_world.h"
+#include "rollout/scale_status.h"
 #include "rollout/status_json.h"
 #include "traffic/traffic_router.h"
 
@@ -32,14 +33,38 @@ struct ModelRolloutReconciler::Pass {
 
 namespace {
 
-// True when `a` and `b` differ at most in the top-level message and condition messages.
+// True when `a` and `b` differ at most in the top-level message, condition messages and the
+// observed pod counts (progress, written at most every progress_write_interval).
 bool differsOnlyInMessages(rollout::RolloutStatus a, rollout::RolloutStatus b) {
   for (rollout::RolloutStatus* s : {&a, &b}) {
     s->message.clear();
     for (auto& c : s->conditions)
       c.message.clear();
+    s->replicas = s->ready_replicas = s->available_replicas = 0;
+    s->ready_display.clear();
   }
   return a == b;
+}
+
+// The observed pod counts, selector and display strings on the planned status
+// (rollout/scale_status.h), from the same world the planner saw.
+void fillScaleStatus(rollout::Plan& plan, const rollout::PlanInput& in, const json& object,
+                    const std::string& name) {
+  if (in.world.deleting) return;  // the status stays as stored while the GC removes the pods
+  rollout::ScaleInputs scale;
+  scale.rollout_name = name;
+  if (in.spec.ok() && in.spec.spec) {
+    scale.spec_selector = in.spec.spec->selector;
+    scale.desired_replicas = in.spec.spec->replicas;
+    scale.steps = static_cast<int>(in.spec.spec->steps.size());
+  } else {
+    const json::json_pointer selector("/spec/selector"), replicas("/spec/replicas");
+    if (object.contains(selector)) scale.spec_selector = object.at(selector);
+    if (object.contains(replicas) && object.at(replicas).is_number_integer()) {
+      scale.desired_replicas = object.at(replicas).get<int>();
+    }
+  }
+  rollout::setScaleStatus(plan.status, scale, in.world);
 }
 
 traffic::TrafficRoutingConfig routingConfig(const rollout::TrafficRouting& r) {
@@ -199,6 +224,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   in.analysis_in_flight = snapshot.in_flight;
 
   pass.plan = rollout::plan(in);
+  fillScaleStatus(pass.plan, in, obj, key.name);
 
   if (Status s = applyActions(pass, pass.plan.actions, false); !s.isOk()) {
     if (pass.refused.empty()) return k8s::ReconcileResult::failed(s);
@@ -210,6 +236,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
     pass.events.clear();
     pass.annotations_to_remove.clear();
     pass.plan = rollout::plan(in);
+    fillScaleStatus(pass.plan, in, obj, key.name);
     if (Status again = applyActions(pass, pass.plan.actions, false); !again.isOk()) {
       return k8s::ReconcileResult::failed(again);
     }

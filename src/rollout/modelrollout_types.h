@@ -172,6 +172,15 @@ struct RolloutStatus {
   // Since when the canary (a step's pods) or the stable Deployment (promotion) has been waited
   // for; the progress deadline counts from here. Absent when nothing is waited for.
   std::optional<SystemTime> waiting_since;
+  // Observed pods and display strings (scale_status.h): the scale subresource reads replicas
+  // and selector; the printer columns read readyDisplay, availableReplicas and
+  // currentStepDisplay.
+  int replicas = 0;  // pods of both managed Deployments, every ReplicaSet included
+  int ready_replicas = 0;
+  int available_replicas = 0;
+  std::string selector;              // label selector of those pods, string form
+  std::string ready_display;         // "ready/desired"
+  std::string current_step_display;  // "2/4" (1-based); "-" when no canary runs
   bool operator==(const RolloutStatus&) const = default;
 };
 

@@ -94,6 +94,12 @@ Json statusToJson(const RolloutStatus& s) {
   if (s.step_weight > 0) j["stepWeight"] = s.step_weight;
   if (!s.steps_fingerprint.empty()) j["stepsFingerprint"] = s.steps_fingerprint;
   if (s.waiting_since) j["waitingSince"] = formatRfc3339(*s.waiting_since);
+  j["replicas"] = s.replicas;
+  j["readyReplicas"] = s.ready_replicas;
+  j["availableReplicas"] = s.available_replicas;
+  if (!s.selector.empty()) j["selector"] = s.selector;
+  if (!s.ready_display.empty()) j["readyDisplay"] = s.ready_display;
+  if (!s.current_step_display.empty()) j["currentStepDisplay"] = s.current_step_display;
   return j;
 }
 
@@ -153,6 +159,12 @@ RolloutStatus statusFromJson(const Json& j) {
   s.hold_extended_at = time(j, "holdExtendedAt");
   s.step_weight = static_cast<int>(integer(j, "stepWeight"));
   s.steps_fingerprint = str(j, "stepsFingerprint");
+  s.replicas = static_cast<int>(integer(j, "replicas"));
+  s.ready_replicas = static_cast<int>(integer(j, "readyReplicas"));
+  s.available_replicas = static_cast<int>(integer(j, "availableReplicas"));
+  s.selector = str(j, "selector");
+  s.ready_display = str(j, "readyDisplay");
+  s.current_step_display = str(j, "currentStepDisplay");
   return s;
 }
 

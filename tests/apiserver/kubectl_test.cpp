@@ -270,4 +270,82 @@ spec:
   EXPECT_NE(bad.output.find("spec.replicas"), std::string::npos) << bad.output;
 }
 
+// The ModelRollout CRD with the real kubectl: a typo inside the pod template is refused with the
+// field's name (strict field validation, kubectl's default), `kubectl explain` shows the pod
+// template's fields, and `kubectl scale` works through the scale subresource.
+TEST_F(ApiserverKubectlTest, ModelRolloutTemplateTypoExplainAndScale) {
+  ASSERT_EQ(k("apply -f crds/").exit_code, 0);
+  ASSERT_EQ(k("apply -f " +
+              file("ns.yaml",
+                   "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ml\"}}"))
+                .exit_code,
+            0);
+  const std::string manifest = R"(apiVersion: modelrollout.io/v1alpha1
+kind: ModelRollout
+metadata: {name: scorer, namespace: ml}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: scorer}}
+  template:
+    metadata: {labels: {app: scorer}}
+    spec:
+      containers:
+      - name: server
+        image: "scorer:1"
+        resources: {limits: {nvidia.com/gpu: 1, cpu: 0.5}}
+)";
+  std::string typo = manifest;
+  typo.replace(typo.find("resources:"), 10, "resource:");
+  auto refused = k("apply -f " + file("typo.yaml", typo));
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_NE(
+      refused.output.find(
+          "strict decoding error: unknown field \"spec.template.spec.containers[0].resource\""),
+      std::string::npos)
+      << refused.output;
+  EXPECT_NE(k("get mr scorer -n ml").output.find("NotFound"), std::string::npos);
+
+  auto applied = k("apply -f " + file("mr.yaml", manifest));
+  ASSERT_EQ(applied.exit_code, 0) << applied.output;
+  EXPECT_EQ(
+      k("get mr scorer -n ml -o jsonpath='{.spec.template.spec.containers[0].resources}'").output,
+      R"({"limits":{"cpu":0.5,"nvidia.com/gpu":1}})");
+
+  auto explain = k("explain modelrollouts.spec.template.spec.containers");
+  ASSERT_EQ(explain.exit_code, 0) << explain.output;
+  for (const char* f : {"resources", "readinessProbe", "env", "ports"}) {
+    EXPECT_NE(explain.output.find(f), std::string::npos) << f << "\n" << explain.output;
+  }
+
+  // The controller's status: pods of both versions and their selector.
+  ASSERT_EQ(k("patch mr scorer -n ml --subresource=status --type=merge -p "
+              "'{\"status\":{\"replicas\":3,\"availableReplicas\":3,\"readyDisplay\":\"3/3\","
+              "\"selector\":\"app=scorer,modelrollout.io/rollout=scorer\","
+              "\"currentStepDisplay\":\"2/4\"}}'")
+                .exit_code,
+            0);
+  auto scaled = k("scale mr/scorer -n ml --replicas=5");
+  ASSERT_EQ(scaled.exit_code, 0) << scaled.output;
+  EXPECT_EQ(k("get mr scorer -n ml -o jsonpath='{.spec.replicas}'").output, "5");
+  auto scale =
+      k("get --raw /apis/modelrollout.io/v1alpha1/namespaces/ml/modelrollouts/scorer/scale");
+  ASSERT_EQ(scale.exit_code, 0) << scale.output;
+  EXPECT_NE(scale.output.find(R"("kind":"Scale")"), std::string::npos) << scale.output;
+  EXPECT_NE(scale.output.find(R"("spec":{"replicas":5})"), std::string::npos) << scale.output;
+  EXPECT_NE(
+      scale.output.find(
+          R"("status":{"replicas":3,"selector":"app=scorer,modelrollout.io/rollout=scorer"})"),
+      std::string::npos)
+      << scale.output;
+  // The schema's bounds apply to a scale as to any write.
+  EXPECT_NE(k("scale mr/scorer -n ml --replicas=20000").exit_code, 0);
+  EXPECT_EQ(k("get mr scorer -n ml -o jsonpath='{.spec.replicas}'").output, "5");
+
+  auto table = k("get mr -n ml");
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  for (const char* col : {"STEP", "READY", "AVAILABLE", "2/4", "3/3"}) {
+    EXPECT_NE(table.output.find(col), std::string::npos) << col << "\n" << table.output;
+  }
+}
+
 }  // namespace

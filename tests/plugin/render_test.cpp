@@ -116,6 +116,26 @@ TEST(RenderStatusTest, PromotingShowsAllStepsPassedNotAStepBeyondTheLast) {
   EXPECT_EQ(out.find("5/4"), std::string::npos) << out;
 }
 
+// The list's STEP column had the same bug: "5/4" while promoting (currentStep == len(steps)).
+TEST(RenderListTest, PromotingStepColumnIsNotBeyondTheLastStep) {
+  auto rollout = testing::sampleRollout();
+  rollout["status"]["phase"] = "Promoting";
+  rollout["status"]["currentStep"] = 4;
+  const std::string out =
+      renderList(nlohmann::json{{"items", {rollout}}}, at("2027-01-15T10:00:00Z"), false);
+  EXPECT_NE(out.find(" 4/4 "), std::string::npos) << out;
+  EXPECT_EQ(out.find("5/4"), std::string::npos) << out;
+}
+
+// The controller's status.currentStepDisplay (the CRD's Step column) is what the plugin shows.
+TEST(RenderListTest, StepColumnIsTheControllersDisplay) {
+  auto rollout = testing::sampleRollout();
+  rollout["status"]["currentStepDisplay"] = "3/4";
+  const std::string out =
+      renderList(nlohmann::json{{"items", {rollout}}}, at("2027-01-15T10:00:00Z"), false);
+  EXPECT_NE(out.find(" 3/4 "), std::string::npos) << out;
+}
+
 TEST(RenderStatusTest, KeepsOnlyTheLastHistoryAndEventRows) {
   auto rollout = testing::sampleRollout();
   auto& history = rollout["status"]["history"];

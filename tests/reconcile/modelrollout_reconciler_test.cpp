@@ -250,6 +250,24 @@ TEST_F(ReconcilerTest, FirstDeployCreatesStableAndServicesThenHealthy) {
   EXPECT_EQ(stable["metadata"]["ownerReferences"][0]["kind"], "ModelRollout");
 }
 
+// Issue 16: the scale subresource (kubectl scale, an HPA) reads status.replicas and
+// status.selector; the Ready, Available and Step columns read the rest.
+TEST_F(ReconcilerTest, StatusCarriesPodCountsSelectorAndOneBasedStep) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  EXPECT_EQ(status()["replicas"], 2);
+  EXPECT_EQ(status()["availableReplicas"], 2);
+  EXPECT_EQ(status()["readyDisplay"], "2/2");
+  EXPECT_EQ(status()["selector"], "app=m,modelrollout.io/rollout=m");
+  EXPECT_EQ(status()["currentStepDisplay"], "-") << "no canary runs";
+  changeImage("img:2");
+  settle();
+  ASSERT_EQ(status()["currentStep"], 0);
+  EXPECT_EQ(status()["currentStepDisplay"], "1/3");
+  EXPECT_EQ(status()["replicas"], 3) << "two stable pods and one canary pod";
+  EXPECT_EQ(status()["readyDisplay"], "3/3");
+}
+
 TEST_F(ReconcilerTest, ReplicaRatioFirstDeployNeedsNoCanary) {
   json o = rollout("img:1", false);
   o["spec"].erase("trafficRouting");
