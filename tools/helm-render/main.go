@@ -110,7 +110,7 @@ func main() {
 			"Revision": 1, "IsInstall": true, "IsUpgrade": false,
 		},
 		"Capabilities": caps,
-		"Files":        map[string]interface{}{},
+		"Files":        chartFiles{*chartDir},
 		"Subcharts":    map[string]interface{}{},
 	}
 	out, err := renderChart(*chartDir, chartName, top, *includeCRDs)
@@ -186,4 +186,16 @@ func buildValues(chartDir string, files, sets, setStrings []string) (map[string]
 		}
 	}
 	return values, nil
+}
+
+// chartFiles is Helm's .Files for the renderer: Get returns a file of the chart (a path
+// relative to the chart directory) as a string, "" when it cannot be read, as Helm does.
+type chartFiles struct{ dir string }
+
+func (f chartFiles) Get(name string) string {
+	data, err := os.ReadFile(filepath.Join(f.dir, filepath.FromSlash(name)))
+	if err != nil {
+		return ""
+	}
+	return string(data)
 }
