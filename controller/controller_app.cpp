@@ -9,12 +9,19 @@
 #include <thread>
 
 #include "common/guarded_loop.h"
+#include "common/logging.h"
 #include "controller/probe_server.h"
 #include "k8s/kube_config.h"
 #include "k8s/leader_election.h"
 #include "k8s/rest_client.h"
 
 namespace mr::controller {
+namespace {
+spdlog::logger& logger() {
+  static const auto named = namedLogger("controller");
+  return *named;
+}
+}  // namespace
 
 void handleTerminationSignals(std::function<void()> on_signal) {
   sigset_t set;
@@ -25,7 +32,7 @@ void handleTerminationSignals(std::function<void()> on_signal) {
   std::thread([set, on_signal = std::move(on_signal)] {
     int sig = 0;
     if (sigwait(&set, &sig) == 0) {
-      spdlog::info("received signal {}; shutting down", sig);
+      logger().info("received signal {}; shutting down", sig);
       on_signal();
     }
   }).detach();
@@ -44,10 +51,10 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   auto config =
       k8s::loadClusterConfig(flags_.kubeconfig, flags_.context, k8s::processEnv(), clock_);
   if (!config.isOk()) {
-    spdlog::error("cannot load cluster configuration: {}", config.status().toString());
+    logger().error("cannot load cluster configuration: {}", config.status().toString());
     return 2;
   }
-  spdlog::info("using {} (server {})", config->description, config->server);
+  logger().info("using {} (server {})", config->description, config->server);
   const std::string config_namespace = config->default_namespace;
   // One identity for the Lease, Events and the User-Agent (servers' audit logs show who wrote).
   const std::string identity = k8s::defaultLeaderIdentity();
@@ -59,14 +66,14 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   if (flags_.leader_elect) {
     auto made = k8s::RestClient::create(*config, client_options);
     if (!made.isOk()) {
-      spdlog::error("cannot create API client: {}", made.status().toString());
+      logger().error("cannot create API client: {}", made.status().toString());
       return 2;
     }
     lease_client = std::move(*made);
   }
   auto created = k8s::RestClient::create(std::move(*config), client_options);
   if (!created.isOk()) {
-    spdlog::error("cannot create API client: {}", created.status().toString());
+    logger().error("cannot create API client: {}", created.status().toString());
     return 2;
   }
   std::unique_ptr<k8s::RestClient> client = std::move(*created);
@@ -92,7 +99,7 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
         flags_.retry_period,
         std::min(Millis(2000), flags_.lease_duration - flags_.renew_deadline)};
     if (Status s = k8s::LeaderElector::validate(lease); !s.isOk()) {
-      spdlog::error("{}", s.toString());
+      logger().error("{}", s.toString());
       return 2;
     }
     k8s::RestClient* writer = client.get();
@@ -105,11 +112,11 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
                              [writer, &releasing] {
                                writer->closeWrites("leadership lost");
                                if (releasing) return;
-                               spdlog::error("leader election lost; exiting without draining");
+                               logger().error("leader election lost; exiting without draining");
                                spdlog::default_logger()->flush();
                                std::_Exit(1);
                              },
-                             [](const std::string& who) { spdlog::info("leader is {}", who); }});
+                             [](const std::string& who) { logger().info("leader is {}", who); }});
     client->setWriteFence([e = elector.get()] { return e->writeWindow(); });
   }
 
@@ -143,11 +150,11 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
     if (Status s = server->start(address); !s.isOk()) return s;
     (health ? health_port_ : metrics_port_) = server->port();
     if (with_metrics) metrics_port_ = server->port();
-    spdlog::info("serving {} on {} (port {})",
-                 health && with_metrics ? "probes and metrics"
-                 : health               ? "probes"
-                                        : "metrics",
-                 address, server->port());
+    logger().info("serving {} on {} (port {})",
+                  health && with_metrics ? "probes and metrics"
+                  : health               ? "probes"
+                                         : "metrics",
+                  address, server->port());
     servers.push_back(std::move(server));
     return Status::ok();
   };
@@ -155,7 +162,7 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   Status served = serve(flags_.health_probe_bind_address, true, shared);
   if (served.isOk() && !shared) served = serve(flags_.metrics_bind_address, false, true);
   if (!served.isOk()) {
-    spdlog::error("{}", served.toString());
+    logger().error("{}", served.toString());
     return 2;
   }
 
@@ -177,6 +184,7 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
           clock_);
     });
   } else {
+    metrics.setLeader(true);  // the only replica: it reconciles
     runtime.startWorkers(*reconciler);
   }
 
@@ -194,7 +202,7 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
       clock_.waitUntil(cv_, lock, clock_.steadyNow() + Millis(1000));
     }
   }
-  spdlog::info("stopping: draining workers");
+  logger().info("stopping: draining workers");
   runtime.stop();
   if (elector) {
     releasing = true;
@@ -204,7 +212,7 @@ int ControllerApp::run(const ReconcilerFactory& factory, RuntimePolicy policy) {
   events.stop();
   for (auto& server : servers)
     server->stop();
-  spdlog::info("stopped cleanly");
+  logger().info("stopped cleanly");
   return 0;
 }
 

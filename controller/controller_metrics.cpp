@@ -2,6 +2,10 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+
+#include "controller/build_info.h"
+
 namespace mr::controller {
 
 ControllerMetrics::ControllerMetrics() : registry_(std::make_shared<prometheus::Registry>()) {
@@ -33,6 +37,15 @@ ControllerMetrics::ControllerMetrics() : registry_(std::make_shared<prometheus::
                  .Help("1 while this replica holds the leader lease")
                  .Register(*registry_)
                  .Add({});
+  const BuildInfo& build = buildInfo();
+  prometheus::BuildGauge()
+      .Name("modelrollout_build_info")
+      .Help("Always 1; the labels say which build of the controller runs")
+      .Register(*registry_)
+      .Add({{"version", std::string(build.version)},
+            {"revision", std::string(build.revision)},
+            {"compiler", std::string(build.compiler)}})
+      .Set(1);
 }
 
 void ControllerMetrics::observeReconcile(const std::string& result, double seconds) {
@@ -45,7 +58,24 @@ void ControllerMetrics::observeApiRequest(const std::string& verb, int code) {
 }
 
 std::string ControllerMetrics::render() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  std::string out = prometheus::TextSerializer().Serialize(registry_->Collect());
+  {
+    std::lock_guard lock(sources_mu_);
+    for (const TextMetricsSource* source : sources_)
+      source->appendTo(out);
+  }
+  process_.appendTo(out);
+  return out;
+}
+
+void ControllerMetrics::addTextSource(const TextMetricsSource* source) {
+  std::lock_guard lock(sources_mu_);
+  sources_.push_back(source);
+}
+
+void ControllerMetrics::removeTextSource(const TextMetricsSource* source) {
+  std::lock_guard lock(sources_mu_);
+  sources_.erase(std::remove(sources_.begin(), sources_.end(), source), sources_.end());
 }
 
 }  // namespace mr::controller

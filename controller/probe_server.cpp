@@ -11,8 +11,15 @@
 #include <vector>
 
 #include "common/guarded_loop.h"
+#include "common/logging.h"
 
 namespace mr::controller {
+namespace {
+spdlog::logger& logger() {
+  static const auto named = namedLogger("probe-server");
+  return *named;
+}
+}  // namespace
 
 namespace http = web::http;
 using web::http::experimental::listener::http_listener;
@@ -70,7 +77,7 @@ ProbeResponse ProbeServer::respond(const std::string& method, const std::string&
   try {
     return handler->second();
   } catch (...) {  // the handler threads' top-level handler: a 500, never a dead process
-    spdlog::error("probe {}: handler threw: {}", path, currentExceptionMessage());
+    logger().error("probe {}: handler threw: {}", path, currentExceptionMessage());
     return {500, "internal error\n"};
   }
 }
@@ -136,7 +143,7 @@ void ProbeServer::stop() {
   try {
     listener_->listener->close().wait();
   } catch (const std::exception& e) {
-    spdlog::warn("probe server: close: {}", e.what());
+    logger().warn("probe server: close: {}", e.what());
   }
   listener_.reset();
 }

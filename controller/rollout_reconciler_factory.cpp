@@ -2,6 +2,7 @@
 
 #include "analysis/prometheus_analyzer.h"
 #include "common/json_read.h"
+#include "common/logging.h"
 #include "reconcile/modelrollout_reconciler.h"
 #include "reconcile/rollout_metrics.h"
 
@@ -11,17 +12,36 @@ namespace {
 // Owns the analyzer and metrics next to the reconciler. Members are destroyed in reverse
 // order: the reconciler goes first, then the analyzer answers or drops what is still queued
 // (its callbacks only touch the tracker and the runtime's queue, both still alive).
+// Every line logged during a reconcile carries the namespace, name and a reconcileID as fields
+// (common/logging.h).
 class ModelRolloutController final : public k8s::Reconciler {
  public:
   explicit ModelRolloutController(ControllerContext& ctx)
-      : metrics_(*ctx.metrics.registry()),
+      : controller_metrics_(ctx.metrics),
+        log_(namedLogger("reconciler")),
+        metrics_(*ctx.metrics.registry()),
         analyzer_(analyzerOptions(ctx)),
-        reconciler_(deps(ctx)) {}
+        reconciler_(deps(ctx)) {
+    controller_metrics_.addTextSource(&metrics_);  // the per-rollout series
+  }
 
-  ~ModelRolloutController() override { analyzer_.shutdown(); }
+  ~ModelRolloutController() override {
+    controller_metrics_.removeTextSource(&metrics_);
+    analyzer_.shutdown();
+  }
 
   k8s::ReconcileResult reconcile(const k8s::ObjectKey& key) override {
-    return reconciler_.reconcile(key);
+    LogFields fields(
+        {{"namespace", key.ns}, {"name", key.name}, {"reconcileID", newReconcileId()}});
+    k8s::ReconcileResult result = reconciler_.reconcile(key);
+    if (!result.error.isOk()) {
+      log_->debug("reconcile failed: {}", result.error.toString());
+    } else if (result.requeue_after) {
+      log_->debug("reconciled; requeue after {}ms", result.requeue_after->count());
+    } else {
+      log_->debug("reconciled");
+    }
+    return result;
   }
 
  private:
@@ -93,6 +113,8 @@ class ModelRolloutController final : public k8s::Reconciler {
     return d;
   }
 
+  ControllerMetrics& controller_metrics_;
+  std::shared_ptr<spdlog::logger> log_;
   reconcile::RolloutMetrics metrics_;
   analysis::PrometheusAnalyzer analyzer_;
   reconcile::ModelRolloutReconciler reconciler_;

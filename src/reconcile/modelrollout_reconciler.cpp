@@ -129,7 +129,7 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
       std::lock_guard lock(written_mu_);
       written_over_.erase(pass.key_string);
     }
-    if (deps_.metrics) deps_.metrics->setPhase(pass.key_string, "");
+    if (deps_.metrics) deps_.metrics->forget(key.ns, key.name);
     return k8s::ReconcileResult::done();
   }
   const json& obj = *pass.object;
@@ -145,6 +145,9 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   in.generation = pass.meta.generation;
   in.annotations = pass.meta.annotations;
   in.status = rollout::statusFromJson(obj.contains("status") ? obj["status"] : json::object());
+  // The stored status is what the rollout's metrics show until this pass stores a new one
+  // (also when the pass fails, and after a restart).
+  if (deps_.metrics) deps_.metrics->observe(key.ns, key.name, in.status);
   in.now = deps_.clock->now();
   auto& world = in.world;
   world.deleting = pass.meta.deleting;
@@ -455,7 +458,7 @@ void ModelRolloutReconciler::finishPass(Pass& pass) {
   if (!deps_.metrics) return;
   const auto& before = pass.input.status.phase;
   const auto& after = pass.plan.status.phase;
-  if (after) deps_.metrics->setPhase(pass.key_string, rollout::phaseName(*after));
+  deps_.metrics->observe(pass.key.ns, pass.key.name, pass.plan.status);
   if (after && before != after) {
     deps_.metrics->transition(rollout::phaseName(*after));
     if (*after == rollout::Phase::kRolledBack) {

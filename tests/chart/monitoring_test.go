@@ -93,8 +93,11 @@ func TestPrometheusRuleAlertsAndPromtoolAcceptsIt(t *testing.T) {
 			alerts[str(get(r, "alert"))] = r.(obj)
 		}
 	}
-	for name, metric := range map[string]string{"ModelRolloutRolledBack": "modelrollout_rollbacks_total",
-		"ModelRolloutDegraded": "modelrollout_rollouts", "ModelRolloutStuckPaused": "modelrollout_rollouts"} {
+	for name, metric := range map[string]string{"ModelRolloutRolledBack": "modelrollout_rollout_info",
+		"ModelRolloutDegraded": "modelrollout_rollout_info", "ModelRolloutStuckPaused": "modelrollout_rollout_info",
+		"ModelRolloutStuck":          "modelrollout_rollout_canary_weight",
+		"ModelRolloutAnalysisErrors": "modelrollout_rollout_analysis_consecutive_errors",
+		"ModelRolloutControllerDown": "modelrollout_build_info", "ModelRolloutControllerNoLeader": "modelrollout_leader"} {
 		if !strings.Contains(str(alerts[name]["expr"]), metric) {
 			t.Errorf("alert %s expr %q does not use %s", name, alerts[name]["expr"], metric)
 		}

@@ -223,6 +223,80 @@ TEST_F(ApiServerTest, ControllerBinaryReadinessMetricsLeaseAndCleanShutdown) {
   EXPECT_NE(waitForText(log_path, "stopped cleanly", 100), "");
 }
 
+// Issue 16: the real controller exports per-rollout series that appear with a rollout and
+// disappear when it is deleted, modelrollout_build_info and the process metrics, and logs JSON
+// lines whose reconcile-scoped lines carry namespace, name and reconcileID as fields.
+TEST_F(ApiServerTest, ControllerBinaryExportsPerRolloutSeriesAndJsonLogFields) {
+  Json crd = yamlFileToJson(MR_SOURCE_DIR "/crds/modelrollout.io_modelrollouts.yaml");
+  ASSERT_TRUE(client_->create(resources::customResourceDefinitions(), "", crd).isOk());
+  const std::string log_path = (dir_ / "controller.log").string();
+  Spawned controller =
+      spawnProcess({MR_CONTROLLER_BIN, "--kubeconfig", kubeconfig_, "--namespace", "itest",
+                    "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address",
+                    "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"},
+                   log_path);
+  const std::string started = waitForText(log_path, "serving probes and metrics", 10000);
+  ASSERT_NE(started, "") << "controller did not start";
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(started, m, std::regex("\\(port (\\d+)\\)")));
+  const int port = std::stoi(m[1]);
+  const auto scrape = [&] { return httpGet(port, "/metrics").body; };
+
+  Json rollout = Json::parse(R"({"apiVersion":"modelrollout.io/v1alpha1","kind":"ModelRollout",
+    "metadata":{"name":"fraud","namespace":"itest"},
+    "spec":{"replicas":1,"selector":{"matchLabels":{"app":"fraud"}},
+      "template":{"metadata":{"labels":{"app":"fraud"}},"spec":{"containers":[{"name":"s","image":"i:1"}]}},
+      "service":{"port":80,"targetPort":8080}}})");
+  ASSERT_TRUE(client_->create(resources::modelRollouts(), "itest", rollout).isOk());
+  const std::regex info(
+      R"re(modelrollout_rollout_info\{namespace="itest",name="fraud",phase="[A-Za-z]+"\} 1\n)re");
+  EXPECT_TRUE(eventually([&] { return std::regex_search(scrape(), info); }, 30000)) << scrape();
+  std::string body = scrape();
+  EXPECT_NE(body.find(R"(modelrollout_rollout_canary_weight{namespace="itest",name="fraud"} 0)"),
+            std::string::npos)
+      << body;
+  EXPECT_TRUE(std::regex_search(
+      body,
+      std::regex(
+          R"re(modelrollout_build_info\{compiler="[^"]+",revision="[^"]+",version="[^"]+"\} 1\n)re")))
+      << body;
+  for (const char* name :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds ", "process_virtual_memory_bytes "}) {
+    EXPECT_NE(body.find(std::string("\n") + name), std::string::npos) << name;
+  }
+  EXPECT_NE(body.find("modelrollout_leader 1"), std::string::npos) << "no leader election: 1";
+
+  ASSERT_TRUE(client_->remove(resources::modelRollouts(), "itest", "fraud").isOk());
+  EXPECT_TRUE(
+      eventually([&] { return scrape().find(R"(name="fraud")") == std::string::npos; }, 30000))
+      << "series of the deleted rollout remain:\n"
+      << scrape();
+
+  EXPECT_EQ(stopProcess(controller.pid, SIGTERM, 10000), 0);
+  std::ifstream in(log_path);
+  int lines = 0, scoped = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    ++lines;
+    Json j = Json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    for (const char* key : {"ts", "level", "logger", "msg"}) {
+      EXPECT_TRUE(j.contains(key)) << key << " missing in " << line;
+    }
+    if (j.value("name", "") == "fraud") {
+      ++scoped;
+      EXPECT_EQ(j.value("namespace", ""), "itest") << line;
+      EXPECT_EQ(j.value("logger", ""), "reconciler") << line;
+      EXPECT_EQ(j.value("reconcileID", "").size(), 36u) << line;
+      EXPECT_EQ(j.value("msg", "").find("itest/fraud"), std::string::npos)
+          << "the key belongs in fields: " << line;
+    }
+  }
+  EXPECT_GT(lines, 3);
+  EXPECT_GT(scoped, 0) << "no reconcile-scoped line for itest/fraud";
+}
+
 TEST_F(ApiServerTest, ControllerExitsAtOnceWhenItsLeaseRenewalTimesOut) {
   // Issue 13, item 10: on lost leadership the controller used to drain its workers (which
   // kept writing) and its lease calls could take 30 s against a 15 s lease. Now a renewal

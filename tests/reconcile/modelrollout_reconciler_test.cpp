@@ -103,6 +103,7 @@ class ReconcilerTest : public ::testing::Test {
                          const std::string& message) {
       events.push_back({type, reason, message});
     };
+    deps.metrics = rollout_metrics;
     reconciler = std::make_unique<ModelRolloutReconciler>(std::move(deps));
   }
 
@@ -206,6 +207,7 @@ class ReconcilerTest : public ::testing::Test {
   std::optional<json> frozen_rollout;  // the cache's view of the ModelRollout, when set
   RouteCache route_cache;              // none: every pass GETs its route
   std::unique_ptr<ModelRolloutReconciler> reconciler;
+  RolloutMetrics* rollout_metrics = nullptr;  // set before SetUp to publish metrics
 };
 
 // With a route read cache (route_reads.h), as the controller runs: `route_view`, when set, is
@@ -888,6 +890,42 @@ TEST_F(ReconcilerRouteCacheTest, CanaryNeverReadyIsRolledBackWithThePodReasonRea
   EXPECT_TRUE(hasEvent("ProgressDeadlineExceeded"));
   EXPECT_EQ(routeCanaryWeight(), 0);
   EXPECT_EQ((*api.object(res::deployments(), "ml", "m-canary"))["spec"]["replicas"], 0);
+}
+
+// Issue 16: the per-rollout series follow the rollout through the reconciler (phase, weight)
+// and disappear when the rollout is deleted.
+class ReconcilerMetricsTest : public ReconcilerTest {
+ protected:
+  void SetUp() override {
+    rollout_metrics = &metrics;
+    ReconcilerTest::SetUp();
+  }
+  std::string scrape() const {
+    std::string out;
+    metrics.appendTo(out);
+    return out;
+  }
+  prometheus::Registry registry;
+  RolloutMetrics metrics{registry};
+};
+
+TEST_F(ReconcilerMetricsTest, RolloutSeriesFollowTheCanaryAndGoWhenTheRolloutIsDeleted) {
+  canaryAtFirstStep();
+  ASSERT_EQ(status()["phase"], "Progressing");
+  std::string text = scrape();
+  EXPECT_NE(
+      text.find(R"(modelrollout_rollout_info{namespace="ml",name="m",phase="Progressing"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(modelrollout_rollout_canary_weight{namespace="ml",name="m"} 1)"),
+            std::string::npos)
+      << text;
+  ASSERT_TRUE(api.remove(res::modelRollouts(), "ml", "m").isOk());
+  ASSERT_TRUE(pass().error.isOk());
+  text = scrape();
+  EXPECT_EQ(text.find(R"(name="m")"), std::string::npos) << "series of a deleted rollout remain:\n"
+                                                         << text;
+  EXPECT_EQ(metrics.rolloutsTracked(), 0u);
 }
 
 }  // namespace
