@@ -183,7 +183,7 @@ rules:
   - level: None
 `), 0o644)
 		args = append(args, "--audit-policy-file="+policy, "--audit-log-path="+o.auditLog,
-			"--audit-log-mode=batch", "--audit-log-batch-max-wait=1s", "--audit-log-maxsize=0")
+			"--audit-log-mode=blocking", "--audit-log-maxsize=0")
 	}
 	return args
 }
