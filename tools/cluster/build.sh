@@ -56,7 +56,16 @@ echo "cluster-build: (the first build takes about 35 minutes on 2 cores; later o
 start=$SECONDS
 tmp="$out.tmp.$$"
 rm -rf "$tmp" && mkdir -p "$tmp"
-if ! nice -n 10 "${goenv[@]}" go build -trimpath -ldflags "-s -w" -o "$tmp/" \
+# The version the binaries report (/version, kubectl version, helm's kubeVersion check), as
+# Kubernetes' own build sets it.
+k8s_ver="$("${goenv[@]}" go list -m -f '{{.Version}}' k8s.io/kubernetes)"  # v1.MINOR.PATCH
+minor="$(echo "$k8s_ver" | cut -d. -f2)"
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$k8s_ver -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+done
+if ! nice -n 10 "${goenv[@]}" go build -trimpath -ldflags "$ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
   ./cmd/mr-controlplane >"$log" 2>&1; then
   rm -rf "$tmp"
