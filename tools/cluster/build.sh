@@ -13,7 +13,7 @@
 #   exit 1  anything else (a compile error, a full disk): a real failure.
 #
 # The directory is keyed by the sha256 of tools/cluster/go.mod, go.sum and the sources of
-# cmd/mr-controlplane, so only the first build pays (about 35 minutes on 2 busy cores; Go's own
+# cmd/mr-controlplane, so only the first build pays (56 minutes measured on 2 cores shared with other builds; Go's own
 # caches in ~/.cache/go-build and ~/go/pkg/mod make a build in a fresh clone a link of a minute
 # or two). Concurrent callers wait on a lock. Builds run under nice -n 10 with GOTOOLCHAIN=local.
 # MR_CONTROLPLANE_BIN_DIR overrides .local/bin.
@@ -52,7 +52,7 @@ if ! timeout 900 "${goenv[@]}" go mod download >"$log" 2>&1; then
   unavailable "Go modules cannot be fetched ($(grep -m1 -v '^go: downloading' "$log" || echo "go mod download failed"))"
 fi
 echo "cluster-build: building kube-apiserver, kube-controller-manager and mr-controlplane into $out" >&2
-echo "cluster-build: (the first build takes about 35 minutes on 2 cores; later ones reuse it)" >&2
+echo "cluster-build: (the first build takes up to an hour on 2 busy cores; later ones reuse it)" >&2
 start=$SECONDS
 tmp="$out.tmp.$$"
 rm -rf "$tmp" && mkdir -p "$tmp"
