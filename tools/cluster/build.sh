@@ -28,6 +28,9 @@ unavailable() {
 }
 
 command -v go >/dev/null 2>&1 || unavailable "go is not installed"
+go_minor="$(go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
+[[ -n "$go_minor" && "$go_minor" -ge 23 ]] ||
+  unavailable "$(command -v go) is $(go env GOVERSION 2>/dev/null || echo unknown); Kubernetes v1.32 needs Go 1.23 or newer"
 key="$(cd "$mod_dir" && cat go.mod go.sum cmd/mr-controlplane/*.go | sha256sum | cut -c1-16)"
 out="$bin_root/controlplane-$key"
 fresh() { [[ -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" && -x "$out/mr-controlplane" ]]; }
