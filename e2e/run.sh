@@ -223,6 +223,15 @@ for entry in "${selected[@]}"; do
     printf '      log: %s\n' "${SC_RESULT_DIR#"$MR_ROOT"/}/$name.log"
   fi
 done
+# On kube: the writes the controller made with the chart's RBAC (from the audit log) and any it
+# was refused, for comparing with what the chart grants (charts/modelrollout/templates/rbac.yaml).
+if [[ "$MR_E2E_PASS" == kube && -s "$MAIN/logs/audit.log" ]]; then
+  jq -r 'select(.stage == "ResponseComplete" and (.userAgent // "" | startswith("modelrollout-controller")))
+    | "\(.verb) \(.objectRef.apiGroup // "core")/\(.objectRef.resource)\(if .objectRef.subresource then "/" + .objectRef.subresource else "" end) \(.responseStatus.code)"' \
+    "$MAIN/logs/audit.log" | sort | uniq -c | sort -rn >"$SC_RESULT_DIR/controller-writes.txt"
+  refused="$(awk '$4 == 403' "$SC_RESULT_DIR/controller-writes.txt" | wc -l)"
+  mr_log "controller writes with the chart's RBAC: $(awk '{print $2, $3}' "$SC_RESULT_DIR/controller-writes.txt" | sort -u | tr '\n' ';' | sed 's/;$//'); $refused refused (403); counts in ${SC_RESULT_DIR#"$MR_ROOT"/}/controller-writes.txt"
+fi
 for name in "${skipped[@]}"; do
   printf 'SKIP  %-26s        %s\n' "$name" "${KUBE_SKIP[$name]}"
 done
