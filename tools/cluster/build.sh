@@ -12,10 +12,10 @@
 #           One line on stderr says so; callers fall back to the test API server.
 #   exit 1  anything else (a compile error, a full disk): a real failure.
 #
-# The directory is keyed by the sha256 of tools/cluster/go.mod, go.sum and the sources of
-# cmd/mr-controlplane, so only the first build pays (56 minutes measured on 2 cores shared with other builds; Go's own
-# caches in ~/.cache/go-build and ~/go/pkg/mod make a build in a fresh clone a link of a minute
-# or two). Concurrent callers wait on a lock. Builds run under nice -n 10 with GOTOOLCHAIN=local.
+# The directory is keyed by the sha256 of tools/cluster/go.mod, go.sum, this script and
+# cmd/mr-controlplane, so only the first build pays (56 minutes measured on 2 cores shared with
+# other builds); Go's own caches in ~/.cache/go-build and ~/go/pkg/mod make a build in a fresh
+# clone a relink of 15-60 s. Older controlplane-* directories are removed. Concurrent callers wait on a lock. Builds run under nice -n 10 with GOTOOLCHAIN=local.
 # MR_CONTROLPLANE_BIN_DIR overrides .local/bin.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -31,7 +31,7 @@ command -v go >/dev/null 2>&1 || unavailable "go is not installed"
 go_minor="$(go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
 [[ -n "$go_minor" && "$go_minor" -ge 23 ]] ||
   unavailable "$(command -v go) is $(go env GOVERSION 2>/dev/null || echo unknown); Kubernetes v1.32 needs Go 1.23 or newer"
-key="$(cd "$mod_dir" && cat go.mod go.sum cmd/mr-controlplane/*.go | sha256sum | cut -c1-16)"
+key="$(cd "$mod_dir" && cat go.mod go.sum build.sh cmd/mr-controlplane/*.go | sha256sum | cut -c1-16)"
 out="$bin_root/controlplane-$key"
 fresh() { [[ -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" && -x "$out/mr-controlplane" ]]; }
 if fresh; then
@@ -81,5 +81,9 @@ if ! nice -n 10 "${goenv[@]}" go build -trimpath -ldflags "$ldflags" -o "$tmp/" 
 fi
 rm -rf "$out"
 mv "$tmp" "$out"
+# Older builds (another go.mod) are ~300 MB each: keep only this one.
+for old in "$bin_root"/controlplane-*; do
+  [[ "$old" == "$out" || ! -d "$old" ]] || rm -rf "$old"
+done
 echo "cluster-build: built in $((SECONDS - start))s" >&2
 echo "$out"
