@@ -43,12 +43,15 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) ./fuzz/run.sh
 
+# MR_API=kube|test (docs/e2e.md): a real Kubernetes control plane built from Go modules
+# (tools/cluster), or the test API server; default kube when it can be built.
 cluster-up: demo-bins
 	@./e2e/cluster/up.sh
 
 cluster-down:
 	@./e2e/cluster/down.sh
 
+# Both API servers in turn (MR_API=test or kube for one); the kube pass only when it can be built.
 e2e: build
 	@./e2e/run.sh
 

@@ -1,9 +1,18 @@
 # The local cluster's components, one start function each; sourced by e2e/cluster/up.sh,
 # e2e/cluster/down.sh, e2e/demo.sh and e2e/run.sh (which restarts single components).
+# Two API servers (MR_API, resolved once per cluster by mr_resolve_api into $MR_LOCAL/api):
+#   test  mr-test-apiserver (e2e/apiserver), fault injection, the simulator plays the
+#         Deployment controller too;
+#   kube  a real Kubernetes v1.32 control plane (tools/cluster: embedded etcd, kube-apiserver with
+#         RBAC and its admission chain, kube-controller-manager) built from the Go module proxy
+#         by tools/cluster/build.sh; the simulator plays only kubelet and data plane
+#         (--kubelet-only), the chart is installed with helm and the controller runs with its
+#         ServiceAccount's token. Default: kube when it can be built, else test (said once).
 # Every component runs detached (its own session, so a Ctrl-C in the terminal reaches only the
 # scripts, whose traps then stop it), writes its pid to $MR_LOCAL/pids/<name>.pid and appends its
 # output to $MR_LOCAL/logs/<name>.log. Ports go to $MR_LOCAL/<name>.port.
-#   apiserver   mr-test-apiserver, TLS + token; writes $MR_LOCAL/kubeconfig
+#   apiserver   mr-test-apiserver, TLS + token (kube: mr-controlplane, admin client
+#               certificate); writes $MR_LOCAL/kubeconfig
 #   (crds)      e2e/crds/*.yaml and crds/*.yaml applied with kubectl
 #   simulator   mr-simulator (kubelet + data plane + model metrics)
 #   prometheus  /usr/bin/prometheus via e2e/prometheus/start.sh, scraping the simulator every
@@ -15,7 +24,8 @@
 #   MR_APISERVER_TLS=1|0, MR_APISERVER_TOKEN (default mr-e2e-token; empty = none),
 #   MR_APISERVER_FLAGS (extra flags), MR_SIM_RATE (requests/s per ModelRollout, default 1000),
 #   MR_SIM_READY_DELAY (default 1s), MR_SIM_FLAGS, MR_CONTROLLER_FLAGS,
-#   MR_CONTROLLER_LOG_LEVEL (default info), MR_WITH_CONTROLLER=1|0 (default 1).
+#   MR_CONTROLLER_LOG_LEVEL (default info), MR_WITH_CONTROLLER=1|0 (default 1),
+#   MR_API=kube|test (default: kube when tools/cluster/build.sh can build it, else test).
 # shellcheck shell=bash
 # shellcheck source=e2e/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -57,7 +67,66 @@ mr_wait_component() {
   done
 }
 
+# mr_resolve_api: prints test or kube for this cluster, remembered in $MR_LOCAL/api. MR_API=kube
+# fails when the control plane cannot be built; unset, it falls back to test and says why once
+# (the reason is kept in $MR_ROOT/.local/bin/.controlplane-unavailable for the next clusters).
+mr_resolve_api() {
+  local want="${MR_API:-auto}" dir rc=0 note="$MR_ROOT/.local/bin/.controlplane-unavailable"
+  case "$want" in
+    test) echo test; return 0 ;;
+    kube | auto) ;;
+    *) mr_log "MR_API must be kube or test (got '$want')"; return 1 ;;
+  esac
+  dir="$("$MR_ROOT/tools/cluster/build.sh" 2>"$MR_LOCAL/logs/controlplane-build.log")" || rc=$?
+  if ((rc == 0)); then
+    rm -f "$note"
+    echo "$dir" >"$MR_LOCAL/controlplane.bin"
+    echo kube
+    return 0
+  fi
+  if [[ "$want" == kube ]]; then
+    cat "$MR_LOCAL/logs/controlplane-build.log" >&2
+    mr_log "MR_API=kube but the Kubernetes control plane could not be built (exit $rc)"
+    return 1
+  fi
+  mkdir -p "$(dirname "$note")"
+  if [[ "$(cat "$note" 2>/dev/null)" != "$(tail -1 "$MR_LOCAL/logs/controlplane-build.log")" ]]; then
+    tail -1 "$MR_LOCAL/logs/controlplane-build.log" >"$note"
+    mr_log "NOTE: using the test API server instead of kube-apiserver: $(cat "$note")"
+  fi
+  echo test
+}
+
+# mr_api: the API server kind of the cluster in MR_LOCAL (test when never resolved).
+mr_api() { cat "$MR_LOCAL/api" 2>/dev/null || echo test; }
+
 mr_start_apiserver() {
+  mkdir -p "$MR_LOCAL/logs"
+  local api
+  api="$(mr_resolve_api)" || return 1
+  echo "$api" >"$MR_LOCAL/api"
+  if [[ "$api" == kube ]]; then mr_start_kube_apiserver; else mr_start_test_apiserver; fi
+}
+
+# mr_start_kube_apiserver: mr-controlplane (etcd, kube-apiserver, kube-controller-manager) as the
+# "apiserver" component, then the simulator's Node. The audit log records every write (the
+# e2e write log, like the test server's /admin/writes).
+mr_start_kube_apiserver() {
+  local bin_dir t0=$SECONDS
+  bin_dir="$(cat "$MR_LOCAL/controlplane.bin")"
+  rm -f "$MR_LOCAL/apiserver.port" "$MR_LOCAL/kubeconfig" "$MR_LOCAL/logs/audit.log"
+  rm -rf "$MR_LOCAL/kube-cache" "$MR_LOCAL/kube"
+  mkdir -p "$MR_LOCAL/kube"
+  mr_start_bg apiserver "$bin_dir/mr-controlplane" --dir "$MR_LOCAL/kube" --bin-dir "$bin_dir" \
+    --kubeconfig-out "$MR_LOCAL/kubeconfig" --port-file "$MR_LOCAL/apiserver.port" \
+    --audit-log "$MR_LOCAL/logs/audit.log" || return 1
+  mr_wait_component apiserver 240 test -s "$MR_LOCAL/apiserver.port" || return 1
+  kc apply -f "$MR_ROOT/e2e/cluster/sim-node.yaml" >/dev/null || { mr_log "could not register the simulator's Node"; return 1; }
+  mr_wait 60 "ServiceAccount default/default" kc -n default get serviceaccount default || return 1
+  mr_log "kube-apiserver ready on port $(cat "$MR_LOCAL/apiserver.port") (etcd, kube-controller-manager; $((SECONDS - t0))s; logs ${MR_LOCAL#"$MR_ROOT"/}/kube/)"
+}
+
+mr_start_test_apiserver() {
   local bin tls="${MR_APISERVER_TLS:-1}" token="${MR_APISERVER_TOKEN-mr-e2e-token}"
   bin="$(mr_find_binary e2e/apiserver/mr-test-apiserver)" || { mr_log "mr-test-apiserver not built (make build)"; return 1; }
   rm -f "$MR_LOCAL/apiserver.port" "$MR_LOCAL/kubeconfig"
@@ -90,6 +159,7 @@ mr_start_simulator() {
   rm -f "$MR_LOCAL/simulator.port"
   # shellcheck disable=SC2206
   local extra=(${MR_SIM_FLAGS:-})
+  [[ "$(mr_api)" == kube ]] && extra=(--kubelet-only "${extra[@]}")
   mr_start_bg simulator "$bin" --kubeconfig "$MR_LOCAL/kubeconfig" --rate "${MR_SIM_RATE:-1000}" \
     --ready-delay "${MR_SIM_READY_DELAY:-1s}" --port-file "$MR_LOCAL/simulator.port" \
     --log-format text "${extra[@]}" || return 1
@@ -144,11 +214,51 @@ mr_start_controller() {
     mr_free_port >"$MR_LOCAL/prometheus-outage/prometheus.port" || return 1
   [[ -s "$MR_LOCAL/prometheus.port" ]] &&
     extra=("--allowed-prometheus-addresses=http://127.0.0.1:$(cat "$MR_LOCAL/prometheus.port"),http://127.0.0.1:$(cat "$MR_LOCAL/prometheus-outage/prometheus.port")" "${extra[@]}")
-  mr_start_bg controller "$bin" --kubeconfig "$(mr_controller_kubeconfig)" --workers 8 \
+  local kubeconfig
+  kubeconfig="$(mr_controller_kubeconfig)"
+  if [[ "$(mr_api)" == kube ]]; then
+    mr_install_chart || return 1
+    kubeconfig="$MR_LOCAL/controller.kubeconfig"
+  fi
+  mr_start_bg controller "$bin" --kubeconfig "$kubeconfig" --workers 8 \
     --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$port" \
     --log-format text --log-level "${MR_CONTROLLER_LOG_LEVEL:-info}" "${extra[@]}" || return 1
   mr_wait_component controller 30 curl -fsS "http://127.0.0.1:$port/readyz" || return 1
   mr_log "controller ready (metrics and probes on port $port)"
+}
+
+# mr_install_chart (kube only): installs charts/modelrollout with `helm install` (helm from
+# scripts/ensure-helm.sh; when that cannot build one, the offline renderer's output applied with
+# kubectl, said once), then writes $MR_LOCAL/controller.kubeconfig with a token of the chart's
+# ServiceAccount (TokenRequest, 24 h), so the controller, which runs outside the cluster, has
+# exactly the chart's RBAC. The chart's own Deployment gets a simulated pod and does nothing.
+mr_install_chart() {
+  local ns=modelrollout-system helm sa token f="$MR_LOCAL/controller.kubeconfig"
+  if ! kc get namespace "$ns" >/dev/null 2>&1 || ! kc -n "$ns" get deploy modelrollout >/dev/null 2>&1; then
+    if [[ -x "$MR_ROOT/scripts/ensure-helm.sh" ]] &&
+      helm="$("$MR_ROOT/scripts/ensure-helm.sh" 2>>"$MR_LOCAL/logs/helm.log")"; then
+      HELM_CACHE_HOME="$MR_LOCAL/helm/cache" HELM_CONFIG_HOME="$MR_LOCAL/helm/config" \
+        HELM_DATA_HOME="$MR_LOCAL/helm/data" "$helm" --kubeconfig "$MR_LOCAL/kubeconfig" \
+        install modelrollout "$MR_ROOT/charts/modelrollout" --namespace "$ns" --create-namespace \
+        --set crds.install=false \
+        >>"$MR_LOCAL/logs/helm.log" 2>&1 || { mr_log "helm install failed (${MR_LOCAL#"$MR_ROOT"/}/logs/helm.log)"; return 1; }
+      mr_log "chart installed with helm install ($("$helm" version --short 2>/dev/null))"
+    else
+      mr_log "NOTE: helm is not available ($(tail -1 "$MR_LOCAL/logs/helm.log" 2>/dev/null)); applying the offline rendering of the chart with kubectl"
+      printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "$ns" | kc apply -f - >/dev/null
+      "$MR_ROOT/tools/helm-render/render.sh" --namespace "$ns" --set crds.install=false | kc apply -f - >>"$MR_LOCAL/logs/helm.log" 2>&1 ||
+        { mr_log "applying the rendered chart failed (${MR_LOCAL#"$MR_ROOT"/}/logs/helm.log)"; return 1; }
+    fi
+  fi
+  sa="$(kc -n "$ns" get deploy modelrollout -o jsonpath='{.spec.template.spec.serviceAccountName}')" || return 1
+  token="$(kc -n "$ns" create token "$sa" --duration 24h)" || { mr_log "no token for $ns/$sa"; return 1; }
+  rm -f "$f"
+  kubectl config --kubeconfig "$f" set-cluster local --server "https://127.0.0.1:$(cat "$MR_LOCAL/apiserver.port")" \
+    --certificate-authority "$MR_LOCAL/kube/pki/ca.crt" --embed-certs >/dev/null &&
+    kubectl config --kubeconfig "$f" set-credentials "$sa" --token "$token" >/dev/null &&
+    kubectl config --kubeconfig "$f" set-context local --cluster local --user "$sa" >/dev/null &&
+    kubectl config --kubeconfig "$f" use-context local >/dev/null || return 1
+  mr_log "controller credentials: ServiceAccount $ns/$sa (the chart's RBAC only)"
 }
 
 # mr_kill_controller [signal]: stops the controller by its recorded pid (SIGKILL for the crash
@@ -182,7 +292,9 @@ mr_cluster_up() {
   mr_start_simulator || return 1
   mr_start_prometheus --fresh || return 1
   if [[ "${MR_WITH_CONTROLLER:-1}" == 1 ]]; then
-    mr_controller_identity || return 1
+    # On kube the chart's `helm install` (mr_install_chart, in mr_start_controller) creates the
+    # ServiceAccount and RBAC; applying them first would make helm refuse to own them.
+    if [[ "$(mr_api)" != kube ]]; then mr_controller_identity || return 1; fi
     mr_start_controller || return 1
   fi
 }

@@ -279,8 +279,15 @@ sc_set_version() {
 
 # sc_controller_writes NS RESOURCE: how many writes (create/update/patch/delete, any
 # subresource) the controller sent to RESOURCE (a plural, e.g. deployments) in NS, from the test
-# API server's write log (GET /admin/writes; e2e/apiserver/README.md).
+# API server's write log (GET /admin/writes; e2e/apiserver/README.md), or on kube-apiserver from
+# its audit log (writes only, written before the response; tools/cluster).
 sc_controller_writes() {
+  if [[ "$(mr_api)" == kube ]]; then
+    jq -n --arg ns "$1" --arg res "$2" '[inputs | select(.stage == "ResponseComplete" and
+      .objectRef.namespace == $ns and .objectRef.resource == $res and
+      (.userAgent // "" | startswith("modelrollout-controller")))] | length' "$MR_LOCAL/logs/audit.log"
+    return
+  fi
   kc get --raw /admin/writes | jq --arg ns "$1" --arg res "$2" \
     '[.items[] | select(.namespace == $ns and .resource == $res and
       (.userAgent | startswith("modelrollout-controller")))] | length'

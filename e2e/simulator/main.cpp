@@ -52,7 +52,16 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  mr::k8s::RestClient& rest = **client;
   mr::sim::RunnerOptions options;
+  options.simulation.kubelet_only = flags->kubelet_only;
+  options.simulation.node_name = flags->node_name;
+  options.raw = [&rest](const std::string& method, const std::string& path,
+                        const nlohmann::json& body) {
+    auto r = rest.request(method, path, &body, "application/json",
+                          method == "DELETE" ? "delete" : "create");
+    return r.isOk() ? mr::Status::ok() : r.status();
+  };
   options.simulation.rate = flags->rate;
   options.simulation.ready_delay = flags->ready_delay;
   options.simulation.seed = flags->seed;
@@ -68,8 +77,11 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, onSignal);
   std::printf("metrics listening on http://127.0.0.1:%d/metrics\n", runner.metricsPort());
   std::fflush(stdout);
-  spdlog::info("simulator running: rate={} rps per rollout, ready-delay={}ms, tick={}ms, seed={}",
-               flags->rate, flags->ready_delay.count(), flags->tick.count(), flags->seed);
+  spdlog::info(
+      "simulator running: rate={} rps per rollout, ready-delay={}ms, tick={}ms, seed={}, mode={}",
+      flags->rate, flags->ready_delay.count(), flags->tick.count(), flags->seed,
+      flags->kubelet_only ? "kubelet-only (node " + flags->node_name + ")"
+                          : "kubelet+deployment-controller");
 
   std::thread watcher([&runner] {
     while (!g_stop.load())

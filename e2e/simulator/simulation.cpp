@@ -27,11 +27,23 @@ std::string revisionOf(const Json& pod_template) {
 }  // namespace
 
 Simulation::Simulation(SimulationOptions options, MetricsStore& metrics)
-    : options_(options), metrics_(metrics), kubelet_(options.ready_delay), sampler_(options.seed) {}
+    : options_(options),
+      metrics_(metrics),
+      kubelet_(options.ready_delay),
+      pod_kubelet_(options.ready_delay, options.node_name, options.rewrite_after),
+      sampler_(options.seed) {}
 
 std::vector<StatusWrite> Simulation::tick(const ClusterSnapshot& snapshot, SteadyTime now,
                                           SystemTime wall_now, std::chrono::nanoseconds dt) {
-  std::vector<StatusWrite> writes = syncDeployments(snapshot, now, wall_now);
+  std::vector<StatusWrite> writes;
+  if (options_.kubelet_only) {
+    seen_deployments_.clear();
+    for (const auto& d : snapshot.deployments)
+      seen_deployments_.emplace(keyOf(*d), d);
+    pod_actions_ = pod_kubelet_.tick(snapshot.pods, now, wall_now);
+  } else {
+    writes = syncDeployments(snapshot, now, wall_now);
+  }
 
   std::map<Key, ObjectPtr> routes, services;
   for (const auto& r : snapshot.http_routes)
@@ -105,6 +117,7 @@ void Simulation::statusWritten(const StatusWrite& write, SteadyTime now) {
 
 std::vector<PodWrite> Simulation::podWrites(SystemTime wall_now) const {
   std::vector<PodWrite> out;
+  if (options_.kubelet_only) return out;  // the ReplicaSet controller creates real pods
   auto desired = kubelet_.failingPods(wall_now);
   for (auto& [key, pod] : desired) {
     if (!pods_.count(key)) out.push_back({true, key.first, key.second, std::move(pod)});
@@ -140,8 +153,8 @@ Result<TrafficSplit> Simulation::currentSplit(const ObjectPtr& rollout, RolloutS
   const Result<RoutingRef>& ref = *state.routing;
   if (!ref.isOk()) return ref.status();
   if (ref->kind == RouterKind::kReplicaRatio) {
-    return splitFromReplicas(kubelet_.readyView(ns, name + "-stable").ready_replicas,
-                             kubelet_.readyView(ns, name + "-canary").ready_replicas);
+    return splitFromReplicas(readyReplicas(ns, name + "-stable"),
+                             readyReplicas(ns, name + "-canary"));
   }
   const auto& objects = ref->kind == RouterKind::kHttpRoute ? routes : services;
   const auto it = objects.find({ns, ref->object_name});
@@ -193,16 +206,43 @@ void Simulation::serveRole(const std::string& ns, const std::string& rollout,
   const std::string deployment = rollout + "-" + role;
   const auto seen = seen_deployments_.find({ns, deployment});
   if (seen == seen_deployments_.end()) return;  // a route to nothing: no server to count it
-  const ReadyView view = kubelet_.readyView(ns, deployment);
-  if (view.ready_replicas == 0 || view.ready_template == nullptr) {
+  const std::vector<ReadyGroup> groups = readyGroups(ns, deployment);
+  int ready = 0;
+  for (const auto& g : groups)
+    ready += g.ready;
+  if (ready == 0) {
     const Json target = seen->second->value("spec", Json::object()).value("template", Json());
     RoleTick t;
     t.unavailable = n;
     metrics_.add({ns, rollout, role, revisionOf(target)}, t);
     return;
   }
-  const VersionInfo& version = versionFor(view.ready_hash, *view.ready_template);
-  metrics_.add({ns, rollout, role, version.revision}, sampler_.serve(version.behavior, n));
+  // Each template serves its share of the requests, by its share of the ready pods.
+  for (const auto& g : groups) {
+    const uint64_t share = g.ready == ready ? n : sampler_.split(n, double(g.ready) / ready);
+    n -= share;
+    ready -= g.ready;
+    if (share == 0) continue;
+    const VersionInfo& version = versionFor(g.hash, *g.pod);
+    metrics_.add({ns, rollout, role, version.revision}, sampler_.serve(version.behavior, share));
+  }
+}
+
+std::vector<ReadyGroup> Simulation::readyGroups(const std::string& ns,
+                                                const std::string& deployment) const {
+  if (options_.kubelet_only) return pod_kubelet_.readyGroups(ns, deployment);
+  const ReadyView view = kubelet_.readyView(ns, deployment);
+  if (view.ready_replicas == 0 || view.ready_template == nullptr) return {};
+  // Non-owning: the template lives in the KubeletModel until its next observe/advance.
+  return {{view.ready_replicas, view.ready_hash,
+           std::shared_ptr<const Json>(std::shared_ptr<const Json>(), view.ready_template)}};
+}
+
+int Simulation::readyReplicas(const std::string& ns, const std::string& deployment) const {
+  int ready = 0;
+  for (const auto& g : readyGroups(ns, deployment))
+    ready += g.ready;
+  return ready;
 }
 
 const Simulation::VersionInfo& Simulation::versionFor(const std::string& hash,

@@ -8,6 +8,10 @@
 //      Deployment with no ready replica count as code 503; to a missing Deployment, dropped.
 // Behaviour and the revision label come from the ready pods' template (so during a rolling
 // update the old version keeps serving until the new one is ready).
+// With `kubelet_only` (a real control plane runs the Deployment and ReplicaSet controllers) step
+// 1 is replaced by the PodKubelet (pod_kubelet.h): no Deployment status is written; the Pods of
+// the snapshot are bound and given statuses (podActions), and the ready pods, grouped by
+// template, serve the requests, split between templates by their ready counts.
 // Thread-safety: not thread-safe; one simulation loop owns it (the store is thread-safe).
 #pragma once
 
@@ -23,6 +27,7 @@
 #include "e2e/simulator/distributions.h"
 #include "e2e/simulator/kubelet_model.h"
 #include "e2e/simulator/metrics_store.h"
+#include "e2e/simulator/pod_kubelet.h"
 #include "e2e/simulator/request_sampler.h"
 #include "e2e/simulator/traffic_split.h"
 
@@ -35,6 +40,7 @@ struct ClusterSnapshot {
   std::vector<ObjectPtr> rollouts;
   std::vector<ObjectPtr> http_routes;
   std::vector<ObjectPtr> virtual_services;
+  std::vector<ObjectPtr> pods;  // kubelet_only mode only
 };
 
 struct SimulationOptions {
@@ -42,6 +48,8 @@ struct SimulationOptions {
   std::chrono::milliseconds ready_delay{1000};
   std::chrono::milliseconds rewrite_after{2000};  // re-send a status the watch has not echoed
   uint64_t seed = 1;
+  bool kubelet_only = false;              // a real control plane: play only kubelet and data plane
+  std::string node_name = "mr-sim-node";  // kubelet_only: the Node pods are bound to
 };
 
 struct StatusWrite {
@@ -70,6 +78,11 @@ class Simulation {
   // in line with what was written so far; call after tick().
   std::vector<PodWrite> podWrites(SystemTime wall_now) const;
   void podWritten(const PodWrite& write);
+  // kubelet_only: the bindings, pod statuses and final deletions of the last tick.
+  const std::vector<PodAction>& podActions() const { return pod_actions_; }
+  void podActionWritten(const PodAction& action, SteadyTime now) {
+    pod_kubelet_.written(action, now);
+  }
 
   const KubeletModel& kubelet() const { return kubelet_; }
   // The split used for a rollout at the last tick (0/0 when no traffic flowed).
@@ -106,10 +119,15 @@ class Simulation {
                                     const std::map<Key, ObjectPtr>& routes,
                                     const std::map<Key, ObjectPtr>& services);
   const VersionInfo& versionFor(const std::string& hash, const Json& pod_template);
+  // The ready pods behind a Deployment, by template (one group in the default mode).
+  std::vector<ReadyGroup> readyGroups(const std::string& ns, const std::string& deployment) const;
+  int readyReplicas(const std::string& ns, const std::string& deployment) const;
 
   SimulationOptions options_;
   MetricsStore& metrics_;
   KubeletModel kubelet_;
+  PodKubelet pod_kubelet_;
+  std::vector<PodAction> pod_actions_;
   RequestSampler sampler_;
   std::map<Key, ObjectPtr> seen_deployments_;  // pointer identity = unchanged object
   std::map<Key, Written> written_;

@@ -32,7 +32,8 @@ Status parsePositiveDuration(const std::string& flag, const std::string& text,
 std::string simulatorUsage() {
   return "usage: mr-simulator [--kubeconfig PATH] [--rate RPS] [--ready-delay 1s]\n"
          "                    [--metrics-listen 127.0.0.1:0] [--port-file PATH] [--seed N]\n"
-         "                    [--tick 100ms] [--log-level info] [--log-format text|json]\n";
+         "                    [--tick 100ms] [--log-level info] [--log-format text|json]\n"
+         "                    [--kubelet-only [--node mr-sim-node]]\n";
 }
 
 Result<SimulatorFlags> parseSimulatorFlags(const std::vector<std::string>& args) {
@@ -48,6 +49,10 @@ Result<SimulatorFlags> parseSimulatorFlags(const std::vector<std::string>& args)
     }
     if (name == "--help" || name == "-h") {
       f.help = true;
+      continue;
+    }
+    if (name == "--kubelet-only" && !has_value) {
+      f.kubelet_only = true;
       continue;
     }
     if (!has_value) {
@@ -72,6 +77,9 @@ Result<SimulatorFlags> parseSimulatorFlags(const std::vector<std::string>& args)
       if (value.empty() || *end != '\0') s = invalidArgument(name + ": not an integer");
     } else if (name == "--tick") {
       s = parsePositiveDuration(name, value, f.tick, /*allow_zero=*/false);
+    } else if (name == "--node") {
+      if (value.empty()) s = invalidArgument(name + ": empty");
+      f.node_name = value;
     } else if (name == "--log-level") {
       f.log_level = value;
     } else if (name == "--log-format") {

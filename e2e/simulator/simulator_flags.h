@@ -8,6 +8,9 @@
 //   --tick DURATION            simulation step (default 100ms)
 //   --log-level LEVEL          trace|debug|info|warn|error|off (default info)
 //   --log-format FORMAT        text|json (default text)
+//   --kubelet-only             a real control plane runs the Deployment controllers: play only
+//                              kubelet (bind pods, write their status) and the data plane
+//   --node NAME                kubelet-only: the Node pods are bound to (default mr-sim-node)
 // Durations are Go-style ("1s", "250ms").
 // Thread-safety: pure functions.
 #pragma once
@@ -31,6 +34,8 @@ struct SimulatorFlags {
   std::chrono::milliseconds tick{100};
   std::string log_level = "info";
   std::string log_format = "text";
+  bool kubelet_only = false;
+  std::string node_name = "mr-sim-node";
   bool help = false;
 };
 

@@ -7,6 +7,11 @@
 namespace mr::sim {
 namespace {
 
+const k8s::ResourceType& podsType() {
+  static const k8s::ResourceType pods{"", "v1", "pods", "Pod", true};
+  return pods;
+}
+
 std::unique_ptr<k8s::Informer> makeInformer(k8s::ApiClient& client, const k8s::ResourceType& type,
                                             const Clock& clock) {
   k8s::InformerOptions options;
@@ -26,7 +31,7 @@ SimulatorRunner::SimulatorRunner(k8s::ApiClient& client, const Clock& clock, Run
       simulation_(options_.simulation, *metrics_) {}
 
 SimulatorRunner::~SimulatorRunner() {
-  for (auto* informer : {&deployments_, &rollouts_, &http_routes_, &virtual_services_}) {
+  for (auto* informer : {&deployments_, &rollouts_, &http_routes_, &virtual_services_, &pods_}) {
     if (*informer) (*informer)->stop();
   }
 }
@@ -61,11 +66,17 @@ Status SimulatorRunner::start() {
   for (auto* informer : {&deployments_, &rollouts_, &http_routes_, &virtual_services_}) {
     (*informer)->start();
   }
+  if (options_.simulation.kubelet_only) {
+    if (!options_.raw) return invalidArgument("kubelet-only mode needs a raw request function");
+    pods_ = makeInformer(client_, podsType(), clock_);
+    pods_->start();
+  }
   return Status::ok();
 }
 
 ClusterSnapshot SimulatorRunner::snapshot() const {
-  return {deployments_->list(), rollouts_->list(), http_routes_->list(), virtual_services_->list()};
+  return {deployments_->list(), rollouts_->list(), http_routes_->list(), virtual_services_->list(),
+          pods_ ? pods_->list() : std::vector<ObjectPtr>{}};
 }
 
 void SimulatorRunner::writeStatuses(const std::vector<StatusWrite>& writes, SteadyTime now) {
@@ -85,7 +96,7 @@ void SimulatorRunner::writeStatuses(const std::vector<StatusWrite>& writes, Stea
 }
 
 void SimulatorRunner::writePods(const std::vector<PodWrite>& writes) {
-  static const k8s::ResourceType pods{"", "v1", "pods", "Pod", true};
+  const k8s::ResourceType& pods = podsType();
   for (const auto& w : writes) {
     if (!w.create) {
       const Status removed = client_.remove(pods, w.ns, w.name);
@@ -112,6 +123,37 @@ void SimulatorRunner::writePods(const std::vector<PodWrite>& writes) {
   }
 }
 
+void SimulatorRunner::runPodActions(SteadyTime now) {
+  for (const auto& a : simulation_.podActions()) {
+    const std::string pod_path = "/api/v1/namespaces/" + a.ns + "/pods/" + a.name;
+    Status s = Status::ok();
+    const char* what = "";
+    switch (a.kind) {
+      case PodAction::Kind::kBind:
+        what = "bind";
+        s = options_.raw("POST", pod_path + "/binding", a.body);
+        break;
+      case PodAction::Kind::kDelete:
+        what = "delete";
+        s = options_.raw("DELETE", pod_path, a.body);
+        break;
+      case PodAction::Kind::kStatus: {
+        what = "status";
+        auto r = client_.patch(podsType(), a.ns, a.name, k8s::PatchType::kMerge,
+                               {{"status", a.body}}, "status");
+        s = r.isOk() ? Status::ok() : r.status();
+        break;
+      }
+    }
+    if (s.isOk()) {
+      simulation_.podActionWritten(a, now);
+      spdlog::debug("pod {}/{}: {}", a.ns, a.name, what);
+    } else if (s.code() != StatusCode::kNotFound && s.code() != StatusCode::kConflict) {
+      spdlog::warn("pod {}/{}: {} failed: {}", a.ns, a.name, what, s.toString());
+    }
+  }
+}
+
 void SimulatorRunner::run() {
   SteadyTime last = clock_.steadyNow();
   while (!stop_.load()) {
@@ -119,16 +161,17 @@ void SimulatorRunner::run() {
     // Real elapsed time keeps the request rate right even when a tick ran late.
     const auto dt = std::min<std::chrono::nanoseconds>(now - last, std::chrono::seconds(5));
     last = now;
-    if (deployments_->hasSynced()) {
+    if (deployments_->hasSynced() && (!pods_ || pods_->hasSynced())) {
       writeStatuses(simulation_.tick(snapshot(), now, clock_.now(), dt), now);
       writePods(simulation_.podWrites(clock_.now()));
+      if (pods_) runPodActions(now);
     }
     const SteadyTime next = now + options_.tick;
     const SteadyTime after = clock_.steadyNow();
     if (after < next) clock_.sleepFor(std::chrono::duration_cast<Millis>(next - after));
   }
-  for (auto* informer : {&deployments_, &rollouts_, &http_routes_, &virtual_services_}) {
-    (*informer)->stop();
+  for (auto* informer : {&deployments_, &rollouts_, &http_routes_, &virtual_services_, &pods_}) {
+    if (*informer) (*informer)->stop();
   }
 }
 
