@@ -249,8 +249,11 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   // (they describe the stored status) and the retry finds the world behind the status and
   // repairs it (docs/lifecycle.md).
   const Status after = applyActions(pass, pass.plan.after_status, true);
-  finishPass(pass);
+  const Status finished = finishPass(pass);
   if (!after.isOk()) return k8s::ReconcileResult::failed(after);
+  // A failed annotation removal goes through the queue's per-key backoff like any other error:
+  // an immediate requeue re-sent a forbidden patch ~700 times a second (found in e2e, issue 15).
+  if (!finished.isOk()) return k8s::ReconcileResult::failed(finished);
 
   std::chrono::milliseconds next = deps_.resync_period;
   if (pass.plan.requeue_after && *pass.plan.requeue_after < next) next = *pass.plan.requeue_after;
@@ -436,10 +439,11 @@ bool ModelRolloutReconciler::cacheBehindOwnWrite(const std::string& key,
   return behind;
 }
 
-void ModelRolloutReconciler::finishPass(Pass& pass) {
+Status ModelRolloutReconciler::finishPass(Pass& pass) {
   const json& obj = *pass.object;
   for (const auto& e : pass.events)
     deps_.events(obj, e.type, e.reason, e.message);
+  Status removal = Status::ok();
   if (!pass.annotations_to_remove.empty()) {
     json annotations = json::object();
     for (const auto& k : pass.annotations_to_remove)
@@ -450,12 +454,12 @@ void ModelRolloutReconciler::finishPass(Pass& pass) {
     if (!r.isOk()) {
       // Harmless to retry: the planner ignores an annotation whose effect is already recorded.
       spdlog::warn("{}: removing annotations failed: {}", pass.key_string, r.status().toString());
-      deps_.enqueue(pass.key);
+      removal = r.status().withContext("removing annotations");
     } else if (deps_.metrics) {
       deps_.metrics->write("annotation");
     }
   }
-  if (!deps_.metrics) return;
+  if (!deps_.metrics) return removal;
   const auto& before = pass.input.status.phase;
   const auto& after = pass.plan.status.phase;
   deps_.metrics->observe(pass.key.ns, pass.key.name, pass.plan.status);
@@ -466,6 +470,7 @@ void ModelRolloutReconciler::finishPass(Pass& pass) {
       deps_.metrics->rollback(h.empty() ? "Unknown" : h.back().reason);
     }
   }
+  return removal;
 }
 
 }  // namespace mr::reconcile

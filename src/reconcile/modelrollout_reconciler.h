@@ -90,7 +90,8 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
   // plan's after_status actions and the status is already written.
   Status applyActions(Pass& pass, const std::vector<rollout::Action>& actions, bool status_stored);
   Status writeStatus(Pass& pass);
-  void finishPass(Pass& pass);
+  // Sends the pass's Events and removes handled annotations; the removal's error, if any.
+  Status finishPass(Pass& pass);
   void startAnalysis(Pass& pass, const rollout::StartAnalysis& action);
   // Fills not_ready_reason from the pods when a progress deadline is near.
   void readPodReasons(Pass& pass);

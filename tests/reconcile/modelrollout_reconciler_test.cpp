@@ -442,6 +442,26 @@ TEST_F(ReconcilerTest, AbortAnnotationRollsBackWithinOnePassAndIsRemoved) {
   }
 }
 
+// Regression (issue 15, found by the least-privilege e2e run): a forbidden annotation patch was
+// followed by an immediate enqueue, so the controller re-sent it ~700 times a second. The error
+// now goes through the work queue's per-key backoff.
+TEST_F(ReconcilerTest, FailedAnnotationRemovalBacksOffInsteadOfRequeueingAtOnce) {
+  canaryAtFirstStep();
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  o["metadata"]["annotations"]["modelrollout.io/abort"] = "true";
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  api.injectError("patch", Status(StatusCode::kPermissionDenied, "forbidden", 403, "Forbidden"),
+                  1000, "modelrollouts");
+  enqueued = 0;
+  auto r = pass();
+  EXPECT_FALSE(r.error.isOk()) << "the queue's backoff must govern the retry";
+  EXPECT_NE(r.error.toString().find("removing annotations"), std::string::npos)
+      << r.error.toString();
+  EXPECT_EQ(enqueued, 0) << "no immediate requeue";
+  EXPECT_EQ(status()["phase"], "RolledBack") << "the abort itself is stored";
+  EXPECT_EQ(routeCanaryWeight(), 0);
+}
+
 TEST_F(ReconcilerTest, FailedCheckRollsBackWithTheMetricInStatus) {
   api.seed(res::modelRollouts(), rollout("img:1", true));
   settle();
