@@ -32,7 +32,7 @@ bool addExt(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 CertPtr makeCert(EVP_PKEY* key, const char* cn, long serial, X509* issuer, EVP_PKEY* issuer_key,
-                 bool is_ca) {
+                 bool is_ca, const std::string& subject_alt_names = "") {
   CertPtr cert(X509_new(), X509_free);
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
@@ -54,7 +54,7 @@ CertPtr makeCert(EVP_PKEY* key, const char* cn, long serial, X509* issuer, EVP_P
     ok &= addExt(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     ok &= addExt(cert.get(), signer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
     ok &= addExt(cert.get(), signer, NID_ext_key_usage, "serverAuth");
-    ok &= addExt(cert.get(), signer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+    ok &= addExt(cert.get(), signer, NID_subject_alt_name, subject_alt_names.c_str());
   }
   if (!ok || X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()) == 0) {
     return CertPtr(nullptr, X509_free);
@@ -96,13 +96,14 @@ int selectHttp11(SSL*, const unsigned char** out, unsigned char* outlen, const u
 
 }  // namespace
 
-Result<TlsMaterial> generateTlsMaterial() {
+Result<TlsMaterial> generateTlsMaterial(const std::string& subject_alt_names) {
   KeyPtr ca_key(EVP_EC_gen("P-256"), EVP_PKEY_free);
   KeyPtr srv_key(EVP_EC_gen("P-256"), EVP_PKEY_free);
   if (!ca_key || !srv_key) return internalError("key generation: " + lastError());
   CertPtr ca = makeCert(ca_key.get(), "mr-test-apiserver-ca", 1, nullptr, nullptr, true);
   if (!ca) return internalError("CA certificate: " + lastError());
-  CertPtr srv = makeCert(srv_key.get(), "mr-test-apiserver", 2, ca.get(), ca_key.get(), false);
+  CertPtr srv = makeCert(srv_key.get(), "mr-test-apiserver", 2, ca.get(), ca_key.get(), false,
+                         subject_alt_names);
   if (!srv) return internalError("server certificate: " + lastError());
   return TlsMaterial{certPem(ca.get()), certPem(srv.get()), keyPem(srv_key.get())};
 }

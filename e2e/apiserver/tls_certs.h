@@ -18,8 +18,10 @@ struct TlsMaterial {
   std::string key_pem;
 };
 
-// Generates fresh material (EC P-256 keys, 1-year validity).
-Result<TlsMaterial> generateTlsMaterial();
+// Generates fresh material (EC P-256 keys, 1-year validity). `subject_alt_names` is the server
+// certificate's subjectAltName in OpenSSL's config syntax (tests use other names).
+Result<TlsMaterial> generateTlsMaterial(
+    const std::string& subject_alt_names = "IP:127.0.0.1,DNS:localhost");
 // Writes ca.crt, server.crt, server.key into `dir` (created if missing).
 Status writeTlsMaterial(const TlsMaterial& m, const std::string& dir);
 // The caller owns the returned context (SSL_CTX_free).

@@ -49,7 +49,7 @@ bool differsOnlyInMessages(rollout::RolloutStatus a, rollout::RolloutStatus b) {
 // The observed pod counts, selector and display strings on the planned status
 // (rollout/scale_status.h), from the same world the planner saw.
 void fillScaleStatus(rollout::Plan& plan, const rollout::PlanInput& in, const json& object,
-                    const std::string& name) {
+                     const std::string& name) {
   if (in.world.deleting) return;  // the status stays as stored while the GC removes the pods
   rollout::ScaleInputs scale;
   scale.rollout_name = name;

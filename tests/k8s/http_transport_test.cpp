@@ -237,8 +237,11 @@ TEST(HttpTransportTest, StreamIdleTimeoutEndsASilentStream) {
 // 127.0.0.1 and localhost.
 class HttpTransportTlsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto m = apiserver::generateTlsMaterial();
+  void SetUp() override { serve("IP:127.0.0.1,DNS:localhost"); }
+  // (Re)starts the server with a certificate for `subject_alt_names`.
+  void serve(const std::string& subject_alt_names) {
+    TearDown();
+    auto m = apiserver::generateTlsMaterial(subject_alt_names);
     ASSERT_TRUE(m.isOk()) << m.status().toString();
     material = *m;
     auto ctx = apiserver::makeServerContext(material);
@@ -255,6 +258,7 @@ class HttpTransportTlsTest : public ::testing::Test {
     if (server) server->stop(milliseconds(1000));
     server.reset();
     if (ssl_ctx) SSL_CTX_free(ssl_ctx);
+    ssl_ctx = nullptr;
   }
   std::string url(const std::string& host = "127.0.0.1") const {
     return "https://" + host + ":" + std::to_string(server->port());
@@ -299,6 +303,28 @@ TEST_F(HttpTransportTlsTest, TlsServerNameIsTheNameVerified) {
   auto wrong = fetch(config);
   ASSERT_FALSE(wrong.isOk());
   EXPECT_NE(wrong.status().message().find("verif"), std::string::npos) << wrong.status().toString();
+}
+
+// Issue 15 item 3: the old client accepted partial wildcards such as `a*.example.test`; client-go
+// (Go's crypto/x509) accepts a wildcard only as the whole left-most label. The name is set with
+// tls-server-name so the connection still goes to 127.0.0.1.
+TEST_F(HttpTransportTlsTest, PartialWildcardCertificateNamesAreRefused) {
+  serve("DNS:a*.example.test,DNS:*b.example.test,DNS:c*d.example.test");
+  ClusterConfig config;
+  config.ca_pem = material.ca_pem;
+  for (const char* name : {"api.example.test", "ab.example.test", "cxd.example.test"}) {
+    config.tls_server_name = name;
+    auto r = fetch(config);
+    ASSERT_FALSE(r.isOk()) << name << " matched a partial wildcard";
+    EXPECT_NE(r.status().message().find("verif"), std::string::npos) << r.status().toString();
+  }
+  serve("DNS:*.example.test");
+  config.ca_pem = material.ca_pem;
+  config.tls_server_name = "api.example.test";
+  auto whole = fetch(config);
+  EXPECT_TRUE(whole.isOk()) << "a whole-label wildcard is valid: " << whole.status().toString();
+  config.tls_server_name = "a.b.example.test";
+  EXPECT_FALSE(fetch(config).isOk()) << "a wildcard covers one label only";
 }
 
 TEST_F(HttpTransportTlsTest, KeepsTlsConnectionsAlive) {
