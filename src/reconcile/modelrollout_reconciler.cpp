@@ -153,9 +153,23 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   world.deleting = pass.meta.deleting;
   // Each cache read parses a packed object (k8s/packed_object.h), so a pass reads each owned
   // object once: the world below and the action applier share these copies.
+  // Once status names a stable revision our objects exist, so one missing from the cache is
+  // confirmed by a GET before the planner calls it missing: the informers of Services and
+  // Deployments may not have delivered our own create yet (a spurious Warning
+  // ManagedObjectRecreated in e2e 11-replica-ratio-promotion under load).
+  // (The canary Deployment only while status names a canary: a Healthy pass reads no extra.)
+  const bool created = !in.status.stable_revision.empty() && !pass.meta.deleting;
+  const std::string canary_name = rollout::deploymentName(key.name, Role::kCanary);
   auto cached = [&](const k8s::ResourceType& type, const std::string& name) {
     auto [it, inserted] = pass.cache_reads.try_emplace(type.plural + "/" + name);
-    if (inserted) it->second = deps_.cache(type, key.ns, name);
+    if (!inserted) return it->second;
+    it->second = deps_.cache(type, key.ns, name);
+    const bool expected = created && (name != canary_name || !in.status.canary_revision.empty() ||
+                                      type.plural != k8s::resources::deployments().plural);
+    if (!it->second && expected) {
+      auto live = deps_.api->get(type, key.ns, name);
+      if (live.isOk()) it->second = std::make_shared<const json>(std::move(live).value());
+    }
     return it->second;
   };
   const auto stable_dep =
