@@ -8,6 +8,7 @@
 #include "common/time_format.h"
 #include "encoding.h"
 #include "rbac_objects.h"
+#include "scale_validation.h"
 #include "schema_validator.h"
 
 namespace mr::apiserver {
@@ -221,7 +222,9 @@ std::vector<FieldError> defaultBuiltin(const RuleContext& ctx, json& obj, const 
 
 std::optional<ApiError> validateCustom(const RuleContext& ctx, json& obj, const json* old) {
   const ServedVersion* v = ctx.type.version(ctx.version);
-  SchemaOutcome out = validateCustomResource(obj, v ? v->schema : json(), old);
+  SchemaOutcome out = validateCustomResource(obj, v ? v->schema : json(), old, [&](const json& o) {
+    return v ? validateScalePaths(o, *v) : std::vector<FieldError>{};
+  });
   if (ctx.warnings)
     ctx.warnings->insert(ctx.warnings->end(), out.warnings.begin(), out.warnings.end());
   if (!out.unknown_fields.empty()) {

@@ -344,7 +344,9 @@ bool blocksRules(const std::vector<FieldError>& errors) {
 
 }  // namespace
 
-SchemaOutcome validateCustomResource(json& object, const json& schema, const json* old) {
+SchemaOutcome validateCustomResource(
+    json& object, const json& schema, const json* old,
+    const std::function<std::vector<FieldError>(const json&)>& between) {
   SchemaOutcome out;
   if (!object.is_object()) {
     out.errors.push_back({"", "FieldValueTypeInvalid", "Invalid value: must be an object"});
@@ -355,8 +357,13 @@ SchemaOutcome validateCustomResource(json& object, const json& schema, const jso
   Walker walker(out, true);
   walker.walk(object, schema.is_object() ? schema : kPreserveAll, "");
   if (object.contains("metadata")) walker.walkMetadata(object["metadata"]);
+  const bool blocked = blocksRules(out.errors);
+  if (between) {
+    std::vector<FieldError> more = between(object);
+    out.errors.insert(out.errors.end(), more.begin(), more.end());
+  }
   if (schema.is_object() && hasValidationRules(schema)) {
-    if (blocksRules(out.errors)) {
+    if (blocked) {
       out.errors.push_back({"<nil>", "FieldValueInvalid",
                             "Invalid value: \"null\": some validation rules were not checked "
                             "because the object was invalid; correct the existing errors to "

@@ -7,6 +7,7 @@
 // Thread-safety: pure functions (a process-wide regex cache is internally locked).
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -30,7 +31,10 @@ struct SchemaOutcome {
 // and metadata at the root are handled as ObjectMeta, not by the schema (metadata is pruned to
 // the ObjectMeta fields). `old` is the stored object on update (null on create): transition
 // rules and ratcheting of CEL rules compare with it.
-SchemaOutcome validateCustomResource(nlohmann::json& object, const nlohmann::json& schema,
-                                     const nlohmann::json* old = nullptr);
+// `between` adds the errors kube-apiserver finds after the schema and before the CEL rules
+// (the scale subresource's paths, scale_validation.h); they do not block the rules.
+SchemaOutcome validateCustomResource(
+    nlohmann::json& object, const nlohmann::json& schema, const nlohmann::json* old = nullptr,
+    const std::function<std::vector<FieldError>(const nlohmann::json&)>& between = {});
 
 }  // namespace mr::apiserver

@@ -75,6 +75,22 @@ TEST_F(ApiserverCelHttpTest, RuleViolationIsA422LikeKubeApiserver) {
   EXPECT_EQ(req("GET", std::string(kModelRollouts) + "/m").code, 404);
 }
 
+TEST_F(ApiserverCelHttpTest, BlockingSchemaErrorSkipsTheRulesAfterTheScaleCheck) {
+  json obj = modelRollout("other");
+  obj["spec"]["replicas"] = "four";
+  auto r = req("POST", kModelRollouts, obj);
+  ASSERT_EQ(r.code, 422) << r.body;
+  // Word for word what kube-apiserver v1.32 answers (e2e scenario 08's bad-type).
+  EXPECT_EQ(r.json()["message"],
+            "ModelRollout.modelrollout.io \"m\" is invalid: [spec.replicas: Invalid value: "
+            "\"string\": spec.replicas in body must be of type integer: \"string\", "
+            ".spec.replicas: Invalid value: 0: .spec.replicas accessor error: four is of the type "
+            "string, expected int64, <nil>: Invalid value: \"null\": some validation rules were "
+            "not checked because the object was invalid; correct the existing errors to complete "
+            "validation]");
+  EXPECT_EQ(r.json()["details"]["causes"][2]["field"], "<nil>");
+}
+
 TEST_F(ApiserverCelHttpTest, UnchangedInvalidValueIsRatchetedWithAWarning) {
   json obj = modelRollout("m");
   obj["spec"]["steps"] = {{{"weight", 60}}, {{"weight", 100}}};
