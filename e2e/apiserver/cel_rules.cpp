@@ -181,13 +181,16 @@ class RuleWalker {
       if (result.kind != cel::Evaluation::Kind::kBool) {
         std::string err =
             result.kind == cel::Evaluation::Kind::kError ? result.text : "no such overload";
-        std::string detail =
-            err.rfind("no such overload", 0) == 0
-                ? "'" + err +
-                      "': call arguments did not match a supported operator, function or macro "
-                      "signature for rule: " +
-                      rule_string
-                : err + " evaluating rule: " + rule_string;
+        std::string detail = err;
+        if (err.rfind("no such overload", 0) == 0) {
+          detail.insert(0, "'");
+          detail +=
+              "': call arguments did not match a supported operator, function or macro "
+              "signature for rule: ";
+        } else {
+          detail += " evaluating rule: ";
+        }
+        detail += rule_string;
         errors_.push_back(fieldError(field, "FieldValueInvalid", type, detail));
         continue;
       }
@@ -250,8 +253,12 @@ std::vector<std::string> unsupportedRules(const json& schema) {
         if (trim(source).empty()) continue;
         Result<cel::ProgramPtr> program = compiled(source);
         if (!program.isOk()) {
-          out.push_back(path + ".x-kubernetes-validations[" + std::to_string(i) + "]." + key +
-                        ": " + source + ": " + program.status().message());
+          std::string line = path;
+          line += ".x-kubernetes-validations[" + std::to_string(i) + "].";
+          line += key;
+          line += ": " + source;
+          line += ": " + program.status().message();
+          out.push_back(std::move(line));
         }
       }
       if (rule.value("optionalOldSelf", false))

@@ -41,10 +41,10 @@ void reportUnsupportedRules(const RuleContext& ctx, const json& crd) {
     const json schema =
         versions[i].value("schema", json::object()).value("openAPIV3Schema", json());
     for (const std::string& rule : unsupportedRules(schema)) {
-      std::string text = "CustomResourceDefinition " + name +
-                         ": not evaluated by the test API server (outside its CEL subset): "
-                         "spec.versions[" +
-                         std::to_string(i) + "].schema." + rule;
+      std::string text = "CustomResourceDefinition " + name;
+      text += ": not evaluated by the test API server (outside its CEL subset): spec.versions[";
+      text += std::to_string(i) + "].schema.";
+      text += rule;
       spdlog::warn("{}", text);
       if (ctx.warnings) ctx.warnings->push_back(text);
     }

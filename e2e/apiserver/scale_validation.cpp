@@ -41,8 +41,11 @@ const json* nested(const json& obj, const std::string& path, std::string& error)
   for (const auto& f : fields) {
     if (cur->is_null()) return nullptr;
     if (!cur->is_object()) {
-      error = walked + "." + f + " accessor error: " + goValue(*cur) + " is of the type " +
-              goType(*cur) + ", expected map[string]interface{}";
+      error = walked;
+      error += "." + f;
+      error += " accessor error: " + goValue(*cur);
+      error += " is of the type " + goType(*cur);
+      error += ", expected map[string]interface{}";
       return nullptr;
     }
     auto it = cur->find(f);
