@@ -28,7 +28,7 @@ const json& modelRolloutSchema() {
   return schema;
 }
 
-json modelRollout(json spec_patch = json::object()) {
+json modelRollout(const json& spec_patch = json::object()) {
   json mr = {{"apiVersion", "modelrollout.io/v1alpha1"},
              {"kind", "ModelRollout"},
              {"metadata", {{"name", "m"}, {"namespace", "default"}}},

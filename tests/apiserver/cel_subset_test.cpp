@@ -88,7 +88,7 @@ TEST(ApiserverCelSubsetTest, TheCrdHasFifteenRulesAndEachCompiles) {
 }
 
 TEST(ApiserverCelSubsetTest, SelectorMustBeContainedInTemplateLabels) {
-  auto spec = [](json match, json template_md) {
+  auto spec = [](const json& match, const json& template_md) {
     json s = {{"template", {{"spec", json::object()}}}};
     if (!match.is_null()) s["selector"] = {{"matchLabels", match}};
     if (!template_md.is_null()) s["template"]["metadata"] = template_md;
@@ -124,7 +124,7 @@ TEST(ApiserverCelSubsetTest, AtMostOneTrafficRouter) {
                      {{"gatewayAPI", {{"httpRoute", "r"}}}, {"istio", {{"virtualService", "v"}}}}));
 }
 
-json steps(std::vector<int> weights) {
+json steps(const std::vector<int>& weights) {
   json out = json::array();
   for (int w : weights)
     out.push_back({{"weight", w}, {"hold", "1m"}});
