@@ -8,6 +8,8 @@
 #include <regex>
 #include <set>
 
+#include "cel_rules.h"
+
 namespace mr::apiserver {
 namespace {
 
@@ -330,9 +332,21 @@ class Walker {
   bool prune_;
 };
 
+// apiextensions-apiserver's hasBlockingErr: these schema errors mean the object does not have
+// the shape the CEL rules were written for, so they are not run.
+bool blocksRules(const std::vector<FieldError>& errors) {
+  return std::any_of(errors.begin(), errors.end(), [](const FieldError& e) {
+    return e.reason == "FieldValueNotSupported" || e.reason == "FieldValueRequired" ||
+           e.reason == "FieldValueTooLong" || e.reason == "FieldValueTooMany" ||
+           e.reason == "FieldValueTypeInvalid";
+  });
+}
+
 }  // namespace
 
-SchemaOutcome validateCustomResource(json& object, const json& schema) {
+SchemaOutcome validateCustomResource(
+    json& object, const json& schema, const json* old,
+    const std::function<std::vector<FieldError>(const json&)>& between) {
   SchemaOutcome out;
   if (!object.is_object()) {
     out.errors.push_back({"", "FieldValueTypeInvalid", "Invalid value: must be an object"});
@@ -343,6 +357,21 @@ SchemaOutcome validateCustomResource(json& object, const json& schema) {
   Walker walker(out, true);
   walker.walk(object, schema.is_object() ? schema : kPreserveAll, "");
   if (object.contains("metadata")) walker.walkMetadata(object["metadata"]);
+  const bool blocked = blocksRules(out.errors);
+  if (between) {
+    std::vector<FieldError> more = between(object);
+    out.errors.insert(out.errors.end(), more.begin(), more.end());
+  }
+  if (schema.is_object() && hasValidationRules(schema)) {
+    if (blocked) {
+      out.errors.push_back({"<nil>", "FieldValueInvalid",
+                            "Invalid value: \"null\": some validation rules were not checked "
+                            "because the object was invalid; correct the existing errors to "
+                            "complete validation"});
+    } else {
+      checkValidationRules(object, old, schema, out.errors, out.warnings);
+    }
+  }
   return out;
 }
 
