@@ -3,7 +3,8 @@
 # (selector not matching the template's labels, step weights not increasing) is rejected with
 # the rule's message, on both API servers (the test API server evaluates the CRD's CEL rules
 # too, e2e/apiserver/cel_rules.h); nothing rejected is stored, and a valid rollout in the same
-# namespace is rolled out as usual.
+# namespace is rolled out as usual. A spec only the controller can judge (an analysis address
+# outside the allow-list) is stored and refused by the controller with an InvalidSpec condition.
 # shellcheck shell=bash
 
 scenario_invalid_spec() {
@@ -37,7 +38,20 @@ scenario_invalid_spec() {
   done
   echo "ok: the CEL rules rejected both and nothing was stored"
 
-  # 3. The valid neighbour is unaffected: deployed, then a new version promoted.
+  # 3. Valid for the API server, invalid for the controller: an analysis address outside the
+  # platform's allow-list (--allowed-prometheus-addresses). Stored; the controller deploys
+  # nothing and says why in a condition and the message, naming the allow-list.
+  sc_manifest "$ns" foreign prom=http://203.0.113.7:9090 >"$SC_WORK/foreign.yaml"
+  kc apply -f "$SC_WORK/foreign.yaml" >/dev/null || sc_fail "the API server rejected foreign"
+  sc_wait_for 60 "foreign: InvalidSpec condition" sc_condition_reason_is "$ns" foreign \
+    InvalidSpec
+  sc_expect_match "foreign: message" "$(sc_get "$ns" foreign '{.status.message}')" \
+    'allowed-prometheus-addresses'
+  kc -n "$ns" get deploy foreign-stable >/dev/null 2>&1 &&
+    sc_fail "a rollout with an address outside the allow-list was deployed"
+  echo "ok: the controller refused the address outside the allow-list (InvalidSpec)"
+
+  # 4. The valid neighbour is unaffected: deployed, then a new version promoted.
   sc_wait_final "$ns/good" Healthy 60
   sc_wait_for 60 "good-stable ready" sc_deploy_ready "$ns" good-stable 4
   local canary
@@ -45,6 +59,10 @@ scenario_invalid_spec() {
   sc_wait_final "$ns/good" Healthy 150
   sc_expect_eq "good: stableRevision" "$(sc_get "$ns" good '{.status.stableRevision}')" "$canary"
   sc_expect_eq "good: route weights" "$(sc_weights "$ns/good")" "0 1 10 50 100 0"
+}
+
+sc_condition_reason_is() {  # NS NAME REASON: some condition of the rollout has REASON
+  sc_get "$1" "$2" '{range .status.conditions[*]}{.reason}{"\n"}{end}' 2>/dev/null | grep -qx "$3"
 }
 
 sc_expect_rejected() {  # FILE FIELD-REGEX
