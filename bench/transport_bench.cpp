@@ -5,13 +5,13 @@
 // then each worker sends --requests GET + merge-PATCH pairs of its ConfigMap the way RestClient
 // does (same headers, write cancel token), and waits until every watch has seen every change.
 // It prints the requests, the watch events, wall time, process CPU (user/sys) and context
-// switches of the measured part only. Under valgrind --tool=callgrind the measured part is also
-// the only part counted (CALLGRIND_ZERO_STATS before, CALLGRIND_DUMP_STATS after), so
-// "instructions per request" = the dump's total / (2 x threads x requests), repeatable
-// however loaded the machine is. bench/README.md "Transport cost per request" has the commands.
+// switches of the measured part only. For a number that does not depend on the machine's load,
+// run it under valgrind --tool=callgrind twice with different --requests and divide the
+// difference of the totals by the difference of the requests (setup and teardown cancel out);
+// bench/README.md "Transport cost per request" has the commands.
+// --quiet-watches Q opens Q more watches that see no events (a namespace with no ConfigMaps).
 // --idle-seconds S instead measures S seconds with the watches open and no requests.
 #include <sys/resource.h>
-#include <valgrind/callgrind.h>
 
 #include <atomic>
 #include <chrono>
@@ -38,6 +38,7 @@ struct Flags {
   int requests = 200;
   int threads = 1;
   int watches = 4;
+  int quiet_watches = 0;
   double idle_seconds = 0;
 };
 
@@ -46,7 +47,7 @@ constexpr const char* kNamespace = "mr-bench-transport";
 int usage(const char* why) {
   std::fprintf(stderr,
                "%s\nusage: mr-bench-transport --kubeconfig FILE [--requests N] [--threads T] "
-               "[--watches W] [--idle-seconds S]\n",
+               "[--watches W] [--quiet-watches Q] [--idle-seconds S]\n",
                why);
   return 2;
 }
@@ -69,18 +70,20 @@ struct Usage {
 Usage usageNow() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  return {ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-          ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_nvcsw, ru.ru_nivcsw};
+  const auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return {seconds(ru.ru_utime), seconds(ru.ru_stime), ru.ru_nvcsw, ru.ru_nivcsw};
 }
 
 // One watch of the namespace's ConfigMaps on its own thread; counts newline-ended events.
 class Watch {
  public:
-  Watch(HttpTransport& transport) : transport_(transport) {
-    thread_ = std::thread([this] {
+  Watch(HttpTransport& transport, const std::string& ns) : transport_(transport) {
+    thread_ = std::thread([this, ns] {
       const auto s = transport_.stream(
-          request("GET", std::string("/api/v1/namespaces/") + kNamespace + "/configmaps?watch=1"),
-          std::chrono::seconds(600), cancel_, [](int, std::string) {},
+          request("GET", "/api/v1/namespaces/" + ns + "/configmaps?watch=1"),
+          std::chrono::seconds(600), cancel_, [this](int, const std::string&) { open_ = true; },
           [this](std::string_view piece) {
             for (char c : piece)
               if (c == '\n') events_.fetch_add(1);
@@ -95,11 +98,13 @@ class Watch {
     thread_.join();
   }
   long events() const { return events_.load(); }
+  bool open() const { return open_.load(); }
 
  private:
   HttpTransport& transport_;
   CancelToken cancel_;
   std::atomic<long> events_{0};
+  std::atomic<bool> open_{false};
   std::thread thread_;
 };
 
@@ -136,6 +141,8 @@ int main(int argc, char** argv) {
       f.threads = std::atoi(v);
     else if (a == "--watches")
       f.watches = std::atoi(v);
+    else if (a == "--quiet-watches")
+      f.quiet_watches = std::atoi(v);
     else if (a == "--idle-seconds")
       f.idle_seconds = std::atof(v);
     else
@@ -169,22 +176,33 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<std::unique_ptr<Watch>> watches;
+  watches.reserve(f.watches);
   for (int i = 0; i < f.watches; ++i)
-    watches.push_back(std::make_unique<Watch>(t));
+    watches.push_back(std::make_unique<Watch>(t, kNamespace));
+  // Open watches that see no events (the controller's informers of quiet resources).
+  std::vector<std::unique_ptr<Watch>> quiet;
+  quiet.reserve(f.quiet_watches);
+  for (int i = 0; i < f.quiet_watches; ++i)
+    quiet.push_back(std::make_unique<Watch>(t, std::string(kNamespace) + "-quiet"));
   // A watch without resourceVersion starts with an ADDED event per existing ConfigMap.
   const auto seen = [&](long at_least) {
     for (auto& w : watches)
       if (w->events() < at_least) return false;
     return true;
   };
-  if (!waitFor([&] { return seen(f.threads); }, std::chrono::seconds(60))) {
+  const auto all_open = [&] {
+    for (auto& w : quiet)
+      if (!w->open()) return false;
+    return true;
+  };
+  if (!waitFor([&] { return seen(f.threads) && all_open(); }, std::chrono::seconds(60))) {
     return usage("the watches did not start");
   }
   std::vector<long> before;
+  before.reserve(watches.size());
   for (auto& w : watches)
     before.push_back(w->events());
 
-  CALLGRIND_ZERO_STATS;
   const Usage u0 = usageNow();
   const auto w0 = std::chrono::steady_clock::now();
   std::atomic<int> failures{0};
@@ -193,6 +211,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::duration<double>(f.idle_seconds));
   } else {
     std::vector<std::thread> workers;
+    workers.reserve(f.threads);
     for (int w = 0; w < f.threads; ++w) {
       workers.emplace_back([&, w] {
         CancelToken writes;  // RestClient passes its write fence's token with every write
@@ -225,7 +244,6 @@ int main(int argc, char** argv) {
   }
   const auto w1 = std::chrono::steady_clock::now();
   const Usage u1 = usageNow();
-  CALLGRIND_DUMP_STATS_AT("measured");
 
   long events = 0;
   for (size_t i = 0; i < watches.size(); ++i)
@@ -239,11 +257,16 @@ int main(int argc, char** argv) {
       u1.user - u0.user, u1.sys - u0.sys, u1.voluntary - u0.voluntary,
       u1.involuntary - u0.involuntary);
   if (requests > 0) {
-    std::printf("cpu_us_per_request %.1f ctx_per_request %.2f\n", cpu * 1e6 / requests,
-                static_cast<double>(u1.voluntary - u0.voluntary) / requests);
+    std::printf("cpu_us_per_request %.1f ctx_per_request %.2f\n",
+                cpu * 1e6 / static_cast<double>(requests),
+                static_cast<double>(u1.voluntary - u0.voluntary) / static_cast<double>(requests));
   }
   watches.clear();
-  for (const auto& name : names)
-    (void)t.roundTrip(request("DELETE", base + "/" + name), timeout);
+  quiet.clear();
+  for (const auto& name : names) {
+    std::string path = base;
+    path.append("/").append(name);
+    (void)t.roundTrip(request("DELETE", path), timeout);
+  }
   return failures.load() == 0 ? 0 : 1;
 }
