@@ -7,9 +7,11 @@
 #include "k8s/http_transport.h"
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "http_server.h"
 #include "loopback_server.h"
@@ -233,6 +235,60 @@ TEST(HttpTransportTest, StreamIdleTimeoutEndsASilentStream) {
   EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded) << s.toString();
 }
 
+TEST(HttpTransportTest, ManyOpenStreamsEachGetTheirDataWhileRequestsComplete) {
+  // More streams than events per wake-up of the I/O thread (64) and than cached connections:
+  // each gets its own piece, and a request still completes beside them.
+  constexpr int kStreams = 80;
+  std::atomic<bool> send{false}, stop{false};
+  LoopbackServer server([&](const HttpRequest& req, HttpConnection& conn) {
+    if (req.path == "/plain") {
+      conn.respond(200, "{}");
+      return;
+    }
+    conn.startChunked(200);
+    while (!send && !stop)
+      std::this_thread::sleep_for(milliseconds(5));
+    conn.chunk(req.path.substr(1) + "\n");
+    while (!stop)
+      std::this_thread::sleep_for(milliseconds(5));
+    conn.drop();
+  });
+  auto t = transportFor(server.url());
+  ASSERT_TRUE(t);
+  std::vector<CancelToken> cancels(kStreams);
+  std::vector<std::string> got(kStreams);
+  std::atomic<int> heads{0}, pieces{0};
+  std::vector<std::thread> streams;
+  for (int i = 0; i < kStreams; ++i) {
+    streams.emplace_back([&, i] {
+      const Status s = t->stream(
+          get("/s" + std::to_string(i)), milliseconds(20000), cancels[i],
+          [&](int, std::string) { ++heads; },
+          [&, i](std::string_view piece) {
+            got[i].append(piece);
+            if (got[i].back() == '\n') ++pieces;
+            return true;
+          });
+      EXPECT_TRUE(s.isOk()) << s.toString();
+    });
+  }
+  while (heads < kStreams)
+    std::this_thread::sleep_for(milliseconds(5));
+  auto r = t->roundTrip(get("/plain"), milliseconds(5000));
+  ASSERT_TRUE(r.isOk()) << r.status().toString();
+  EXPECT_EQ(r->body, "{}");
+  send = true;
+  while (pieces < kStreams)
+    std::this_thread::sleep_for(milliseconds(5));
+  for (auto& c : cancels)
+    c.cancelled = true;
+  for (auto& s : streams)
+    s.join();
+  stop = true;
+  for (int i = 0; i < kStreams; ++i)
+    EXPECT_EQ(got[i], "s" + std::to_string(i) + "\n");
+}
+
 // TLS against the test API server's HttpServer with freshly generated certificates for
 // 127.0.0.1 and localhost.
 class HttpTransportTlsTest : public ::testing::Test {
@@ -248,7 +304,12 @@ class HttpTransportTlsTest : public ::testing::Test {
     ASSERT_TRUE(ctx.isOk());
     ssl_ctx = *ctx;
     server = std::make_unique<apiserver::HttpServer>(
-        [](const apiserver::HttpRequest& req, apiserver::ResponseWriter& w) {
+        [this](const apiserver::HttpRequest& req, apiserver::ResponseWriter& w) {
+          if (req.path == "/held") {  // answers once the test releases it
+            held_entered = true;
+            while (!release_held)
+              std::this_thread::sleep_for(milliseconds(5));
+          }
           w.send(200, "application/json", "{\"path\":\"" + req.path + "\"}");
         },
         ssl_ctx);
@@ -272,6 +333,8 @@ class HttpTransportTlsTest : public ::testing::Test {
 
   apiserver::TlsMaterial material;
   SSL_CTX* ssl_ctx = nullptr;
+  std::atomic<bool> held_entered{false};
+  std::atomic<bool> release_held{false};
   std::unique_ptr<apiserver::HttpServer> server;
 };
 
@@ -339,6 +402,27 @@ TEST_F(HttpTransportTlsTest, KeepsTlsConnectionsAlive) {
     EXPECT_EQ(r->body, "{\"path\":\"/n" + std::to_string(i) + "\"}");
   }
   EXPECT_EQ(server->activeConnections(), 1);
+}
+
+TEST_F(HttpTransportTlsTest, ASecondConnectionResumesTheTlsSession) {
+  // Each request runs on a fresh curl handle, and libcurl keeps TLS sessions per handle unless
+  // they are shared: every new connection paid a full handshake (perf15).
+  ClusterConfig config;
+  config.ca_pem = material.ca_pem;
+  config.server = url();
+  auto t = HttpTransport::create(config);
+  ASSERT_TRUE(t.isOk());
+  ASSERT_TRUE((*t)->roundTrip(get("/first"), milliseconds(3000)).isOk());
+  std::thread held([&] { EXPECT_TRUE((*t)->roundTrip(get("/held"), milliseconds(5000)).isOk()); });
+  while (!held_entered)
+    std::this_thread::sleep_for(milliseconds(5));
+  // The first connection is busy: this one is new.
+  auto second = (*t)->roundTrip(get("/second"), milliseconds(3000));
+  release_held = true;
+  held.join();
+  ASSERT_TRUE(second.isOk()) << second.status().toString();
+  EXPECT_EQ(server->activeConnections(), 2);
+  EXPECT_GE(SSL_CTX_sess_hits(ssl_ctx), 1) << "the second connection resumed the first's session";
 }
 
 TEST_F(HttpTransportTlsTest, InsecureSkipTlsVerifyTogetherWithACaIsRefused) {
