@@ -116,6 +116,23 @@ sc_weights() {
     END { print out }'
 }
 
+# sc_expect_weights LABEL NS/ROUTE WANT [routes|vs]: the route's weights become WANT. A final
+# phase is stored before the route write that follows it (a rollback is recorded first, issue 13)
+# and the route watcher logs a moment later, so this waits up to 15 s before it compares.
+sc_expect_weights() {
+  local label="$1" key="$2" want="$3" kind="${4:-routes}" deadline=$((SECONDS + 15))
+  while ((SECONDS < deadline)) && [[ "$(sc_weights "$key" "$kind")" != "$want" ]]; do sleep 0.2; done
+  sc_expect_eq "$label" "$(sc_weights "$key" "$kind")" "$want"
+}
+
+# sc_expect_eventually LABEL WANT CMD...: CMD's output becomes WANT within 15 s (what follows a
+# stored final phase: the route write, the canary's scale-down).
+sc_expect_eventually() {
+  local label="$1" want="$2" deadline=$((SECONDS + 15)); shift 2
+  while ((SECONDS < deadline)) && [[ "$("$@" 2>/dev/null)" != "$want" ]]; do sleep 0.2; done
+  sc_expect_eq "$label" "$("$@" 2>/dev/null)" "$want"
+}
+
 # sc_events NS NAME: "Type Reason: message" per Event about the object, oldest first.
 sc_events() {
   kc -n "$1" get events --field-selector "involvedObject.name=$2" \

@@ -10,7 +10,7 @@ scenario_healthy_promotion() {
   canary="$(sc_start_version "$ns" "$name" version=2.4.0)" || exit 1
   sc_wait_final "$key" Healthy 150
 
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0 1 10 50 100 0"
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0 1 10 50 100 0"
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$canary"
   sc_expect_eq "status.canaryRevision" "$(sc_get "$ns" "$name" '{.status.canaryRevision}')" ""
   sc_expect_eq "status.canaryWeight" "$(sc_get "$ns" "$name" '{.status.canaryWeight}')" "0"
@@ -20,8 +20,7 @@ scenario_healthy_promotion() {
   sc_expect_eq "stable Deployment image" \
     "$(sc_get "$ns" "$name-stable" '{.spec.template.spec.containers[0].image}' deploy)" \
     "registry.example/model:2.4.0"
-  sc_expect_eq "canary Deployment replicas" \
-    "$(sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy)" "0"
+  sc_expect_eventually "canary Deployment replicas" 0 sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy
 
   local history events
   history="$(sc_history "$ns" "$name")"

@@ -15,11 +15,11 @@ metric_breach() {
   canary="$(sc_start_version "$ns" "$name" "$@")" || exit 1
   sc_wait_final "$key" RolledBack 120
 
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0 1 0"
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0 1 0"
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$old_stable"
   sc_expect_eq "status.canaryWeight" "$(sc_get "$ns" "$name" '{.status.canaryWeight}')" "0"
   sc_expect_eq "status.rolledBackRevision" "$(sc_get "$ns" "$name" '{.status.rolledBackRevision}')" "$canary"
-  sc_expect_eq "canary Deployment replicas" "$(sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy)" "0"
+  sc_expect_eventually "canary Deployment replicas" 0 sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy
   sc_expect_eq "stable Deployment image" \
     "$(sc_get "$ns" "$name-stable" '{.spec.template.spec.containers[0].image}' deploy)" \
     "registry.example/model:2.3.0"

@@ -17,7 +17,7 @@ scenario_low_traffic() {
   sc_expect_eq "status.phase" "$(sc_get "$ns" "$name" '{.status.phase}')" Paused
   sc_expect_eq "status.currentStep" "$(sc_get "$ns" "$name" '{.status.currentStep}')" 1
   sc_expect_eq "status.canaryWeight" "$(sc_get "$ns" "$name" '{.status.canaryWeight}')" 10
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0 1 10"
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0 1 10"
   sc_expect_eq "status.canaryRevision" "$(sc_get "$ns" "$name" '{.status.canaryRevision}')" "$canary"
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$old_stable"
   sc_expect_eq "lastAnalysis.verdict" "$(sc_get "$ns" "$name" '{.status.lastAnalysis.verdict}')" Inconclusive

@@ -33,7 +33,7 @@ scenario_prometheus_outage() {
   sc_wait_final "$key" Healthy 150
   MR_LOCAL_DIR="$prom_dir" "$MR_ROOT/e2e/prometheus/stop.sh" --purge
 
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0 1 10 50 100 0"
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0 1 10 50 100 0"
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$canary"
   local history events
   history="$(sc_history "$ns" "$name")"

@@ -24,7 +24,7 @@ scenario_controller_crash() {
   sc_note "controller restarted (pid $(cat "$MR_LOCAL/pids/controller.pid"))"
   sc_wait_final "$key" Healthy 150
 
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0 1 10 50 100 0"
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0 1 10 50 100 0"
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$canary"
   local history
   history="$(sc_history "$ns" "$name")"

@@ -15,7 +15,7 @@ scenario_newer_version() {
   sc_note "canary restarted as $second"
   sc_wait_final "$key" Healthy 150
 
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0 1 10 0 1 10 50 100 0"
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0 1 10 0 1 10 50 100 0"
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$second"
   sc_expect_eq "stable Deployment image" \
     "$(sc_get "$ns" "$name-stable" '{.spec.template.spec.containers[0].image}' deploy)" \

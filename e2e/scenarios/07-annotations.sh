@@ -13,10 +13,10 @@ scenario_abort() {
   kc -n "$ns" annotate mr "$name" modelrollout.io/abort=true || sc_fail "kubectl annotate failed"
   sc_wait_final "$key" RolledBack 30
 
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0 1 0"
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0 1 0"
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$old_stable"
   sc_expect_eq "status.rolledBackRevision" "$(sc_get "$ns" "$name" '{.status.rolledBackRevision}')" "$canary"
-  sc_expect_eq "canary Deployment replicas" "$(sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy)" 0
+  sc_expect_eventually "canary Deployment replicas" 0 sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy
   sc_wait_for 10 "abort annotation removed" sc_no_annotation "$ns" "$name" abort
   sc_expect_match "history" "$(sc_history "$ns" "$name")" "^Progressing>RolledBack Aborted: "
   sc_expect_match "Events" "$(sc_events "$ns" "$name")" "^Warning Aborted: "
@@ -33,7 +33,7 @@ scenario_promote_full() {
   sc_wait_final "$key" Healthy 60
   sc_note "promoted $((SECONDS - t0))s after the annotation (the step's hold was 5m)"
 
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0 1 0"
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0 1 0"
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$canary"
   sc_expect_eq "stable Deployment image" \
     "$(sc_get "$ns" "$name-stable" '{.spec.template.spec.containers[0].image}' deploy)" \

@@ -58,7 +58,7 @@ scenario_invalid_spec() {
   canary="$(sc_start_version "$ns" good)" || exit 1
   sc_wait_final "$ns/good" Healthy 150
   sc_expect_eq "good: stableRevision" "$(sc_get "$ns" good '{.status.stableRevision}')" "$canary"
-  sc_expect_eq "good: route weights" "$(sc_weights "$ns/good")" "0 1 10 50 100 0"
+  sc_expect_weights "good: route weights" "$ns/good" "0 1 10 50 100 0"
 }
 
 sc_condition_reason_is() {  # NS NAME REASON: some condition of the rollout has REASON

@@ -41,7 +41,7 @@ scenario_api_faults() {
   sc_expect_match "breach: Events" "$(sc_events "$ns" breach)" "^Warning AnalysisFailed: .*errorRate="
   sc_expect_eq "aborted: rolledBackRevision" "$(sc_get "$ns" aborted '{.status.rolledBackRevision}')" "$c_aborted"
   sc_expect_match "aborted: reason" "$(sc_history "$ns" aborted)" "^Progressing>RolledBack Aborted: "
-  sc_expect_eq "aborted: canary replicas" "$(sc_get "$ns" aborted-canary '{.spec.replicas}' deploy)" 0
+  sc_expect_eventually "aborted: canary replicas" 0 sc_get "$ns" aborted-canary '{.spec.replicas}' deploy
   sc_expect_eq "controller restarts" "$(grep -c '^=== .* starting:' "$MR_LOCAL/logs/controller.log")" 1
 }
 

@@ -56,8 +56,8 @@ scenario_progress_deadline() {
   sc_expect_eq "Progressing reason" "$(sc_progressing_reason "$ns" "$name")" ProgressDeadlineExceeded
   sc_expect_eq "status.stableRevision" "$(sc_get "$ns" "$name" '{.status.stableRevision}')" "$old_stable"
   sc_expect_eq "status.rolledBackRevision" "$(sc_get "$ns" "$name" '{.status.rolledBackRevision}')" "$canary"
-  sc_expect_eq "canary Deployment replicas" "$(sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy)" 0
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0"
+  sc_expect_eventually "canary Deployment replicas" 0 sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0"
   sc_expect_match "history" "$(sc_history "$ns" "$name")" "^Progressing>RolledBack ProgressDeadlineExceeded: "
   sc_expect_match "Events" "$(sc_events "$ns" "$name")" "^Warning ProgressDeadlineExceeded: .*ImagePullBackOff"
 
@@ -70,7 +70,7 @@ scenario_progress_deadline() {
   echo "status.message: $message"
   sc_expect_match "status.message" "$message" "OOMKilled: container server"
   sc_expect_match "status.message" "$message" "progressDeadlineAbort is false"
-  sc_expect_eq "route weights (canary %, in order)" "$(sc_weights "$ns/$name")" "0"
+  sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0"
   sleep 3  # a few more passes: still one Event for this revision
   sc_expect_eq "ProgressDeadlineExceeded Events" \
     "$(sc_count "$(sc_events "$ns" "$name")" "^Warning ProgressDeadlineExceeded: .*OOMKilled")" 1

@@ -47,7 +47,7 @@ scenario_replica_ratio() {
   sc_expect_eq "stable Deployment image" \
     "$(sc_get "$ns" "$name-stable" '{.spec.template.spec.containers[0].image}' deploy)" \
     "registry.example/model:2.4.0"
-  sc_expect_eq "canary Deployment replicas" "$(sc_canary_replicas "$ns" "$name")" "0"
+  sc_expect_eventually "canary Deployment replicas" 0 sc_canary_replicas "$ns" "$name"
   sc_wait_for 30 "$ns/$name-stable ready" sc_deploy_ready "$ns" "$name-stable" 10
 
   # The canary's share as status saw it (weights of the mr lines, repeats removed).
@@ -122,7 +122,7 @@ scenario_istio_promotion() {
   canary="$(sc_start_version "$ns" "$name" version=2.4.0)" || exit 1
   sc_wait_final "$key" Healthy 150
 
-  sc_expect_eq "VirtualService weights (canary %, in order)" "$(sc_weights "$ns/$name" vs)" "0 1 10 50 100 0"
+  sc_expect_weights "VirtualService weights (canary %, in order)" "$ns/$name" "0 1 10 50 100 0" vs
   sc_expect_eq "VirtualService weights at the end (stable/canary)" \
     "$(sc_get "$ns" "$name" '{.spec.http[0].route[0].weight}/{.spec.http[0].route[1].weight}' virtualservice)" \
     "100/0"
@@ -133,7 +133,7 @@ scenario_istio_promotion() {
   sc_expect_eq "stable Deployment image" \
     "$(sc_get "$ns" "$name-stable" '{.spec.template.spec.containers[0].image}' deploy)" \
     "registry.example/model:2.4.0"
-  sc_expect_eq "canary Deployment replicas" "$(sc_canary_replicas "$ns" "$name")" "0"
+  sc_expect_eventually "canary Deployment replicas" 0 sc_canary_replicas "$ns" "$name"
   local history events
   history="$(sc_history "$ns" "$name")"
   echo "$history"
