@@ -159,7 +159,10 @@ void noteHoldExtension(PlanContext& c, SystemTime hold_end) {
 
 bool inconclusiveTimedOut(const PlanContext& c) {
   const auto& s = c.st();
-  if (!c.spec.analysis || !s.hold_extended_at || s.analysis_paused || !s.step_started_at) {
+  // The clock stops while paused (updatePause moves holdExtendedAt on resume): spec.paused, or
+  // a pause this pass is lifting, never lets it run out (safety simulation, seed 20890803).
+  if (!c.spec.analysis || !s.hold_extended_at || s.analysis_paused || !s.step_started_at ||
+      c.spec.paused || s.paused_at) {
     return false;
   }
   const int k = std::min(s.current_step, c.stepCount() - 1);

@@ -245,10 +245,13 @@ void planNewTemplate(PlanContext& c) {
     return;
   }
   if (c.spec.paused) {
-    c.ensureServices(s.stable_revision, "");
+    // No canary runs yet: none may serve (replica ratio: its pods are traffic). Traffic and
+    // pods go first, as planSteady: a rollback stored before its actions ran (or a failed
+    // canary someone scaled up again) is finished before any other write (safety simulation,
+    // seeds 20706666 and 21202140).
     c.ensureWeight(0);
-    // No canary runs yet: none may serve (replica ratio: its pods are traffic), as planSteady.
     if (c.world().canary.exists && c.world().canary.replicas > 0) c.act(ScaleCanary{0});
+    c.ensureServices(s.stable_revision, "");
     settle(c, Phase::kPaused, "Paused",
            "revision " + c.hash + " is waiting: spec.paused is true (stable " + s.stable_revision +
                ")");
@@ -301,7 +304,23 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   const auto& read = c.world().route_weight;
   if (c.routed() && read) {
     const int keep = c.canaryAvailableAt(s.canary_revision, entered_replicas) ? entered : 0;
-    if (*read > keep) c.ensureWeight(keep);
+    if (*read > keep) {
+      c.ensureWeight(keep);
+    } else {
+      // The promotion keeps what the route carries after this pass, never more: a stored
+      // weight from before the route was lost and recreated lower, or from before an edit of
+      // spec.steps re-entered a lower step, would be put back above the step (safety
+      // simulation, seed 21003604).
+      int left = *read;
+      for (const auto* actions : {&c.out.actions, &c.out.after_status}) {
+        for (const auto& a : *actions) {
+          if (const auto* w = std::get_if<SetWeight>(&a)) left = w->percent;
+        }
+      }
+      s.canary_weight = std::min(left, keep);
+    }
+  } else if (c.routed()) {
+    s.canary_weight = std::min(s.canary_weight, entered);
   }
   if (!c.routed() && c.world().canary.exists && c.world().canary.replicas > entered_replicas) {
     c.act(ScaleCanary{entered_replicas});
@@ -470,10 +489,12 @@ void planCanary(PlanContext& c) {
                 formatDuration(step.hold));
     noteApproximatedWeight(c, k);
   } else {
-    const int previous = k > 0 ? c.spec.steps[k - 1].weight : 0;
-    if (!paused && c.routed() && read && *read != step.weight && *read == previous) {
-      // This step's weight never reached the route (the SetWeight after the status write of
-      // the step entry failed, or the process died before it): the hold starts when it does.
+    if (!paused && c.routed() && read && *read < step.weight) {
+      // The route carries less than this step's weight: its SetWeight after the status write
+      // of the step entry never landed (a failure, or the process died before it), or someone
+      // else lowered it. The evidence since was not gathered at this step's weight, so the
+      // hold starts again when the weight is back (safety simulation, seed 20427869: a Pass
+      // that arrived with the last step's 100% lowered to 23% promoted).
       s.step_started_at = c.now;
     }
     c.ensureWeight(step.weight);

@@ -198,6 +198,46 @@ TEST(SafetySim, CheckerFlagsAnUndoOfThePreviousPassUnlessThatPassStoredANewStep)
   EXPECT_EQ(found[0].invariant, 3);
 }
 
+// A pass that stores a new step or phase itself (a hold or a progress deadline ran out) and
+// then writes what that status asks for does not undo the previous pass (seeds 20692190: a
+// foreign 10% put back to 1%, then the hold ended and step 2 took 10%; 20385999: the canary
+// scaled up for its step, then rolled back at its progress deadline). The same write before
+// that status write, or with a status going back to where the previous pass started, is.
+TEST(SafetySim, CheckerTakesWritesAfterANewlyStoredStepAsThatStepsNotAnUndo) {
+  HistoryConfig config;
+  SimCluster c(config);
+  std::vector<Violation> found;
+  Checker checker(c);
+  checker.reportTo(&found);
+  c.status.canary_revision = templateRevision(1);
+  auto up = [&] {
+    checker.beginPass();
+    checker.onWrite({Field::kRouteWeight, "10", "1", "SetWeight"}, 0, 0);
+    checker.endPass(true);
+  };
+  // Route put back to the stored step's 1%; next pass the hold ends and step 2 (10%) is stored
+  // first, its weight set after the status write.
+  up();
+  checker.beginPass();
+  c.status.current_step = 1;
+  checker.onWrite({Field::kStatusOther, "", "", "status write", true}, 0, 0);
+  checker.onWrite({Field::kRouteWeight, "1", "10", "SetWeight"}, 0, 0);
+  checker.endPass(true);
+  EXPECT_TRUE(found.empty()) << found.front().message;
+
+  // The same weight written before the status write is an undo.
+  checker.onExternalEvent();
+  c.status.current_step = 0;
+  up();
+  checker.beginPass();
+  checker.onWrite({Field::kRouteWeight, "1", "10", "SetWeight"}, 0, 0);
+  c.status.current_step = 1;
+  checker.onWrite({Field::kStatusOther, "", "", "status write", true}, 0, 0);
+  checker.endPass(true);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].invariant, 3);
+}
+
 TEST(SafetySim, SameSeedGivesTheSameHistoryAndOutcome) {
   SimOptions options;
   const History a = generateHistory(42, options);
