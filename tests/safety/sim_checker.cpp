@@ -141,11 +141,11 @@ int servedWeight(const SimCluster& c, const std::string& rev) {
 void Checker::onPassDelivered(const std::string& rev, const rollout::SpecParseResult& spec) {
   if (!spec.ok() || !spec.spec) return;
   const int last = spec.spec->steps.back().weight;
-  // Replica ratio: the share the canary's ready pods got beside the stable Deployment the
-  // cluster runs, as the route's weight is for routed traffic. Not spec.replicas of an edit no
-  // pass has acted on yet (seed 20507255: spec.replicas 1 -> 2 -> 1 around the Pass, the
-  // canary's one pod beside one stable pod served the 100% step all along).
-  const int replicas = c_.stable.exists ? c_.stable.replicas : last_replicas_;
+  // Replica ratio: the pods the last step asks for with spec.replicas as the controller last
+  // read it (it sized the canary from that), as the route's weight is what routed traffic
+  // served. Not spec.replicas of an edit no pass has read yet (seed 20507255: spec.replicas
+  // 1 -> 2 -> 1 around the Pass; the canary's one pod served the 100% step all along).
+  const int replicas = acted_replicas_ > 0 ? acted_replicas_ : last_replicas_;
   if (c_.routed() ? servedWeight(c_, rev) >= last
                   : c_.canary.exists &&
                         c_.canary.readyOf(rev) >= rollout::canaryReplicasFor(replicas, last)) {
@@ -180,6 +180,7 @@ void Checker::noteIntent(const rollout::SpecParseResult& spec) {
 
 void Checker::checkTraffic(const rollout::SpecParseResult& spec, When when) {
   noteIntent(spec);
+  acted_replicas_ = last_replicas_;  // called in passes only: the controller read this spec
   const bool pass_end = when == When::kPassEnd;
   const bool i1 = when != When::kAfterServices;
   const auto& s = c_.status;

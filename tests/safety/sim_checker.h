@@ -122,6 +122,7 @@ class Checker {
   std::string step_key_;
   int recorded_weight_ = 0;
   int last_replicas_ = 1;  // spec.replicas of the spec (valid, or an invalid one that has it)
+  int acted_replicas_ = 0;  // last_replicas_ as of the latest pass (0: no pass yet)
   std::set<std::string> approved_, qualified_, failed_;
   std::vector<Write> pass_writes_, previous_pass_writes_;
   // statusBasis at the start of this pass, and at the start and end of the previous complete one.
