@@ -121,7 +121,7 @@ class Checker {
   // I1: the step recorded in status ("canary|index") and its weight when first recorded.
   std::string step_key_;
   int recorded_weight_ = 0;
-  int last_replicas_ = 1;  // spec.replicas of the spec (valid, or an invalid one that has it)
+  int last_replicas_ = 1;   // spec.replicas of the spec (valid, or an invalid one that has it)
   int acted_replicas_ = 0;  // last_replicas_ as of the latest pass (0: no pass yet)
   std::set<std::string> approved_, qualified_, failed_;
   std::vector<Write> pass_writes_, previous_pass_writes_;
