@@ -139,29 +139,32 @@ TEST(PlannerSafety, PausedNewTemplateTakesAFailedCanaryAwayBeforeAnyOtherWrite) 
   }
 }
 
-// Found by the safety simulation (I3, seed 20648811), NOT FIXED (docs/safety-sim.md): a retry
-// annotation set while the canary ran (not paused) is acknowledged without effect; in the same
-// pass a failed check rolls the canary back. When removing the annotation fails after the
-// RolledBack status write, the next pass reads the same annotation as a retry of the revision
-// that just failed and gives it a canary again. Needs the removal of an ignored annotation to
-// be durable before anything else (e.g. removed before the status write); enable once fixed.
-TEST(PlannerSafety, DISABLED_RetryIgnoredInTheRollbackPassIsNotReadAgainAfterAFailedRemoval) {
+// Found by the safety simulation (I3, seed 20648811): a retry annotation set while the canary
+// ran (not paused) was acknowledged without effect, and in the same pass a failed check rolled
+// the canary back. Its removal came after the RolledBack status write; when it failed, the next
+// pass read the same annotation as a retry of the revision that had just failed. An annotation
+// acknowledged without effect is now removed first (the pass stops if that fails), before
+// anything it could be read again against.
+TEST(PlannerSafety, RetryIgnoredWhileACanaryRunsIsRemovedBeforeARollbackIsStored) {
   Harness h = analysedCanary();
   h.now += 2min;
   h.step();  // check started
   h.deliver(Verdict::kFail);
   h.annotations[kAnnotationRetry] = "true";  // set before the controller saw the Fail
-  Plan rollback = h.run();
-  ASSERT_EQ(rollback.status.phase, Phase::kRolledBack) << dump(rollback);
-  for (const auto& a : rollback.actions)
-    h.applyAction(a);
-  h.status = rollback.status;
-  for (const auto& a : rollback.after_status)
-    h.applyAction(a);
-  // The annotation removal fails: the retry stays on the object.
-  Plan p = h.step();
-  EXPECT_NE(p.status.phase, Phase::kProgressing)
-      << "the failed revision runs again: " << p.status.message;
+  Plan p = h.run();
+  ASSERT_EQ(p.status.phase, Phase::kRolledBack) << dump(p);
+  ASSERT_FALSE(p.actions.empty());
+  EXPECT_EQ(describe(p.actions.front()),
+            "RemoveAnnotation{" + std::string(kAnnotationRetry) + ", ignored}")
+      << "the ignored retry is removed first:\n"
+      << dump(p);
+  int removals = 0;
+  for (const auto& r : actionsOf<RemoveAnnotation>(p))
+    removals += r.key == kAnnotationRetry ? 1 : 0;
+  EXPECT_EQ(removals, 1) << "not removed again after the status write:\n" << dump(p);
+  h.apply(p);
+  Plan next = h.step();
+  EXPECT_EQ(next.status.phase, Phase::kRolledBack) << next.status.message;
 }
 
 }  // namespace

@@ -180,6 +180,11 @@ bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p, bo
     s.root = true;
     return true;
   }
+  if (const auto* a = std::get_if<RemoveAnnotation>(&action); a && a->ignored) {
+    // Acknowledged without effect: removed in place, first (planner.h).
+    if (c_.annotations.erase(a->key)) write(Field::kAnnotations, a->key, "", "RemoveAnnotation");
+    return true;
+  }
   return true;  // RecordEvent; RemoveAnnotation is applied after the status write
 }
 
@@ -236,7 +241,7 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
   std::vector<Op> ops;
   std::vector<std::string> remove;
   for (const auto& a : p.actions) {
-    if (const auto* r = std::get_if<rollout::RemoveAnnotation>(&a)) {
+    if (const auto* r = std::get_if<rollout::RemoveAnnotation>(&a); r && !r->ignored) {
       remove.push_back(r->key);
     } else {
       ops.push_back({OpKind::kAction, &a});
