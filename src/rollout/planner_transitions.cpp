@@ -322,8 +322,16 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   } else if (c.routed()) {
     s.canary_weight = std::min(s.canary_weight, entered);
   }
-  if (!c.routed() && c.world().canary.exists && c.world().canary.replicas > entered_replicas) {
-    c.act(ScaleCanary{entered_replicas});
+  // Replica ratio: canaryWeight is the pods' share (above the step's weight with few replicas),
+  // so before the status write no more pods than the stored step allows with spec.replicas now
+  // (safety simulation, seed 1 + 459404: someone scaled the canary up, spec.replicas and
+  // spec.steps were edited, promote=full scaled it to 4 pods under a stored 10% step).
+  const int stored_replicas =
+      c.in.status.canary_revision == s.canary_revision
+          ? std::min(entered_replicas, canaryReplicasFor(c.spec.replicas, c.in.status.step_weight))
+          : entered_replicas;
+  if (!c.routed() && c.world().canary.exists && c.world().canary.replicas > stored_replicas) {
+    c.act(ScaleCanary{stored_replicas});
   }
   s.current_step = c.stepCount();
   recordStepBasis(c, c.stepCount());

@@ -167,5 +167,34 @@ TEST(PlannerSafety, RetryIgnoredWhileACanaryRunsIsRemovedBeforeARollbackIsStored
   EXPECT_EQ(next.status.phase, Phase::kRolledBack) << next.status.message;
 }
 
+// Found by the safety simulation (I1, replica ratio, seed 1 + 459404): at a 10% step of a
+// 1-replica rollout (canaryWeight, the pods' share, 50%) someone scaled the canary to 10 pods;
+// spec.replicas went to 4, spec.steps to [100] and promote=full arrived. The promotion scaled
+// the canary to 2 pods from the stored share before the status write, while the stored step
+// allows 1 (replica ratio: pods are traffic).
+TEST(PlannerSafety, ReplicaRatioPromoteFullKeepsNoMoreCanaryPodsThanTheStoredStepAllows) {
+  Harness h;
+  h.spec.erase("trafficRouting");
+  h.spec["replicas"] = 1;
+  h.spec["steps"] = Json::parse(
+      R"([{"weight": 10, "hold": "1m"}, {"weight": 50, "hold": "1m"}, {"weight": 100}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  runUntil(h, [&] { return h.status.step_started_at.has_value(); });
+  ASSERT_EQ(h.status.step_weight, 10);
+  h.status.canary_weight = 50;  // what the replica-ratio router reports: 1 pod beside 1
+  auto& d = h.world.canary;
+  d.replicas = d.ready_replicas = d.available_replicas = d.updated_replicas = d.total_replicas = 10;
+  h.world.route_weight = 91;
+  h.spec["replicas"] = 4;
+  h.spec["steps"] = Json::parse(R"([{"weight": 100, "hold": "30s"}])");
+  h.annotations[kAnnotationPromote] = "full";
+  Plan p = h.run();
+  ASSERT_EQ(p.status.phase, Phase::kPromoting) << dump(p);
+  const auto scales = actionsOf<ScaleCanary>(p);
+  ASSERT_EQ(scales.size(), 1u) << dump(p);
+  EXPECT_LE(scales[0].replicas, canaryReplicasFor(4, 10)) << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
