@@ -20,8 +20,12 @@ namespace {
 
 bool isForCurrentStep(const PlanContext& c, const LastAnalysis& a) {
   const auto& s = c.st();
+  // Not a check of an earlier attempt of the same revision (before a retry): its evidence is
+  // outside this attempt's range (safety simulation, seed 1 + 257766: a Fail from before an
+  // abort rolled back the retry that followed).
   return a.revision == s.canary_revision && a.step == s.current_step &&
-         (!s.step_started_at || a.time >= *s.step_started_at);
+         (!s.step_started_at || a.time >= *s.step_started_at) &&
+         (!s.analysis_since || a.time >= *s.analysis_since);
 }
 
 std::string formatNumber(double v) {

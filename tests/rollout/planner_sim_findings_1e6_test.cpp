@@ -196,5 +196,27 @@ TEST(PlannerSafety, ReplicaRatioPromoteFullKeepsNoMoreCanaryPodsThanTheStoredSte
   EXPECT_LE(scales[0].replicas, canaryReplicasFor(4, 10)) << dump(p);
 }
 
+// Found by the safety simulation (I4, seed 1 + 257766): abort and retry were set together
+// while a Fail for step 1 was waiting in memory. The abort rolled back; the retry started the
+// revision again at step 1, and the next pass consumed the earlier attempt's Fail (same
+// revision, same step, no hold started yet) and rolled the retry back: the canary flipped up
+// and down with no new event. Only checks of this attempt (since status.analysisSince) count.
+TEST(PlannerSafety, RetriedCanaryIsNotJudgedByACheckOfTheAttemptBeforeIt) {
+  Harness h = analysedCanary();
+  h.now += 2min;
+  h.step();  // check started
+  h.deliver(Verdict::kFail);
+  h.annotations[kAnnotationAbort] = "true";
+  h.step();
+  ASSERT_EQ(h.status.phase, Phase::kRolledBack);
+  h.now += 10min;
+  h.annotations[kAnnotationRetry] = "true";
+  h.step();
+  ASSERT_EQ(h.status.phase, Phase::kProgressing) << h.status.message;
+  h.now += 10s;
+  Plan p = h.step();  // the old Fail is still the newest result the analyzer has
+  EXPECT_EQ(p.status.phase, Phase::kProgressing) << p.status.message;
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
