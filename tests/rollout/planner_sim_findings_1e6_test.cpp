@@ -1,6 +1,6 @@
-// Regression tests of what the safety simulation found in the planner in 10^6 histories (seed
-// 20261130, docs/safety-sim.md "10^6 histories: triage"), one per finding, named after the bug
-// and citing the seed that found it. The findings of the first 10^5 histories are in
+// Regression tests of what the safety simulation found in the planner in 10^6 histories (seeds
+// 20261130 and 1, docs/safety-sim.md "10^6 histories: triage"), one per finding, named after
+// the bug and citing the seed that found it ("seed 1 + N": history N of the run with seed 1). The findings of the first 10^5 histories are in
 // planner_sim_findings_test.cpp.
 #include "tests/rollout/planner_safety_fixture.h"
 
