@@ -21,8 +21,8 @@ namespace {
 bool isForCurrentStep(const PlanContext& c, const LastAnalysis& a) {
   const auto& s = c.st();
   // Not a check of an earlier attempt of the same revision (before a retry): its evidence is
-  // outside this attempt's range (safety simulation, seed 1 + 257766: a Fail from before an
-  // abort rolled back the retry that followed).
+  // outside this attempt's range (safety simulation, seed 257766 of the --seed 1 run: a Fail from
+  // before an abort rolled back the retry that followed).
   return a.revision == s.canary_revision && a.step == s.current_step &&
          (!s.step_started_at || a.time >= *s.step_started_at) &&
          (!s.analysis_since || a.time >= *s.analysis_since);

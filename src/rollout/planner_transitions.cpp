@@ -324,8 +324,9 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   }
   // Replica ratio: canaryWeight is the pods' share (above the step's weight with few replicas),
   // so before the status write no more pods than the stored step allows with spec.replicas now
-  // (safety simulation, seed 1 + 459404: someone scaled the canary up, spec.replicas and
-  // spec.steps were edited, promote=full scaled it to 4 pods under a stored 10% step).
+  // (safety simulation, seed 459404 of the --seed 1 run: someone scaled the canary up,
+  // spec.replicas and spec.steps were edited, promote=full scaled it to 4 pods under a stored 10%
+  // step).
   const int stored_replicas =
       c.in.status.canary_revision == s.canary_revision
           ? std::min(entered_replicas, canaryReplicasFor(c.spec.replicas, c.in.status.step_weight))

@@ -1,6 +1,6 @@
 // Regression tests of what the safety simulation found in the planner in 10^6 histories (seeds
 // 20261130 and 1, docs/safety-sim.md "10^6 histories: triage"), one per finding, named after
-// the bug and citing the seed that found it ("seed 1 + N": history N of the run with seed 1). The findings of the first 10^5 histories are in
+// the bug and citing the seed that found it. The findings of the first 10^5 histories are in
 // planner_sim_findings_test.cpp.
 #include "tests/rollout/planner_safety_fixture.h"
 
@@ -167,9 +167,9 @@ TEST(PlannerSafety, RetryIgnoredWhileACanaryRunsIsRemovedBeforeARollbackIsStored
   EXPECT_EQ(next.status.phase, Phase::kRolledBack) << next.status.message;
 }
 
-// Found by the safety simulation (I1, replica ratio, seed 1 + 459404): at a 10% step of a
-// 1-replica rollout (canaryWeight, the pods' share, 50%) someone scaled the canary to 10 pods;
-// spec.replicas went to 4, spec.steps to [100] and promote=full arrived. The promotion scaled
+// Found by the safety simulation (I1, replica ratio, seed 459404 of the --seed 1 run): at a 10%
+// step of a 1-replica rollout (canaryWeight, the pods' share, 50%) someone scaled the canary to 10
+// pods; spec.replicas went to 4, spec.steps to [100] and promote=full arrived. The promotion scaled
 // the canary to 2 pods from the stored share before the status write, while the stored step
 // allows 1 (replica ratio: pods are traffic).
 TEST(PlannerSafety, ReplicaRatioPromoteFullKeepsNoMoreCanaryPodsThanTheStoredStepAllows) {
@@ -196,9 +196,9 @@ TEST(PlannerSafety, ReplicaRatioPromoteFullKeepsNoMoreCanaryPodsThanTheStoredSte
   EXPECT_LE(scales[0].replicas, canaryReplicasFor(4, 10)) << dump(p);
 }
 
-// Found by the safety simulation (I4, seed 1 + 257766): abort and retry were set together
-// while a Fail for step 1 was waiting in memory. The abort rolled back; the retry started the
-// revision again at step 1, and the next pass consumed the earlier attempt's Fail (same
+// Found by the safety simulation (I4, seed 257766 of the --seed 1 run): abort and retry were set
+// together while a Fail for step 1 was waiting in memory. The abort rolled back; the retry started
+// the revision again at step 1, and the next pass consumed the earlier attempt's Fail (same
 // revision, same step, no hold started yet) and rolled the retry back: the canary flipped up
 // and down with no new event. Only checks of this attempt (since status.analysisSince) count.
 TEST(PlannerSafety, RetriedCanaryIsNotJudgedByACheckOfTheAttemptBeforeIt) {

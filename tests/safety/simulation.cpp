@@ -289,7 +289,8 @@ Simulation::PassOutcome Simulation::runPass(int cut, Cut how) {
     // Acted upon: the first op that writes (the status, with status-first rollbacks). Events
     // go out after the status write in the reconciler, a check's start writes nothing, and
     // removing an annotation acknowledged without effect (first in any pass that has one) is
-    // no part of the rollback (seed 1 + 820808: a lease lost right after it is no rollback).
+    // no part of the rollback (seed 820808 of the --seed 1 run: a lease lost right after it is no
+    // rollback).
     const auto* removal = op.action ? std::get_if<rollout::RemoveAnnotation>(op.action) : nullptr;
     if (verdict_rollback && !rollback_marked &&
         !(op.action && (std::holds_alternative<rollout::RecordEvent>(*op.action) ||
