@@ -447,9 +447,9 @@ Status ModelRolloutReconciler::finishPass(Pass& pass) {
     deps_.events(obj, e.type, e.reason, e.message);
   // Harmless to retry: the planner ignores an annotation whose effect is already recorded (and
   // one without effect was removed before anything else).
-  const Status removal = pass.annotations_to_remove.empty()
-                             ? Status::ok()
-                             : removeAnnotations(pass, pass.annotations_to_remove);
+  Status removal = pass.annotations_to_remove.empty()
+                       ? Status::ok()
+                       : removeAnnotations(pass, pass.annotations_to_remove);
   if (!deps_.metrics) return removal;
   const auto& before = pass.input.status.phase;
   const auto& after = pass.plan.status.phase;
