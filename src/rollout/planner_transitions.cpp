@@ -483,7 +483,12 @@ void planCanary(PlanContext& c) {
       // A route above the step (someone else's) comes down now, to the canary's stored
       // weight; the step's weight follows the status write.
       int carried = read ? *read : -1;
-      const int allowed = std::min(step.weight, c.in.status.canary_weight);
+      // Nor above the stored step's weight: a canaryWeight kept while the route was missing
+      // may be from before an earlier steps re-entry (safety simulation, seed 102312037).
+      int allowed = std::min(step.weight, c.in.status.canary_weight);
+      if (was.canary_revision == s.canary_revision && was.step_weight > 0) {
+        allowed = std::min(allowed, was.step_weight);
+      }
       if (c.routed() && read && *read > step.weight) {
         c.act(SetWeight{allowed});
         carried = allowed;

@@ -218,5 +218,32 @@ TEST(PlannerSafety, RetriedCanaryIsNotJudgedByACheckOfTheAttemptBeforeIt) {
   EXPECT_EQ(p.status.phase, Phase::kProgressing) << p.status.message;
 }
 
+// Found by the safety simulation (I1, seed 102312037): at a 20% step the route was deleted and
+// spec.steps edited to start at 10% (re-entered at 10%, canaryWeight kept at 20 by the route
+// guard), then edited back to start at 20% and the route recreated at 78%. The re-entry brought
+// the foreign weight down to the stale 20% before the status write, above the stored 10% step.
+TEST(PlannerSafety, StepsReentryAfterAMissingRouteLowersAForeignWeightToTheStoredStep) {
+  Harness h;
+  h.spec["replicas"] = 2;
+  const Json twenty = Json::parse(R"([{"weight": 20, "hold": "1h"}, {"weight": 100}])");
+  h.spec["steps"] = twenty;
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  runUntil(h, [&] { return h.status.step_started_at.has_value() && h.world.route_weight == 20; });
+  ASSERT_EQ(h.world.route_weight, 20);
+  h.world.route_exists = false;
+  h.spec["steps"] = Json::parse(
+      R"([{"weight": 10, "hold": "1h"}, {"weight": 50, "hold": "1h"}, {"weight": 100}])");
+  h.step();
+  ASSERT_EQ(h.status.step_weight, 10);
+  h.spec["steps"] = twenty;
+  h.world.route_exists = true;
+  h.world.route_weight = 78;
+  Plan p = h.run();
+  EXPECT_FALSE(anyWeightAbove(Plan{p.actions, p.status, {}, {}}, 10))
+      << "above the stored step before the status write:\n"
+      << dump(p);
+}
+
 }  // namespace
 }  // namespace mr::rollout::testing
