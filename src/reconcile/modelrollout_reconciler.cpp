@@ -287,6 +287,8 @@ Status ModelRolloutReconciler::applyActions(Pass& pass, const std::vector<rollou
             pass.events.push_back(a);
             return Status::ok();
           } else if constexpr (std::is_same_v<T, rollout::RemoveAnnotation>) {
+            // Acknowledged without effect: removed now, before anything else (planner.h).
+            if (a.ignored) return removeAnnotations(pass, {a.key});
             pass.annotations_to_remove.push_back(a.key);
             return Status::ok();
           } else if constexpr (std::is_same_v<T, rollout::StartAnalysis>) {
@@ -457,22 +459,11 @@ Status ModelRolloutReconciler::finishPass(Pass& pass) {
   const json& obj = *pass.object;
   for (const auto& e : pass.events)
     deps_.events(obj, e.type, e.reason, e.message);
-  Status removal = Status::ok();
-  if (!pass.annotations_to_remove.empty()) {
-    json annotations = json::object();
-    for (const auto& k : pass.annotations_to_remove)
-      annotations[k] = nullptr;
-    auto r =
-        deps_.api->patch(k8s::resources::modelRollouts(), pass.key.ns, pass.key.name,
-                         k8s::PatchType::kMerge, {{"metadata", {{"annotations", annotations}}}});
-    if (!r.isOk()) {
-      // Harmless to retry: the planner ignores an annotation whose effect is already recorded.
-      spdlog::warn("{}: removing annotations failed: {}", pass.key_string, r.status().toString());
-      removal = r.status().withContext("removing annotations");
-    } else if (deps_.metrics) {
-      deps_.metrics->write("annotation");
-    }
-  }
+  // Harmless to retry: the planner ignores an annotation whose effect is already recorded (and
+  // one without effect was removed before anything else).
+  Status removal = pass.annotations_to_remove.empty()
+                       ? Status::ok()
+                       : removeAnnotations(pass, pass.annotations_to_remove);
   if (!deps_.metrics) return removal;
   const auto& before = pass.input.status.phase;
   const auto& after = pass.plan.status.phase;
@@ -485,6 +476,20 @@ Status ModelRolloutReconciler::finishPass(Pass& pass) {
     }
   }
   return removal;
+}
+
+Status ModelRolloutReconciler::removeAnnotations(Pass& pass, const std::vector<std::string>& keys) {
+  json annotations = json::object();
+  for (const auto& k : keys)
+    annotations[k] = nullptr;
+  auto r = deps_.api->patch(k8s::resources::modelRollouts(), pass.key.ns, pass.key.name,
+                            k8s::PatchType::kMerge, {{"metadata", {{"annotations", annotations}}}});
+  if (!r.isOk()) {
+    spdlog::warn("{}: removing annotations failed: {}", pass.key_string, r.status().toString());
+    return r.status().withContext("removing annotations");
+  }
+  if (deps_.metrics) deps_.metrics->write("annotation");
+  return Status::ok();
 }
 
 }  // namespace mr::reconcile

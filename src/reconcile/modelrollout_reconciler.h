@@ -92,6 +92,8 @@ class ModelRolloutReconciler final : public k8s::Reconciler {
   Status writeStatus(Pass& pass);
   // Sends the pass's Events and removes handled annotations; the removal's error, if any.
   Status finishPass(Pass& pass);
+  // One merge patch of the ModelRollout that deletes these annotations.
+  Status removeAnnotations(Pass& pass, const std::vector<std::string>& keys);
   void startAnalysis(Pass& pass, const rollout::StartAnalysis& action);
   // Fills not_ready_reason from the pods when a progress deadline is near.
   void readPodReasons(Pass& pass);

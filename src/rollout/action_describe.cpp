@@ -23,7 +23,7 @@ struct Describer {
     return "StartAnalysis{step=" + std::to_string(a.step) + ", canary=" + a.canary_revision + "}";
   }
   std::string operator()(const RemoveAnnotation& a) const {
-    return "RemoveAnnotation{" + a.key + "}";
+    return "RemoveAnnotation{" + a.key + (a.ignored ? ", ignored" : "") + "}";
   }
   std::string operator()(const RecordEvent& a) const {
     return "RecordEvent{" + a.type + ", " + a.reason + ", " + a.message + "}";

@@ -245,13 +245,14 @@ bool handleAbort(PlanContext& c, State state) {
 // retry: re-run a rolled-back revision, or lift an analysis pause. Returns the new state.
 State handleRetry(PlanContext& c, State state) {
   if (!c.hasAnnotation(kAnnotationRetry)) return state;
-  c.acknowledge(kAnnotationRetry);
   auto& s = c.st();
   if (state == State::kRolledBackHold) {
+    c.acknowledge(kAnnotationRetry);
     s.rolled_back_revision.clear();
     return State::kNewTemplate;  // planNewTemplate records the transition
   }
   if (state == State::kCanary && s.analysis_paused) {
+    c.acknowledge(kAnnotationRetry);
     s.analysis_paused = false;
     s.hold_extended_at.reset();  // another inconclusiveTimeout from the next pass
     s.consecutive_inconclusive = 0;
@@ -261,6 +262,9 @@ State handleRetry(PlanContext& c, State state) {
                 std::to_string(s.current_step + 1) + "/" + std::to_string(c.stepCount()));
     return state;  // planCanary records the Paused -> Progressing transition
   }
+  // Nothing to retry: dropped first, so that a failed removal never leaves it to be read as a
+  // retry of a rollback this pass makes (a failed check; safety simulation, seed 20648811).
+  c.ignore(kAnnotationRetry);
   if (state != State::kCanary && state != State::kNewTemplate) {
     c.event("Normal", "RetryIgnored", "retry ignored: no rolled-back or paused rollout to retry");
   }
@@ -409,6 +413,10 @@ Plan plan(const PlanInput& in) {
   finishDeadline(c);
   for (const auto& key : c.annotations_to_remove)
     c.act(RemoveAnnotation{key});
+  std::vector<Action> ignored;
+  for (const auto& key : c.annotations_ignored)
+    ignored.emplace_back(RemoveAnnotation{key, true});
+  c.out.actions.insert(c.out.actions.begin(), ignored.begin(), ignored.end());
   return std::move(c.out);
 }
 

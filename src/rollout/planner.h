@@ -20,6 +20,10 @@
 //    A SetWeight here cannot change plan.status any more (it is stored).
 //  - RemoveAnnotation actions come last and must be applied only after the status write
 //    succeeded: an annotation is the user's intent until its effect is recorded in status.
+//    Except one acknowledged without effect (`ignored`, e.g. retry while a canary runs):
+//    nothing records that, so it comes first and is applied in place, and the pass stops if
+//    it fails. Otherwise a failed removal after this pass's status write (a rollback) left it
+//    to be read again as intent for the new state (safety simulation, seed 20648811).
 //  - Ensure* means: create when missing (managed_resources.h build*), else send the owned-field
 //    merge patch (deploymentPatch/servicePatch) when non-empty.
 //  - StartAnalysis: submit an analysis::AnalysisRequest for {step, canary revision, evidence
@@ -147,6 +151,7 @@ struct StartAnalysis {
 };
 struct RemoveAnnotation {
   std::string key;
+  bool ignored = false;  // acknowledged without effect: removed before anything else
   bool operator==(const RemoveAnnotation&) const = default;
 };
 struct RecordEvent {

@@ -20,8 +20,12 @@ namespace {
 
 bool isForCurrentStep(const PlanContext& c, const LastAnalysis& a) {
   const auto& s = c.st();
+  // Not a check of an earlier attempt of the same revision (before a retry): its evidence is
+  // outside this attempt's range (safety simulation, seed 257766 of the --seed 1 run: a Fail from
+  // before an abort rolled back the retry that followed).
   return a.revision == s.canary_revision && a.step == s.current_step &&
-         (!s.step_started_at || a.time >= *s.step_started_at);
+         (!s.step_started_at || a.time >= *s.step_started_at) &&
+         (!s.analysis_since || a.time >= *s.analysis_since);
 }
 
 std::string formatNumber(double v) {
@@ -159,7 +163,10 @@ void noteHoldExtension(PlanContext& c, SystemTime hold_end) {
 
 bool inconclusiveTimedOut(const PlanContext& c) {
   const auto& s = c.st();
-  if (!c.spec.analysis || !s.hold_extended_at || s.analysis_paused || !s.step_started_at) {
+  // The clock stops while paused (updatePause moves holdExtendedAt on resume): spec.paused, or
+  // a pause this pass is lifting, never lets it run out (safety simulation, seed 20890803).
+  if (!c.spec.analysis || !s.hold_extended_at || s.analysis_paused || !s.step_started_at ||
+      c.spec.paused || s.paused_at) {
     return false;
   }
   const int k = std::min(s.current_step, c.stepCount() - 1);

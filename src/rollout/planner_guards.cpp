@@ -17,6 +17,7 @@ bool applyBlockedGuard(PlanContext& c) {
   c.out = Plan{};
   c.out.status = std::move(kept);
   c.annotations_to_remove.clear();  // user intent waits until it can be acted on
+  c.annotations_ignored.clear();
   c.waited_for_pods = c.in.status.waiting_since.has_value();  // the deadline clock is kept
   c.deadline_exceeded.clear();
   if (c.in.status.phase != Phase::kDegraded || c.in.status.message != w.blocked_message) {

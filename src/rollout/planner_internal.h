@@ -33,6 +33,7 @@ struct PlanContext {
   SystemTime now;           // truncated to seconds: what status stores
   Plan out;
   std::vector<std::string> annotations_to_remove;
+  std::vector<std::string> annotations_ignored;
 
   RolloutStatus& st() { return out.status; }
   const RolloutStatus& st() const { return out.status; }
@@ -54,6 +55,8 @@ struct PlanContext {
   // Degraded, Normal otherwise).
   void transition(Phase to, const std::string& reason, const std::string& message);
   void acknowledge(const char* key) { annotations_to_remove.push_back(key); }
+  // Acknowledged without effect: removed first, before anything else (planner.h).
+  void ignore(const char* key) { annotations_ignored.push_back(key); }
   void requeueIn(Millis d);  // keeps the earliest
   void requeueAt(SystemTime t);
 

@@ -245,10 +245,13 @@ void planNewTemplate(PlanContext& c) {
     return;
   }
   if (c.spec.paused) {
-    c.ensureServices(s.stable_revision, "");
+    // No canary runs yet: none may serve (replica ratio: its pods are traffic). Traffic and
+    // pods go first, as planSteady: a rollback stored before its actions ran (or a failed
+    // canary someone scaled up again) is finished before any other write (safety simulation,
+    // seeds 20706666 and 21202140).
     c.ensureWeight(0);
-    // No canary runs yet: none may serve (replica ratio: its pods are traffic), as planSteady.
     if (c.world().canary.exists && c.world().canary.replicas > 0) c.act(ScaleCanary{0});
+    c.ensureServices(s.stable_revision, "");
     settle(c, Phase::kPaused, "Paused",
            "revision " + c.hash + " is waiting: spec.paused is true (stable " + s.stable_revision +
                ")");
@@ -301,10 +304,35 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
   const auto& read = c.world().route_weight;
   if (c.routed() && read) {
     const int keep = c.canaryAvailableAt(s.canary_revision, entered_replicas) ? entered : 0;
-    if (*read > keep) c.ensureWeight(keep);
+    if (*read > keep) {
+      c.ensureWeight(keep);
+    } else {
+      // The promotion keeps what the route carries after this pass, never more: a stored
+      // weight from before the route was lost and recreated lower, or from before an edit of
+      // spec.steps re-entered a lower step, would be put back above the step (safety
+      // simulation, seed 21003604).
+      int left = *read;
+      for (const auto* actions : {&c.out.actions, &c.out.after_status}) {
+        for (const auto& a : *actions) {
+          if (const auto* w = std::get_if<SetWeight>(&a)) left = w->percent;
+        }
+      }
+      s.canary_weight = std::min(left, keep);
+    }
+  } else if (c.routed()) {
+    s.canary_weight = std::min(s.canary_weight, entered);
   }
-  if (!c.routed() && c.world().canary.exists && c.world().canary.replicas > entered_replicas) {
-    c.act(ScaleCanary{entered_replicas});
+  // Replica ratio: canaryWeight is the pods' share (above the step's weight with few replicas),
+  // so before the status write no more pods than the stored step allows with spec.replicas now
+  // (safety simulation, seed 459404 of the --seed 1 run: someone scaled the canary up,
+  // spec.replicas and spec.steps were edited, promote=full scaled it to 4 pods under a stored 10%
+  // step).
+  const int stored_replicas =
+      c.in.status.canary_revision == s.canary_revision
+          ? std::min(entered_replicas, canaryReplicasFor(c.spec.replicas, c.in.status.step_weight))
+          : entered_replicas;
+  if (!c.routed() && c.world().canary.exists && c.world().canary.replicas > stored_replicas) {
+    c.act(ScaleCanary{stored_replicas});
   }
   s.current_step = c.stepCount();
   recordStepBasis(c, c.stepCount());
@@ -455,7 +483,12 @@ void planCanary(PlanContext& c) {
       // A route above the step (someone else's) comes down now, to the canary's stored
       // weight; the step's weight follows the status write.
       int carried = read ? *read : -1;
-      const int allowed = std::min(step.weight, c.in.status.canary_weight);
+      // Nor above the stored step's weight: a canaryWeight kept while the route was missing
+      // may be from before an earlier steps re-entry (safety simulation, seed 102312037).
+      int allowed = std::min(step.weight, c.in.status.canary_weight);
+      if (was.canary_revision == s.canary_revision && was.step_weight > 0) {
+        allowed = std::min(allowed, was.step_weight);
+      }
       if (c.routed() && read && *read > step.weight) {
         c.act(SetWeight{allowed});
         carried = allowed;
@@ -470,10 +503,12 @@ void planCanary(PlanContext& c) {
                 formatDuration(step.hold));
     noteApproximatedWeight(c, k);
   } else {
-    const int previous = k > 0 ? c.spec.steps[k - 1].weight : 0;
-    if (!paused && c.routed() && read && *read != step.weight && *read == previous) {
-      // This step's weight never reached the route (the SetWeight after the status write of
-      // the step entry failed, or the process died before it): the hold starts when it does.
+    if (!paused && c.routed() && read && *read < step.weight) {
+      // The route carries less than this step's weight: its SetWeight after the status write
+      // of the step entry never landed (a failure, or the process died before it), or someone
+      // else lowered it. The evidence since was not gathered at this step's weight, so the
+      // hold starts again when the weight is back (safety simulation, seed 20427869: a Pass
+      // that arrived with the last step's 100% lowered to 23% promoted).
       s.step_started_at = c.now;
     }
     c.ensureWeight(step.weight);

@@ -491,6 +491,37 @@ TEST_F(ReconcilerTest, ObjectsOurCacheHasNotSeenYetAreNotReportedMissing) {
   EXPECT_TRUE(api.object(res::services(), "ml", "m-canary"));
 }
 
+// Regression (safety simulation I3, seed 20648811): a retry set while a canary runs has nothing
+// to retry and is removed first, before anything else of the pass; if that removal fails, the
+// pass stops there (no status write), so the annotation is never read again against a state
+// stored after it (a rollback in the same pass made it a retry of the failed revision).
+TEST_F(ReconcilerTest, IgnoredRetryIsRemovedBeforeTheStatusWriteAndAFailureStopsThePass) {
+  canaryAtFirstStep();
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  o["metadata"]["annotations"]["modelrollout.io/retry"] = "true";
+  ASSERT_TRUE(api.update(res::modelRollouts(), o).isOk());
+  auto route = *api.object(res::httpRoutes(), "ml", "m");  // something else for the pass to do
+  for (auto& ref : route["spec"]["rules"][0]["backendRefs"])
+    ref["weight"] = ref["name"] == "m-canary" ? 7 : 93;
+  ASSERT_TRUE(api.update(res::httpRoutes(), route).isOk());
+  const auto before = status();
+  api.injectError("patch", Status(StatusCode::kUnavailable, "down", 503, "ServiceUnavailable"), 1,
+                  "modelrollouts");
+  auto r = pass();
+  EXPECT_FALSE(r.error.isOk());
+  EXPECT_NE(r.error.toString().find("removing annotations"), std::string::npos)
+      << r.error.toString();
+  EXPECT_EQ(status(), before) << "nothing after the failed removal";
+  EXPECT_EQ(routeCanaryWeight(), 7) << "nothing after the failed removal";
+  r = pass();
+  ASSERT_TRUE(r.error.isOk()) << r.error.toString();
+  const auto after = *api.object(res::modelRollouts(), "ml", "m");
+  EXPECT_FALSE(after["metadata"].contains("annotations") &&
+               after["metadata"]["annotations"].contains("modelrollout.io/retry"));
+  EXPECT_EQ(status()["phase"], "Progressing");
+  EXPECT_EQ(routeCanaryWeight(), 1);
+}
+
 TEST_F(ReconcilerTest, FailedCheckRollsBackWithTheMetricInStatus) {
   api.seed(res::modelRollouts(), rollout("img:1", true));
   settle();

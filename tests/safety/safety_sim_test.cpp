@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <iostream>
@@ -196,6 +197,84 @@ TEST(SafetySim, CheckerFlagsAnUndoOfThePreviousPassUnlessThatPassStoredANewStep)
   checker.endPass(true);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].invariant, 3);
+}
+
+// A pass that stores a new step or phase itself (a hold or a progress deadline ran out) and
+// then writes what that status asks for does not undo the previous pass (seeds 20692190: a
+// foreign 10% put back to 1%, then the hold ended and step 2 took 10%; 20385999: the canary
+// scaled up for its step, then rolled back at its progress deadline). The same write before
+// that status write, or with a status going back to where the previous pass started, is.
+TEST(SafetySim, CheckerTakesWritesAfterANewlyStoredStepAsThatStepsNotAnUndo) {
+  HistoryConfig config;
+  SimCluster c(config);
+  std::vector<Violation> found;
+  Checker checker(c);
+  checker.reportTo(&found);
+  c.status.canary_revision = templateRevision(1);
+  auto up = [&] {
+    checker.beginPass();
+    checker.onWrite({Field::kRouteWeight, "10", "1", "SetWeight"}, 0, 0);
+    checker.endPass(true);
+  };
+  // Route put back to the stored step's 1%; next pass the hold ends and step 2 (10%) is stored
+  // first, its weight set after the status write.
+  up();
+  checker.beginPass();
+  c.status.current_step = 1;
+  checker.onWrite({Field::kStatusOther, "", "", "status write", true}, 0, 0);
+  checker.onWrite({Field::kRouteWeight, "1", "10", "SetWeight"}, 0, 0);
+  checker.endPass(true);
+  EXPECT_TRUE(found.empty()) << found.front().message;
+
+  // The same weight written before the status write is an undo.
+  checker.onExternalEvent();
+  c.status.current_step = 0;
+  up();
+  checker.beginPass();
+  checker.onWrite({Field::kRouteWeight, "1", "10", "SetWeight"}, 0, 0);
+  c.status.current_step = 1;
+  checker.onWrite({Field::kStatusOther, "", "", "status write", true}, 0, 0);
+  checker.endPass(true);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].invariant, 3);
+}
+
+// Replica ratio: a Pass qualifies the canary for I2 when its ready pods cover the last step
+// with spec.replicas as the controller last read it (seed 20507255: spec.replicas 1 -> 2 -> 1
+// around the Pass, no pass in between). Too few pods for that spec do not qualify it.
+TEST(SafetySim, CheckerQualifiesAReplicaRatioPassBySpecReplicasAsLastRead) {
+  HistoryConfig config;
+  config.routing = rollout::RouterKind::kReplicaRatio;
+  config.steps = 4;  // [100]
+  SimCluster c(config);
+  std::vector<Violation> found;
+  Checker checker(c);
+  checker.reportTo(&found);
+  const std::string rev = templateRevision(1);
+  c.canary.exists = true;
+  c.canary.rev = rev;
+  c.canary.replicas = 1;
+  c.canary.pods = {{rev, 0, true}};
+  checker.onStableTemplate("", templateRevision(0));
+  c.spec.replicas = 1;
+  checker.checkTraffic(buildSpec(c.spec, c.routing), Checker::When::kPassEnd);  // a pass read 1
+  c.spec.replicas = 2;  // edited; no pass has read it when the Pass arrives
+  checker.onPassDelivered(rev, buildSpec(c.spec, c.routing));
+  checker.onStableTemplate(templateRevision(0), rev);
+  auto i2 = [&] {
+    return std::count_if(found.begin(), found.end(),
+                         [](const Violation& v) { return v.invariant == 1; });
+  };
+  EXPECT_EQ(i2(), 0);  // (I1 is not set up here: no status names a step)
+
+  // A pass read 2 replicas: the one pod does not cover the 100% step.
+  const std::string other = templateRevision(2);
+  c.canary.rev = other;
+  c.canary.pods = {{other, 0, true}};
+  checker.checkTraffic(buildSpec(c.spec, c.routing), Checker::When::kPassEnd);
+  checker.onPassDelivered(other, buildSpec(c.spec, c.routing));
+  checker.onStableTemplate(rev, other);
+  EXPECT_EQ(i2(), 1);
 }
 
 TEST(SafetySim, SameSeedGivesTheSameHistoryAndOutcome) {

@@ -141,8 +141,14 @@ int servedWeight(const SimCluster& c, const std::string& rev) {
 void Checker::onPassDelivered(const std::string& rev, const rollout::SpecParseResult& spec) {
   if (!spec.ok() || !spec.spec) return;
   const int last = spec.spec->steps.back().weight;
+  // Replica ratio: the pods the last step asks for with spec.replicas as the controller last
+  // read it (it sized the canary from that), as the route's weight is what routed traffic
+  // served. Not spec.replicas of an edit no pass has read yet (seed 20507255: spec.replicas
+  // 1 -> 2 -> 1 around the Pass; the canary's one pod served the 100% step all along).
+  const int replicas = acted_replicas_ > 0 ? acted_replicas_ : last_replicas_;
   if (c_.routed() ? servedWeight(c_, rev) >= last
-                  : c_.canary.exists && c_.canary.readyOf(rev) >= replicasFor(spec, last)) {
+                  : c_.canary.exists &&
+                        c_.canary.readyOf(rev) >= rollout::canaryReplicasFor(replicas, last)) {
     qualified_.insert(rev);
   }
 }
@@ -174,6 +180,7 @@ void Checker::noteIntent(const rollout::SpecParseResult& spec) {
 
 void Checker::checkTraffic(const rollout::SpecParseResult& spec, When when) {
   noteIntent(spec);
+  acted_replicas_ = last_replicas_;  // called in passes only: the controller read this spec
   const bool pass_end = when == When::kPassEnd;
   const bool i1 = when != When::kAfterServices;
   const auto& s = c_.status;
@@ -258,9 +265,21 @@ void Checker::endPass(bool complete) {
   std::map<Field, std::pair<std::string, std::string>> net;
   std::map<Field, const Write*> first;
   std::map<Field, std::set<std::string>> seen;  // values a field had in this pass
+  // Fields whose last write in this pass follows a status write of this pass that stored a new
+  // step or phase (they follow that stored status, planner.h: status first).
+  std::set<Field> after_stored;
+  bool stored = false;
   for (const auto& w : pass_writes_) {
     // A status write changing the stored step or phase: what a field may be starts anew.
-    if (w.new_basis) seen.clear();
+    if (w.new_basis) {
+      seen.clear();
+      after_stored.clear();
+      stored = true;
+    } else if (stored) {
+      after_stored.insert(w.field);
+    } else {
+      after_stored.erase(w.field);
+    }
     auto [it, inserted] = net.try_emplace(w.field, w.before, w.after);
     auto& values = seen[w.field];
     const bool back = values.count(w.after) > 0;
@@ -293,6 +312,10 @@ void Checker::endPass(bool complete) {
   const std::string basis_end = statusBasis(c_.status);
   const bool acts_on_stored_step =
       previous_basis_start_ != previous_basis_end_ && basis_end != previous_basis_start_;
+  // This pass stores a new step or phase (a hold or a progress deadline ran out: a timer) and
+  // does not go back to where the previous pass started: what it writes after that status
+  // write is the new step's (or the rollback's), not an undo.
+  const bool stores_new_step = basis_start_ != basis_end && basis_end != previous_basis_start_;
   if (complete && !external_since_pass_ && !new_revision && !acts_on_stored_step) {
     std::map<Field, std::pair<std::string, std::string>> prev;
     for (const auto& w : previous_pass_writes_) {
@@ -303,6 +326,7 @@ void Checker::endPass(bool complete) {
       if (field == Field::kStatusOther || field == Field::kAnnotations) continue;
       auto it = prev.find(field);
       if (it == prev.end() || change.first == change.second) continue;
+      if (stores_new_step && after_stored.count(field)) continue;
       const Field tmpl = templateOf(field);
       if (tmpl != Field::kStatusOther &&
           (wrote(pass_writes_, tmpl) || wrote(previous_pass_writes_, tmpl))) {

@@ -11,8 +11,9 @@
 //      stable Deployment) with fewer ready endpoints than at its start and fewer than a
 //      rolling update keeps (replicas - 25% rounded down).
 //  I2  stable takes a revision only after a passing check at the last step's weight (with
-//      that revision serving the last step's weight when the Pass arrived), a time-based last
-//      step reached, or an explicit promote annotation.
+//      that revision serving the last step's weight when the Pass arrived; replica ratio: its
+//      ready pods covering it for spec.replicas as the controller last read it), a time-based
+//      last step reached, or an explicit promote annotation.
 //  I3  once a rollback for a failed verdict was acted upon (any op of that pass applied), that
 //      revision gets no canary traffic again unless the user retries or re-submits it.
 //  I4  no two writers of one field: a pass does not write one field back to a value it had
@@ -21,7 +22,10 @@
 //      adding the step's pods after it is the status-first rule, one writer), and a pass does
 //      not undo the previous pass's write while nothing else happened in between (a pass
 //      acting on a step the previous pass stored, without going back to the step before it, is
-//      the two-pass step entry of planner.h: it follows a new event, the stored step).
+//      the two-pass step entry of planner.h: it follows a new event, the stored step; and what
+//      a pass writes after its own status write stored a new step or phase, when it does not
+//      go back to where the previous pass started, follows that status: a hold or a progress
+//      deadline that ran out is a timer, not a second writer).
 //  I5  (checked by the simulation's quiet phase) settles, and then writes nothing.
 //  I6  every write is made by the current leader.
 // Thread-safety: one checker per simulation.
@@ -121,7 +125,8 @@ class Checker {
   // I1: the step recorded in status ("canary|index") and its weight when first recorded.
   std::string step_key_;
   int recorded_weight_ = 0;
-  int last_replicas_ = 1;  // spec.replicas of the spec (valid, or an invalid one that has it)
+  int last_replicas_ = 1;   // spec.replicas of the spec (valid, or an invalid one that has it)
+  int acted_replicas_ = 0;  // last_replicas_ as of the latest pass (0: no pass yet)
   std::set<std::string> approved_, qualified_, failed_;
   std::vector<Write> pass_writes_, previous_pass_writes_;
   // statusBasis at the start of this pass, and at the start and end of the previous complete one.
