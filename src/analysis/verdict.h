@@ -52,6 +52,10 @@ struct AnalysisResult {
   std::string canary_revision;  // what was judged
   int step = 0;                 // at which step
   std::string message;          // summary, e.g. "drift 0.31 > 0.2 (Fail)"
+  // The request's evidence_since, echoed by whoever runs the check (the reconciler): which
+  // attempt of the canary revision the check was made for (its status.analysisSince). Absent:
+  // unknown, and only the step, revision and time decide whether the check still counts.
+  std::optional<SystemTime> evidence_since;
 };
 
 }  // namespace mr::analysis

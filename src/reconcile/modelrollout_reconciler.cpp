@@ -100,6 +100,7 @@ analysis::AnalysisResult errorResult(const rollout::StartAnalysis& action, Syste
   r.time = now;
   r.canary_revision = action.canary_revision;
   r.step = action.step;
+  r.evidence_since = action.evidence_since;
   r.message = message;
   return r;
 }
@@ -408,11 +409,15 @@ void ModelRolloutReconciler::startAnalysis(Pass& pass, const rollout::StartAnaly
     deps_.enqueue(key);
     return;
   }
-  deps_.analyzer->submit(std::move(request).value(),
-                         [this, key, key_string](analysis::AnalysisResult result) {
-                           tracker_.finish(key_string, std::move(result));
-                           deps_.enqueue(key);
-                         });
+  // The result names the attempt it was made for (the planner drops a check of an earlier
+  // attempt of the same revision, however close in time).
+  deps_.analyzer->submit(
+      std::move(request).value(),
+      [this, key, key_string, since = action.evidence_since](analysis::AnalysisResult result) {
+        result.evidence_since = since;
+        tracker_.finish(key_string, std::move(result));
+        deps_.enqueue(key);
+      });
 }
 
 bool ModelRolloutReconciler::deferProgressOnly(Pass& pass) {

@@ -28,6 +28,19 @@ bool isForCurrentStep(const PlanContext& c, const LastAnalysis& a) {
          (!s.analysis_since || a.time >= *s.analysis_since);
 }
 
+// A check counts only for the attempt it was made for: the result carries the analysisSince its
+// StartAnalysis was issued with. Times cannot tell attempts apart: status stores whole seconds,
+// and an abort and a retry can follow a check within the second (safety simulation, seeds
+// 102770632, 103152229, 104759508 of the 10^8 run: a Fail of the aborted attempt, finished in
+// the second the retry started, rolled the retry back). A result without it (an analyzer that
+// does not say) is judged by step, revision and time alone.
+bool isForCurrentAttempt(const RolloutStatus& s, const analysis::AnalysisResult& r) {
+  if (!r.evidence_since || !s.analysis_since) return true;
+  using std::chrono::floor;
+  using std::chrono::seconds;
+  return floor<seconds>(*r.evidence_since) == floor<seconds>(*s.analysis_since);
+}
+
 std::string formatNumber(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -84,7 +97,7 @@ bool consumeAnalysis(PlanContext& c) {
   auto& s = c.st();
   LastAnalysis a = lastAnalysisFrom(r);
   a.time = std::chrono::floor<std::chrono::seconds>(r.time);  // what status can store
-  if (!isForCurrentStep(c, a)) return false;
+  if (!isForCurrentStep(c, a) || !isForCurrentAttempt(s, r)) return false;
   if (s.last_analysis && s.last_analysis->revision == a.revision &&
       s.last_analysis->step == a.step && a.time <= s.last_analysis->time) {
     return false;  // already counted

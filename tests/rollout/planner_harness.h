@@ -116,6 +116,7 @@ struct Harness {
   std::map<std::string, std::string> annotations;
   std::optional<analysis::AnalysisResult> analysis;
   bool in_flight = false;
+  std::optional<SystemTime> request_since;  // the running check's StartAnalysis::evidence_since
   SystemTime now = t0();
   std::int64_t generation = 1;
   bool pods_ready = true;
@@ -175,7 +176,10 @@ struct Harness {
     if (std::holds_alternative<EnsureServices>(a)) {
       world.stable_service = world.canary_service = world.root_service = true;
     }
-    if (std::holds_alternative<StartAnalysis>(a)) in_flight = true;
+    if (auto* sa = std::get_if<StartAnalysis>(&a); sa && !in_flight) {
+      in_flight = true;
+      request_since = sa->evidence_since;
+    }
   }
   // Applies like the reconciler: actions in order, then status, then the after-status actions,
   // then annotation removals.
@@ -193,13 +197,16 @@ struct Harness {
     apply(p);
     return p;
   }
-  // Delivers an analysis result for the current step and canary, finished at `now`.
+  // Delivers an analysis result for the current step and canary, finished at `now`; it names
+  // the attempt of the running check (the reconciler echoes the request's evidence_since), or
+  // the stored one when no check was started through the harness.
   void deliver(analysis::Verdict v, const std::string& message = "") {
     analysis::AnalysisResult r;
     r.verdict = v;
     r.time = now;
     r.step = status.current_step;
     r.canary_revision = status.canary_revision;
+    r.evidence_since = in_flight ? request_since : status.analysis_since;
     r.message = message.empty() ? std::string("verdict ") + verdictWireName(v) : message;
     analysis::MetricResult m;
     m.name = "errorRate";

@@ -218,6 +218,37 @@ TEST(PlannerSafety, RetriedCanaryIsNotJudgedByACheckOfTheAttemptBeforeIt) {
   EXPECT_EQ(p.status.phase, Phase::kProgressing) << p.status.message;
 }
 
+// Found by the safety simulation (I4, seeds 102770632, 103152229, 104759508 of the 10^8 run):
+// as above, but the Fail, the abort and the retry came within one second. Status times have
+// one-second precision, so the old Fail's time equalled the retry's analysisSince and it still
+// counted: the retried canary was rolled back again with no new event (canary pods, Service
+// selector and phase up and down). A result names the attempt it was made for.
+TEST(PlannerSafety, RetriedCanaryIsNotJudgedByAFailOfTheAttemptBeforeItInTheSameSecond) {
+  Harness h = analysedCanary();
+  h.now += 2min;
+  h.step();  // check started
+  ASSERT_TRUE(h.in_flight);
+  h.deliver(Verdict::kFail);
+  h.annotations[kAnnotationAbort] = "true";
+  h.step();
+  ASSERT_EQ(h.status.phase, Phase::kRolledBack);
+  h.annotations[kAnnotationRetry] = "true";
+  h.step();  // the same second
+  ASSERT_EQ(h.status.phase, Phase::kProgressing) << h.status.message;
+  ASSERT_EQ(h.status.analysis_since, h.now);
+  for (int i = 0; i < 3; ++i) {
+    h.now += 10s;
+    Plan p = h.step();  // the old Fail is still the newest result the analyzer has
+    EXPECT_EQ(p.status.phase, Phase::kProgressing) << dump(p);
+  }
+  // A Fail of this attempt still rolls it back.
+  h.now += 2min;
+  h.step();
+  ASSERT_TRUE(h.in_flight);
+  h.deliver(Verdict::kFail);
+  EXPECT_EQ(h.step().status.phase, Phase::kRolledBack);
+}
+
 // Found by the safety simulation (I1, seed 102312037): at a 20% step the route was deleted and
 // spec.steps edited to start at 10% (re-entered at 10%, canaryWeight kept at 20 by the route
 // guard), then edited back to start at 20% and the route recreated at 78%. The re-entry brought
