@@ -277,6 +277,58 @@ TEST(SafetySim, CheckerQualifiesAReplicaRatioPassBySpecReplicasAsLastRead) {
   EXPECT_EQ(i2(), 1);
 }
 
+// Replica ratio: a Pass that arrives while a canary pod is down for a crash qualifies like a
+// routed one (by the traffic configuration: the canary Deployment still sized for the last step),
+// when the pods covered the last step as the check started (seeds 102344350, 102810760). A
+// Deployment scaled below the last step, or pods that never covered it, do not qualify it.
+TEST(SafetySim, CheckerQualifiesAReplicaRatioPassThroughAPodCrashDuringTheCheck) {
+  HistoryConfig config;
+  config.routing = rollout::RouterKind::kReplicaRatio;
+  config.steps = 4;  // [100]
+  SimCluster c(config);
+  std::vector<Violation> found;
+  Checker checker(c);
+  checker.reportTo(&found);
+  auto i2 = [&] {
+    return std::count_if(found.begin(), found.end(),
+                         [](const Violation& v) { return v.invariant == 1; });
+  };
+  c.spec.replicas = 2;
+  const auto spec = [&] { return buildSpec(c.spec, c.routing); };
+  checker.checkTraffic(spec(), Checker::When::kPassEnd);  // a pass read 2 replicas
+  checker.onStableTemplate("", templateRevision(0));
+  const std::string rev = templateRevision(1);
+  c.canary.exists = true;
+  c.canary.rev = rev;
+  c.canary.replicas = 2;
+  c.canary.pods = {{rev, 0, true}, {rev, 0, true}};
+  checker.onCheckStarted(rev, spec());
+  c.canary.pods[1].ready = false;  // crashed; back in 30 s
+  checker.onPassDelivered(rev, spec());
+  checker.onStableTemplate(templateRevision(0), rev);
+  EXPECT_EQ(i2(), 0);
+
+  // Never covered: one of two pods ready when the check started and when it ended.
+  const std::string never = templateRevision(2);
+  c.canary.rev = never;
+  c.canary.pods = {{never, 0, true}, {never, kNever, false}};
+  checker.onCheckStarted(never, spec());
+  checker.onPassDelivered(never, spec());
+  checker.onStableTemplate(rev, never);
+  EXPECT_EQ(i2(), 1);
+
+  // Covered at the start, scaled below the last step by the end.
+  const std::string scaled = templateRevision(3);
+  c.canary.rev = scaled;
+  c.canary.pods = {{scaled, 0, true}, {scaled, 0, true}};
+  checker.onCheckStarted(scaled, spec());
+  c.canary.replicas = 1;
+  c.canary.pods.pop_back();
+  checker.onPassDelivered(scaled, spec());
+  checker.onStableTemplate(never, scaled);
+  EXPECT_EQ(i2(), 2);
+}
+
 TEST(SafetySim, SameSeedGivesTheSameHistoryAndOutcome) {
   SimOptions options;
   const History a = generateHistory(42, options);

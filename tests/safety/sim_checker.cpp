@@ -138,6 +138,17 @@ int servedWeight(const SimCluster& c, const std::string& rev) {
 
 }  // namespace
 
+void Checker::onCheckStarted(const std::string& rev, const rollout::SpecParseResult& spec) {
+  if (c_.routed() || !spec.ok() || !spec.spec) return;
+  const int replicas = acted_replicas_ > 0 ? acted_replicas_ : last_replicas_;
+  const int need = rollout::canaryReplicasFor(replicas, spec.spec->steps.back().weight);
+  if (c_.canary.exists && c_.canary.readyOf(rev) >= need) {
+    covered_at_check_start_.insert(rev);
+  } else {
+    covered_at_check_start_.erase(rev);
+  }
+}
+
 void Checker::onPassDelivered(const std::string& rev, const rollout::SpecParseResult& spec) {
   if (!spec.ok() || !spec.spec) return;
   const int last = spec.spec->steps.back().weight;
@@ -146,9 +157,17 @@ void Checker::onPassDelivered(const std::string& rev, const rollout::SpecParseRe
   // served. Not spec.replicas of an edit no pass has read yet (seed 20507255: spec.replicas
   // 1 -> 2 -> 1 around the Pass; the canary's one pod served the 100% step all along).
   const int replicas = acted_replicas_ > 0 ? acted_replicas_ : last_replicas_;
+  const int need = rollout::canaryReplicasFor(replicas, last);
+  // A routed Pass qualifies by the route's weight, whatever pods crashed while the check ran
+  // (the gateway sends the share to the pods left). The replica-ratio counterpart of that
+  // weight is the canary Deployment's size: pods ready for the last step when the check
+  // started, and the Deployment still sized for it, qualify a Pass that arrives while a pod
+  // is down for a crash (seeds 102344350, 102810760: a 30 s dip between two passes, which no
+  // pass could see; the check reads evidence over its whole range, not the moment it ends).
+  const bool sized = c_.canary.exists && c_.canary.rev == rev && c_.canary.replicas >= need &&
+                     covered_at_check_start_.count(rev) > 0;
   if (c_.routed() ? servedWeight(c_, rev) >= last
-                  : c_.canary.exists &&
-                        c_.canary.readyOf(rev) >= rollout::canaryReplicasFor(replicas, last)) {
+                  : c_.canary.exists && (c_.canary.readyOf(rev) >= need || sized)) {
     qualified_.insert(rev);
   }
 }

@@ -89,6 +89,9 @@ class Checker {
   void onStatusStored(const rollout::RolloutStatus& s, const rollout::SpecParseResult& spec);
   // Stable Deployment template moves from `from` (empty: created) to `to` (I2).
   void onStableTemplate(const std::string& from, const std::string& to);
+  // A check of `rev` was started (replica ratio: whether its ready pods covered the last step
+  // then, for onPassDelivered).
+  void onCheckStarted(const std::string& rev, const rollout::SpecParseResult& spec);
   // The oracle delivered a Pass for `rev` (I2 qualification).
   void onPassDelivered(const std::string& rev, const rollout::SpecParseResult& spec);
   // Promote annotation present, or time-based last step reached (I2 qualification).
@@ -128,6 +131,7 @@ class Checker {
   int last_replicas_ = 1;   // spec.replicas of the spec (valid, or an invalid one that has it)
   int acted_replicas_ = 0;  // last_replicas_ as of the latest pass (0: no pass yet)
   std::set<std::string> approved_, qualified_, failed_;
+  std::set<std::string> covered_at_check_start_;  // replica ratio: revisions (I2)
   std::vector<Write> pass_writes_, previous_pass_writes_;
   // statusBasis at the start of this pass, and at the start and end of the previous complete one.
   std::string basis_start_, previous_basis_start_, previous_basis_end_;

@@ -117,6 +117,7 @@ bool Simulation::applyAction(const rollout::Action& action, rollout::Plan& p, bo
     if (!inst.in_flight) {
       inst.in_flight = true;
       inst.request = *a;
+      checker_.onCheckStarted(a->canary_revision, spec_);
     }
     return true;
   }
