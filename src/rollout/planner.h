@@ -28,7 +28,8 @@
 //    merge patch (deploymentPatch/servicePatch) when non-empty.
 //  - StartAnalysis: submit an analysis::AnalysisRequest for {step, canary revision, evidence
 //    since}; pass the result back as PlanInput.latest_analysis (and analysis_in_flight=false) when
-//    it arrives.
+//    it arrives, with the action's evidence_since in AnalysisResult::evidence_since (the attempt
+//    it was made for: a result of another attempt is ignored).
 // Crash safety: a step's weight (and canary capacity) is raised only when the *stored* status
 // already says that step (in a later pass, or in `after_status` of the pass that stores it),
 // so a crash between actions and the status write never leaves more canary traffic than the
