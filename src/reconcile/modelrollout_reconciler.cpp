@@ -165,8 +165,8 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
     auto [it, inserted] = pass.cache_reads.try_emplace(type.plural + "/" + name);
     if (!inserted) return it->second;
     it->second = deps_.cache(type, key.ns, name);
-    const bool expected = created && (name != canary_name || !in.status.canary_revision.empty() ||
-                                      type.plural != k8s::resources::deployments().plural);
+    const bool expected = created && (type != k8s::resources::deployments() ||
+                                      name != canary_name || !in.status.canary_revision.empty());
     if (!it->second && expected) {
       auto live = deps_.api->get(type, key.ns, name);
       if (live.isOk()) it->second = std::make_shared<const json>(std::move(live).value());

@@ -9,12 +9,9 @@ namespace {
 
 using analysis::Verdict;
 
-// Found by the safety simulation (I1, seed 21003604): the route was deleted at a 20% step,
-// spec.steps was edited to start at 10% (re-entered at 10%, the stored canaryWeight still 20%),
-// and promote=full arrived with the route recreated at 0%. The promotion put the stale 20% back
-// on the route ("RouteDrift"), above the 10% step it was entered from.
-TEST(PlannerSafety, PromotionNeverPutsBackAWeightAboveTheStepItWasEnteredFrom) {
-  Harness h;
+// A canary at its 20% step whose route disappears while spec.steps is edited to 10/50/100: the
+// pass re-enters at the 10% step (the setup of two findings in this file).
+void canaryAt20WhileRouteGoneAndStepsLowered(Harness& h) {
   h.spec["replicas"] = 2;
   h.spec["steps"] = Json::parse(R"([{"weight": 20, "hold": "1h"}, {"weight": 100}])");
   h.deployStable();
@@ -26,6 +23,16 @@ TEST(PlannerSafety, PromotionNeverPutsBackAWeightAboveTheStepItWasEnteredFrom) {
       R"([{"weight": 10, "hold": "1h"}, {"weight": 50, "hold": "1h"}, {"weight": 100}])");
   h.step();
   ASSERT_EQ(h.status.step_weight, 10);
+}
+
+// Found by the safety simulation (I1, seed 21003604): the route was deleted at a 20% step,
+// spec.steps was edited to start at 10% (re-entered at 10%, the stored canaryWeight still 20%),
+// and promote=full arrived with the route recreated at 0%. The promotion put the stale 20% back
+// on the route ("RouteDrift"), above the 10% step it was entered from.
+TEST(PlannerSafety, PromotionNeverPutsBackAWeightAboveTheStepItWasEnteredFrom) {
+  Harness h;
+  canaryAt20WhileRouteGoneAndStepsLowered(h);
+  if (::testing::Test::HasFatalFailure()) return;
   h.annotations[kAnnotationPromote] = "full";
   h.world.route_exists = true;
   h.world.route_weight = 0;
@@ -255,18 +262,9 @@ TEST(PlannerSafety, RetriedCanaryIsNotJudgedByAFailOfTheAttemptBeforeItInTheSame
 // the foreign weight down to the stale 20% before the status write, above the stored 10% step.
 TEST(PlannerSafety, StepsReentryAfterAMissingRouteLowersAForeignWeightToTheStoredStep) {
   Harness h;
-  h.spec["replicas"] = 2;
+  canaryAt20WhileRouteGoneAndStepsLowered(h);
+  if (::testing::Test::HasFatalFailure()) return;
   const Json twenty = Json::parse(R"([{"weight": 20, "hold": "1h"}, {"weight": 100}])");
-  h.spec["steps"] = twenty;
-  h.deployStable();
-  h.spec = withImage(h.spec, "m:2");
-  runUntil(h, [&] { return h.status.step_started_at.has_value() && h.world.route_weight == 20; });
-  ASSERT_EQ(h.world.route_weight, 20);
-  h.world.route_exists = false;
-  h.spec["steps"] = Json::parse(
-      R"([{"weight": 10, "hold": "1h"}, {"weight": 50, "hold": "1h"}, {"weight": 100}])");
-  h.step();
-  ASSERT_EQ(h.status.step_weight, 10);
   h.spec["steps"] = twenty;
   h.world.route_exists = true;
   h.world.route_weight = 78;
