@@ -230,6 +230,8 @@ for entry in "${selected[@]}"; do
     reason="$(cat "$SC_RESULT_DIR/$name.reason" 2>/dev/null || echo "exit $rc; see the log")"
     printf 'FAIL  %-26s %4ss  %s\n' "$name" "$secs" "$reason"
     printf '      log: %s\n' "${SC_RESULT_DIR#"$MR_ROOT"/}/$name.log"
+    # CI keeps only this output: the end of the log (with sc_dump_state's rollout status).
+    tail -40 "$SC_RESULT_DIR/$name.log" 2>/dev/null | sed 's/^/      | /'
   fi
 done
 # On kube: the writes the controller made with the chart's RBAC (from the audit log) and any it

@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git curl ca-certificates
       libcpprest-dev libyaml-cpp-dev nlohmann-json3-dev prometheus-cpp-dev libspdlog-dev
       libssl-dev libgtest-dev libgmock-dev prometheus lua5.1 python3-yaml golang-go
-      golang-github-masterminds-sprig-dev procps zlib1g-dev
+      golang-github-masterminds-sprig-dev procps zlib1g-dev jq
       libcurl4-openssl-dev clang-format clang-tidy
       clang-14 libclang-rt-14-dev)   # clang-14 + its runtimes: libFuzzer (make fuzz)
 missing=()

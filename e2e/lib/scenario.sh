@@ -94,7 +94,26 @@ sc_wait_for() {
 sc_fail() {
   echo "FAIL: $*"
   echo "$*" >"$SC_RESULT_DIR/$SC_NAME.reason"
+  sc_dump_state
   exit 1
+}
+
+# sc_dump_state: what a failure needs to be understood from CI's output alone (run.sh prints the
+# end of a failed scenario's log): the status of every rollout this scenario deployed, and the
+# controller's log lines that name them.
+SC_KEYS=()
+sc_dump_state() {
+  local key ns name
+  for key in "${SC_KEYS[@]}"; do
+    ns="${key%%/*}" name="${key##*/}"
+    echo "--- state of $key at $(date +%T)"
+    kc --request-timeout=5s -n "$ns" get mr "$name" -o json 2>&1 |
+      jq -c '.status // {} | {phase, message, currentStep, canaryWeight, stableRevision,
+        canaryRevision, waitingSince, stepStartedAt,
+        conditions: [.conditions[]? | "\(.type)=\(.status)/\(.reason)"],
+        history: [.history[]? | "\(.time) \(.from)>\(.to) \(.reason)"][-6:]}' 2>&1 || true
+    grep -F "$ns" "$MR_LOCAL/logs/controller.log" 2>/dev/null | tail -15 || true
+  done
 }
 
 sc_note() { echo "[$(date +%T)] $*"; }
@@ -326,6 +345,7 @@ sc_deploy() {
   local ns="$1" name="$2" replicas=4 kv
   for kv in "${@:3}"; do [[ "$kv" == replicas=* ]] && replicas="${kv#replicas=}"; done
   sc_manifest "$@" >"$SC_WORK/$name.yaml" || sc_fail "no manifest for $ns/$name"
+  SC_KEYS+=("$ns/$name")
   sc_retry kc apply -f "$SC_WORK/$name.yaml" || sc_fail "kubectl apply of $ns/$name failed"
   sc_wait_final "$ns/$name" Healthy 60
   sc_wait_for 60 "$ns/$name-stable ready" sc_deploy_ready "$ns" "$name-stable" "$replicas"

@@ -69,7 +69,12 @@ scenario_chart_install() {
   mr_wait_component controller 30 curl -fsS "http://127.0.0.1:$health_port/readyz" ||
     sc_fail "controller with the chart's args not ready"
   echo "ok: /readyz on the chart's health port (moved to $health_port)"
-  curl -fsS "http://127.0.0.1:$metrics_port/metrics" | grep -q '^# TYPE' ||
+  # Read the whole page first: `curl | grep -q` fails under pipefail when grep stops reading
+  # at its first match and curl cannot write the rest (exit 23, seen in CI).
+  local metrics_page
+  metrics_page="$(curl -fsS "http://127.0.0.1:$metrics_port/metrics")" ||
+    sc_fail "no metrics on the chart's metrics port (moved to $metrics_port)"
+  grep -q '^# TYPE' <<<"$metrics_page" ||
     sc_fail "no metrics on the chart's metrics port (moved to $metrics_port)"
   echo "ok: /metrics on the chart's metrics port (moved to $metrics_port)"
   # The identity is the controller's own (hostname_<random>); the one it logs must hold the Lease.
