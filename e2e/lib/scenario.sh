@@ -112,6 +112,7 @@ sc_dump_state() {
         canaryRevision, waitingSince, stepStartedAt,
         conditions: [.conditions[]? | "\(.type)=\(.status)/\(.reason)"],
         history: [.history[]? | "\(.time) \(.from)>\(.to) \(.reason)"][-6:]}' 2>&1 || true
+    sc_events "$ns" "$name" 2>&1 | tail -8 || true
     grep -F "$ns" "$MR_LOCAL/logs/controller.log" 2>/dev/null | tail -15 || true
   done
 }
