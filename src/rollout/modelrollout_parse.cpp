@@ -155,6 +155,7 @@ void parseTemplate(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
   out.selector = *selector;
   const Json* match = r.object(*selector, "matchLabels", "spec.selector.matchLabels");
   if (!match) return;
+  if (match->size() > 64) r.fail("spec.selector.matchLabels", "must have at most 64 labels");
   const Json labels = it->value("/metadata/labels"_json_pointer, Json::object());
   for (auto l = match->begin(); l != match->end(); ++l) {
     if (!l->is_string()) {
@@ -211,6 +212,9 @@ void parseTrafficRouting(FieldReader& r, const Json& spec, ModelRolloutSpec& out
       r.fail("spec.trafficRouting.istio.virtualService", "is required");
     }
     if (const Json* routes = r.array(*istio, "routes", "spec.trafficRouting.istio.routes")) {
+      if (routes->size() > 32) {
+        r.fail("spec.trafficRouting.istio.routes", "must name at most 32 routes");
+      }
       for (size_t i = 0; i < routes->size(); ++i) {
         const auto& v = (*routes)[i];
         if (!v.is_string() || v.get<std::string>().empty()) {
@@ -266,7 +270,8 @@ void parseSteps(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
 // {relativeTo: stable, maxRatio: R}. An unlisted metric is disabled when `metrics` is present.
 analysis::ThresholdMetric parseThreshold(FieldReader& r, const Json& metrics, const char* key,
                                          const char* max_key, analysis::ThresholdMetric def,
-                                         bool relative) {
+                                         bool relative,
+                                         std::optional<double> upper = std::nullopt) {
   const std::string path = std::string("spec.analysis.metrics.") + key;
   const Json* m = r.object(metrics, key, path);
   if (!m) {
@@ -280,7 +285,14 @@ analysis::ThresholdMetric parseThreshold(FieldReader& r, const Json& metrics, co
   }
   def.listed = true;
   def.enabled = r.boolean(*m, "enabled", path + ".enabled", true);
-  if (auto v = r.number(*m, max_key, path + "." + max_key, 0.0)) def.max = *v;
+  if (auto v = r.number(*m, max_key, path + "." + max_key, 0.0)) {
+    if (upper && *v > *upper) {
+      r.fail(path + "." + max_key, "must be at most " + nlohmann::json(*upper).dump() + " (got " +
+                                       nlohmann::json(*v).dump() + ")");
+    } else {
+      def.max = *v;
+    }
+  }
   def.query = r.string(*m, "query", path + ".query");
   if (!relative) return def;
   const std::string to = r.string(*m, "relativeTo", path + ".relativeTo");
@@ -306,13 +318,15 @@ void parseMetrics(FieldReader& r, const Json& a, analysis::AnalysisSpec& out) {
   r.unknownFields(*metrics, {"errorRate", "latencyP99", "drift", "maeDegradation", "custom"},
                   "spec.analysis.metrics");
   // Listing metrics means judging those (as Argo Rollouts, Flagger and Kayenta do).
-  out.error_rate = parseThreshold(r, *metrics, "errorRate", "max", out.error_rate, true);
+  // errorRate.max is a fraction of requests.
+  out.error_rate = parseThreshold(r, *metrics, "errorRate", "max", out.error_rate, true, 1.0);
   out.latency_p99_ms = parseThreshold(r, *metrics, "latencyP99", "maxMs", out.latency_p99_ms, true);
   out.drift = parseThreshold(r, *metrics, "drift", "max", out.drift, false);
   out.mae_degradation =
       parseThreshold(r, *metrics, "maeDegradation", "max", out.mae_degradation, false);
   const Json* custom = r.array(*metrics, "custom", "spec.analysis.metrics.custom");
   if (!custom) return;
+  if (custom->size() > 32) r.fail("spec.analysis.metrics.custom", "must have at most 32 metrics");
   std::set<std::string> names;
   for (size_t i = 0; i < custom->size(); ++i) {
     const std::string path = "spec.analysis.metrics.custom[" + std::to_string(i) + "]";
