@@ -261,9 +261,8 @@ TEST(Crd, EveryPlannedStatusIsValidAgainstTheStatusSchema) {
   EXPECT_EQ(h.status.phase, Phase::kHealthy) << dump(h.last);
 }
 
-// The test API server does not evaluate CEL (e2e/apiserver/README.md), so these check that
-// every rule mirroring a parser check is in the schema where it belongs (docs/api.md lists the
-// parser checks CEL cannot express).
+// Every rule mirroring a parser check is in the schema where it belongs (docs/api.md lists the
+// parser checks CEL cannot express); spec_rules_agreement_test.cpp evaluates them.
 void collectRules(const json& node, const std::string& path,
                   std::map<std::string, std::vector<std::string>>& out) {
   if (!node.is_object()) return;
