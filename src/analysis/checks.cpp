@@ -425,9 +425,13 @@ class CheckRunner {
     if (!v) return error(m, v.status());
     if (*v && std::isfinite(**v)) m.value = **v;  // status JSON cannot hold +-Inf
     if (n.value < req_.spec.min_sample_size) {
-      return noData(m, "canary requests " + formatNumber(n.value) + " < minSampleSize " +
-                           std::to_string(req_.spec.min_sample_size) +
-                           " (a point value needs them)");
+      const std::string why = "canary requests " + formatNumber(n.value) + " < minSampleSize " +
+                              std::to_string(req_.spec.min_sample_size) +
+                              " (a point value needs them)";
+      // Fewer samples than minSampleSize is not "no data": onNoData applies only to none at
+      // all (docs/analysis.md), or onNoData: Fail rolled back every canary at its first check.
+      if (n.value <= 0) return noData(m, why);
+      return finish(m, Verdict::kInconclusive, why);
     }
     if (!*v) return noData(m, "the query returned an empty result");
     if (std::isnan(**v)) return noData(m, "the query returned NaN");
