@@ -269,6 +269,31 @@ TEST_F(TemplateCommandsTest, UndoRefusesWhileTheStableDeploymentRunsAnotherRevis
   EXPECT_EQ(stored(), before);
 }
 
+// docs/plugin.md: undo refuses (exit 4, nothing written) without a recorded stable revision
+// and when the stable Deployment is not owned by the rollout.
+TEST_F(TemplateCommandsTest, UndoRefusesWithoutAStableRevisionOrAnOwnedStableDeployment) {
+  Json rollout = stored();
+  const Json recorded = rollout["status"]["stableRevision"];
+  rollout["status"].erase("stableRevision");
+  ASSERT_TRUE(api_.updateStatus(rollouts(), rollout).isOk());
+  Json before = stored();
+  EXPECT_EQ(run({"undo", "fraud-scorer"}), exit_code::kError);
+  EXPECT_NE(err_.str().find("no stable revision recorded"), std::string::npos) << err_.str();
+  EXPECT_EQ(stored(), before);
+
+  rollout = stored();
+  rollout["status"]["stableRevision"] = recorded;
+  ASSERT_TRUE(api_.updateStatus(rollouts(), rollout).isOk());
+  Json deployment = *api_.object(k8s::resources::deployments(), "ml", "fraud-scorer-stable");
+  deployment["metadata"]["ownerReferences"][0]["uid"] = "someone-else";
+  ASSERT_TRUE(api_.update(k8s::resources::deployments(), deployment).isOk());
+  before = stored();
+  EXPECT_EQ(run({"undo", "fraud-scorer"}), exit_code::kError);
+  EXPECT_NE(err_.str().find("is not owned by ModelRollout fraud-scorer"), std::string::npos)
+      << err_.str();
+  EXPECT_EQ(stored(), before);
+}
+
 TEST_F(TemplateCommandsTest, TreeShowsTheOwnedDeploymentAndItsPods) {
   api_.seed(k8s::resources::deployments(),
             Json::parse(R"({"metadata": {"name": "unrelated", "namespace": "ml",
