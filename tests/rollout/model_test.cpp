@@ -177,6 +177,26 @@ TEST(Builders, ServicesSelectRoleRevisionAndRootSelectsRollout) {
   EXPECT_EQ(root["spec"]["selector"], Json({{kLabelRollout, "fraud"}}));
 }
 
+// docs/api.md: spec.service.port and targetPort (a number or a container port's name) are the
+// ports of all three Services.
+TEST(Builders, ServicePortsFollowSpecService) {
+  for (const auto& [service, want_target] :
+       std::vector<std::pair<Json, Json>>{{{{"port", 9000}}, 9000},
+                                          {{{"port", 9000}, {"targetPort", "grpc"}}, "grpc"},
+                                          {{{"targetPort", 8501}}, 8501}}) {
+    Json json_spec = baseSpec();
+    json_spec["service"] = service;
+    auto spec = *parseSpec(json_spec).spec;
+    const int want_port = service.value("port", 80);
+    for (const Json& s : {buildService(kOwner, spec, Role::kStable, "abcdef0123"),
+                          buildService(kOwner, spec, Role::kCanary, "0123abcdef"),
+                          buildRootService(kOwner, spec)}) {
+      EXPECT_EQ(s["spec"]["ports"][0]["port"], want_port) << s["metadata"]["name"];
+      EXPECT_EQ(s["spec"]["ports"][0]["targetPort"], want_target) << s["metadata"]["name"];
+    }
+  }
+}
+
 TEST(Builders, PatchTouchesOnlyOwnedFields) {
   auto spec = *parseSpec(baseSpec()).spec;
   Json desired = buildDeployment(kOwner, spec, Role::kStable, spec.pod_template, 4, "rev1");
