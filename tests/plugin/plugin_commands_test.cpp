@@ -99,6 +99,20 @@ TEST_F(PluginCommandsTest, ListAndStatusRender) {
   EXPECT_EQ(out_.str().find("Unrelated"), std::string::npos);
 }
 
+// docs/plugin.md: `list` on events is optional; without it `status` simply shows no Events.
+TEST_F(PluginCommandsTest, StatusWithoutPermissionToListEventsStillShowsTheRollout) {
+  api_.seed(k8s::resources::coreEvents(),
+            Json::parse(R"({"metadata": {"name": "e1", "namespace": "ml"},
+                            "involvedObject": {"kind": "ModelRollout", "name": "fraud-scorer"},
+                            "type": "Warning", "reason": "RouteDrift", "message": "put back"})"));
+  api_.injectError("list", Status(StatusCode::kPermissionDenied, "events is forbidden"), 2,
+                   "events");
+  EXPECT_EQ(run({"status", "fraud-scorer"}), exit_code::kOk) << err_.str();
+  EXPECT_NE(out_.str().find("Phase:       Progressing"), std::string::npos) << out_.str();
+  EXPECT_EQ(out_.str().find("RouteDrift"), std::string::npos) << "the list was refused";
+  EXPECT_EQ(err_.str(), "");
+}
+
 TEST_F(PluginCommandsTest, ListErrorsAreReported) {
   api_.injectError("list", Status(StatusCode::kPermissionDenied, "forbidden", 403, "Forbidden"));
   EXPECT_EQ(run({"list"}), exit_code::kError);
