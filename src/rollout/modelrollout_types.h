@@ -150,7 +150,7 @@ struct RolloutStatus {
   int canary_weight = 0;                      // as read back from the router
   std::optional<SystemTime> step_started_at;  // absent until the step's weight is set
   int consecutive_failures = 0;
-  int consecutive_inconclusive = 0;  // consecutive non-passing checks (Inconclusive or Error)
+  int consecutive_inconclusive = 0;  // consecutive Inconclusive checks (Errors leave it)
   int consecutive_errors = 0;
   std::optional<LastAnalysis> last_analysis;
   std::vector<Condition> conditions;
