@@ -1,5 +1,6 @@
 #include "rollout/modelrollout_parse.h"
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 #include <set>
@@ -132,6 +133,59 @@ const std::regex& dnsLabel() {
   return re;
 }
 
+// spec.selector.matchExpressions must select the template's pods too: the Deployments carry
+// the selector, and the API server refuses a Deployment whose selector does not match its
+// template, which no later pass could repair.
+void parseMatchExpressions(FieldReader& r, const Json& selector, const Json& labels) {
+  const Json* exprs = r.array(selector, "matchExpressions", "spec.selector.matchExpressions");
+  if (!exprs) return;
+  for (size_t i = 0; i < exprs->size(); ++i) {
+    const std::string path = "spec.selector.matchExpressions[" + std::to_string(i) + "]";
+    const Json& e = (*exprs)[i];
+    if (!e.is_object()) {
+      r.fail(path, "must be an object");
+      continue;
+    }
+    const std::string key = r.string(e, "key", path + ".key");
+    const std::string op = r.string(e, "operator", path + ".operator");
+    std::vector<std::string> values;
+    if (const Json* v = r.array(e, "values", path + ".values")) {
+      for (const auto& x : *v) {
+        if (x.is_string()) values.push_back(x.get<std::string>());
+      }
+    }
+    if (key.empty()) {
+      r.fail(path + ".key", "is required");
+      continue;
+    }
+    const bool has = labels.is_object() && labels.contains(key) && labels[key].is_string();
+    const std::string value = has ? labels[key].get<std::string>() : "";
+    const bool listed = std::find(values.begin(), values.end(), value) != values.end();
+    bool matches = false;
+    if (op == "In" || op == "NotIn") {
+      if (values.empty()) {
+        r.fail(path + ".values", "must be non-empty for " + op);
+        continue;
+      }
+      matches = op == "In" ? has && listed : !(has && listed);
+    } else if (op == "Exists" || op == "DoesNotExist") {
+      if (!values.empty()) {
+        r.fail(path + ".values", "must be empty for " + op);
+        continue;
+      }
+      matches = op == "Exists" ? has : !has;
+    } else {
+      r.fail(path + ".operator", "must be In, NotIn, Exists or DoesNotExist, got \"" + op + "\"");
+      continue;
+    }
+    if (!matches) {
+      r.fail(path,
+             "does not match spec.template.metadata.labels (the selector must select the "
+             "template's pods)");
+    }
+  }
+}
+
 void parseTemplate(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
   auto it = spec.find("template");
   if (it == spec.end() || it->is_null()) {
@@ -153,10 +207,11 @@ void parseTemplate(FieldReader& r, const Json& spec, ModelRolloutSpec& out) {
   const Json* selector = r.object(spec, "selector", "spec.selector");
   if (!selector) return;
   out.selector = *selector;
+  const Json labels = it->value("/metadata/labels"_json_pointer, Json::object());
+  parseMatchExpressions(r, *selector, labels);
   const Json* match = r.object(*selector, "matchLabels", "spec.selector.matchLabels");
   if (!match) return;
   if (match->size() > 64) r.fail("spec.selector.matchLabels", "must have at most 64 labels");
-  const Json labels = it->value("/metadata/labels"_json_pointer, Json::object());
   for (auto l = match->begin(); l != match->end(); ++l) {
     if (!l->is_string()) {
       r.fail("spec.selector.matchLabels." + l.key(), "must be a string");

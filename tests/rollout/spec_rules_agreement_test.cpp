@@ -460,5 +460,39 @@ TEST(SpecRulesAgreement, EveryDocumentedRuleHoldsOnTheServerAndInTheParser) {
   }
 }
 
+// The Deployments carry spec.selector, and the API server refuses a Deployment whose selector
+// does not select its template; CEL in the CRD checks matchLabels only, so the parser checks
+// matchExpressions (docs/api.md: what only the controller catches).
+TEST(SpecRulesAgreement, ParserRefusesMatchExpressionsThatDoNotSelectTheTemplate) {
+  struct Case {
+    json expression;
+    bool valid;
+    std::string path;
+  } cases[] = {
+      {{{"key", "app"}, {"operator", "In"}, {"values", {"m", "x"}}}, true, ""},
+      {{{"key", "app"}, {"operator", "In"}, {"values", {"x"}}}, false, "[0]"},
+      {{{"key", "app"}, {"operator", "NotIn"}, {"values", {"x"}}}, true, ""},
+      {{{"key", "app"}, {"operator", "NotIn"}, {"values", {"m"}}}, false, "[0]"},
+      {{{"key", "tier"}, {"operator", "NotIn"}, {"values", {"x"}}}, true, ""},
+      {{{"key", "app"}, {"operator", "Exists"}}, true, ""},
+      {{{"key", "tier"}, {"operator", "Exists"}}, false, "[0]"},
+      {{{"key", "tier"}, {"operator", "DoesNotExist"}}, true, ""},
+      {{{"key", "app"}, {"operator", "DoesNotExist"}}, false, "[0]"},
+      {{{"key", "app"}, {"operator", "In"}, {"values", json::array()}}, false, "[0].values"},
+      {{{"key", "app"}, {"operator", "Exists"}, {"values", {"m"}}}, false, "[0].values"},
+      {{{"key", "app"}, {"operator", "Matches"}, {"values", {"m"}}}, false, "[0].operator"},
+  };
+  for (const auto& c : cases) {
+    json spec = baseSpec();
+    spec["selector"]["matchExpressions"] = json::array({c.expression});
+    const auto parsed = parseSpec(spec);
+    EXPECT_EQ(parsed.ok(), c.valid) << c.expression.dump() << ": " << parsed.summary();
+    if (!c.valid && !parsed.ok()) {
+      EXPECT_EQ(parsed.errors[0].path, "spec.selector.matchExpressions" + c.path)
+          << c.expression.dump();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mr::rollout
