@@ -521,7 +521,7 @@ SpecParseResult parseSpec(const Json& spec) {
   parseAnalysis(r, spec, out);
   out.paused = r.boolean(spec, "paused", "spec.paused", false);
   out.progress_deadline = std::chrono::seconds(r.integer(
-      spec, "progressDeadlineSeconds", "spec.progressDeadlineSeconds", 600, 1, 86400 * 30));
+      spec, "progressDeadlineSeconds", "spec.progressDeadlineSeconds", 600, 1, 86400LL * 30));
   out.progress_deadline_abort =
       r.boolean(spec, "progressDeadlineAbort", "spec.progressDeadlineAbort", true);
   if (result.errors.empty()) result.spec = std::move(out);
