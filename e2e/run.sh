@@ -73,6 +73,7 @@ SCENARIOS=(
   "11-replica-ratio-promotion|scenario_replica_ratio|main"
   "11-replica-ratio-breach|scenario_replica_ratio_breach|main"
   "11-istio-promotion|scenario_istio_promotion|main"
+  "12-examples|scenario_examples|main"
   "chart-install|scenario_chart_install|faults"
   "9-api-faults|scenario_api_faults|faults"
   # After all the others: what the controller used vs what the chart grants (both clusters).

@@ -208,12 +208,14 @@ mr_start_controller() {
   # shellcheck disable=SC2206
   local extra=(${MR_CONTROLLER_FLAGS:-})
   # The scenarios' analysis queries the local Prometheus, and scenario 4 a second one that it
-  # stops and starts (on a port reserved here), so both are on the allow-list (docs/security.md).
+  # stops and starts (on a port reserved here), so both are on the allow-list (docs/security.md),
+  # next to the chart's default entry (analysis.allowedPrometheusAddresses), which the examples
+  # name and scenario 12 applies as they are (there is no Prometheus at it here: checks Error).
   mkdir -p "$MR_LOCAL/prometheus-outage"
   [[ -s "$MR_LOCAL/prometheus-outage/prometheus.port" ]] ||
     mr_free_port >"$MR_LOCAL/prometheus-outage/prometheus.port" || return 1
   [[ -s "$MR_LOCAL/prometheus.port" ]] &&
-    extra=("--allowed-prometheus-addresses=http://127.0.0.1:$(cat "$MR_LOCAL/prometheus.port"),http://127.0.0.1:$(cat "$MR_LOCAL/prometheus-outage/prometheus.port")" "${extra[@]}")
+    extra=("--allowed-prometheus-addresses=http://127.0.0.1:$(cat "$MR_LOCAL/prometheus.port"),http://127.0.0.1:$(cat "$MR_LOCAL/prometheus-outage/prometheus.port"),http://prometheus.monitoring:9090" "${extra[@]}")
   local kubeconfig
   kubeconfig="$(mr_controller_kubeconfig)"
   if [[ "$(mr_api)" == kube ]]; then
