@@ -114,8 +114,9 @@ ex_read_spec() {  # NS NAME
 
 # ex_lever ROUTING NS NAME ROUTE: "stable canary" as the router sees it: the weights of the
 # backendRefs (destinations) naming <name>-stable and <name>-canary, each distinct value once
-# (every rule or listed http route is set alike), or for replica ratio the canary
-# Deployment's replicas (0 when there is none).
+# (every rule or listed http route is set alike; 0 for one the route does not name yet: the
+# router adds it), or for replica ratio "-" and the canary Deployment's replicas (0 when there
+# is none).
 ex_lever() {
   local routing="$1" ns="$2" name="$3" route="$4"
   case "$routing" in
@@ -123,7 +124,7 @@ ex_lever() {
       kc -n "$ns" get httproute "$route" -o json | jq -r --arg s "$name-stable" --arg c "$name-canary" '
         [.spec.rules[].backendRefs[]? | select(.name == $s) | .weight] as $sw
         | [.spec.rules[].backendRefs[]? | select(.name == $c) | .weight] as $cw
-        | "\($sw | unique | map(tostring) | join(",")) \($cw | unique | map(tostring) | join(","))"' ;;
+        | [$sw, $cw] | map(unique | if length == 0 then [0] else . end | map(tostring) | join(",")) | join(" ")' ;;
     istio)
       local routes
       routes="$(sc_get "$ns" "$name" '{.spec.trafficRouting.istio.routes}')"
@@ -132,7 +133,7 @@ ex_lever() {
         [.spec.http[] | select(($only | length) == 0 or (.name as $n | $only | index($n)))] as $h
         | [$h[].route[] | select(.destination.host == $s) | .weight] as $sw
         | [$h[].route[] | select(.destination.host == $c) | .weight] as $cw
-        | "\($sw | unique | map(tostring) | join(",")) \($cw | unique | map(tostring) | join(","))"' ;;
+        | [$sw, $cw] | map(unique | if length == 0 then [0] else . end | map(tostring) | join(",")) | join(" ")' ;;
     replicas)
       echo "- $(sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy 2>/dev/null || echo 0)" | sed 's/ $/ 0/' ;;
   esac
