@@ -2,7 +2,7 @@
 # The end-to-end scenarios of issue 6 against real processes on loopback:
 #   e2e/run.sh [NAME...]        (or: make e2e; NAME selects scenarios by name or prefix)
 # Two clusters (e2e/lib/cluster.sh), each with its own state dir under .local/e2e/:
-#   main    scenarios 1-8, 10 and 11 run concurrently, each in its own namespace, sharing the API
+#   main    scenarios 1-8, 10, 11 and 12 run concurrently, each in its own namespace, sharing the API
 #           server, simulator, Prometheus and controller (scenario 5 SIGKILLs that controller, so the
 #           others go through the crash as well; scenario 4 stops a Prometheus of its own);
 #   faults  chart-install (controller started from the rendered chart's args), then scenario 9,
@@ -73,6 +73,7 @@ SCENARIOS=(
   "11-replica-ratio-promotion|scenario_replica_ratio|main"
   "11-replica-ratio-breach|scenario_replica_ratio_breach|main"
   "11-istio-promotion|scenario_istio_promotion|main"
+  "12-examples|scenario_examples|main"
   "chart-install|scenario_chart_install|faults"
   "9-api-faults|scenario_api_faults|faults"
   # After all the others: what the controller used vs what the chart grants (both clusters).

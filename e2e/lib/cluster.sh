@@ -201,19 +201,28 @@ mr_stop_prometheus() {
   return 0
 }
 
+# mr_allowed_prometheus_addresses: the controller's allow-list (docs/security.md), one a line.
+# The scenarios' analysis queries the local Prometheus, and scenario 4 a second one that it stops
+# and starts (on a port reserved before the controller starts); the chart's default entry
+# (analysis.allowedPrometheusAddresses) is there as on a default install, for the examples that
+# name it (scenario 12; nothing answers at it here, so their checks end in Error).
+mr_allowed_prometheus_addresses() {
+  echo "http://127.0.0.1:$(cat "$MR_LOCAL/prometheus.port")"
+  echo "http://127.0.0.1:$(cat "$MR_LOCAL/prometheus-outage/prometheus.port")"
+  echo "http://prometheus.monitoring:9090"
+}
+
 mr_start_controller() {
   local bin port
   bin="$(mr_find_binary controller/modelrollout-controller)" || { mr_log "modelrollout-controller not built (make build)"; return 1; }
   port="$(mr_controller_port)" || return 1
   # shellcheck disable=SC2206
   local extra=(${MR_CONTROLLER_FLAGS:-})
-  # The scenarios' analysis queries the local Prometheus, and scenario 4 a second one that it
-  # stops and starts (on a port reserved here), so both are on the allow-list (docs/security.md).
   mkdir -p "$MR_LOCAL/prometheus-outage"
   [[ -s "$MR_LOCAL/prometheus-outage/prometheus.port" ]] ||
     mr_free_port >"$MR_LOCAL/prometheus-outage/prometheus.port" || return 1
   [[ -s "$MR_LOCAL/prometheus.port" ]] &&
-    extra=("--allowed-prometheus-addresses=http://127.0.0.1:$(cat "$MR_LOCAL/prometheus.port"),http://127.0.0.1:$(cat "$MR_LOCAL/prometheus-outage/prometheus.port")" "${extra[@]}")
+    extra=("--allowed-prometheus-addresses=$(mr_allowed_prometheus_addresses | paste -sd,)" "${extra[@]}")
   local kubeconfig
   kubeconfig="$(mr_controller_kubeconfig)"
   if [[ "$(mr_api)" == kube ]]; then

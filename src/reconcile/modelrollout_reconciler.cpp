@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "reconcile/analysis_request.h"
 #include "reconcile/observed_world.h"
 #include "rollout/scale_status.h"
@@ -275,7 +277,9 @@ k8s::ReconcileResult ModelRolloutReconciler::reconcile(const k8s::ObjectKey& key
   if (pass.status_deferred_for && *pass.status_deferred_for < next) {
     next = *pass.status_deferred_for;
   }
-  return k8s::ReconcileResult::requeueAfter(next);
+  // The runtime drops a requeue of 0 (controller-runtime's rule), and with it the resync: a
+  // deadline already past means "now", never "not again".
+  return k8s::ReconcileResult::requeueAfter(std::max(next, std::chrono::milliseconds(1)));
 }
 
 Status ModelRolloutReconciler::applyActions(Pass& pass, const std::vector<rollout::Action>& actions,
@@ -430,7 +434,9 @@ bool ModelRolloutReconciler::deferProgressOnly(Pass& pass) {
   if (it == written_over_.end() || now - it->second.at >= deps_.progress_write_interval) {
     return false;
   }
-  pass.status_deferred_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+  // Rounded up: a truncated wait brings the next pass a fraction of a millisecond early, which
+  // is deferred again for "0 ms", and a 0 ms requeue is no requeue at all (work queue).
+  pass.status_deferred_for = std::chrono::ceil<std::chrono::milliseconds>(
       deps_.progress_write_interval - (now - it->second.at));
   return true;
 }

@@ -424,6 +424,36 @@ TEST_F(ReconcilerTest, MessageOnlyStatusChangesAreWrittenAtMostEveryTwoSeconds) 
   EXPECT_EQ(status()["message"], message);
 }
 
+// Regression (e2e 12-examples, the demo stuck at the end of step 1's hold, ~1 run in 4 on the
+// test API server): the wait for the next message-only write was truncated to whole
+// milliseconds, so the requeued pass came a fraction of a millisecond early, was deferred again
+// for "0 ms", and a 0 ms requeue is no requeue: the rollout was never reconciled again (not even
+// at the resync) until something else changed it.
+TEST_F(ReconcilerTest, DeferredMessageOnlyWriteIsNeverLeftWithoutARequeue) {
+  api.seed(res::modelRollouts(), rollout("img:1", false));
+  settle();
+  const std::string message = status()["message"];
+  auto o = *api.object(res::modelRollouts(), "ml", "m");
+  o["status"]["message"] = "stale";
+  ASSERT_TRUE(api.updateStatus(res::modelRollouts(), o).isOk());
+  const int before = controllerWrites();
+  clock.advance(std::chrono::microseconds(400300));  // real clocks are not whole milliseconds
+  auto r = pass();
+  ASSERT_TRUE(r.error.isOk());
+  ASSERT_EQ(controllerWrites(), before);
+  ASSERT_TRUE(r.requeue_after.has_value());
+  for (int i = 0; i < 3 && controllerWrites() == before; ++i) {
+    ASSERT_TRUE(r.requeue_after.has_value());
+    EXPECT_GT(*r.requeue_after, std::chrono::milliseconds(0))
+        << "a 0 ms requeue is dropped by the work queue: the rollout would never be seen again";
+    clock.advance(*r.requeue_after);
+    r = pass();
+    ASSERT_TRUE(r.error.isOk());
+  }
+  EXPECT_EQ(controllerWrites(), before + 1) << "written once the 2 s have passed";
+  EXPECT_EQ(status()["message"], message);
+}
+
 TEST_F(ReconcilerTest, AbortAnnotationRollsBackWithinOnePassAndIsRemoved) {
   canaryAtFirstStep();
   ASSERT_EQ(routeCanaryWeight(), 1);
