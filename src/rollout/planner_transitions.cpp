@@ -414,6 +414,9 @@ void planCanary(PlanContext& c) {
                 "; weight back to " + std::to_string(fallbackWeight(c, k)) +
                 "% until it covers the step, then the hold starts again");
   }
+  // The step's weight is put back only after this pass's status write: the step has not been
+  // served at it yet, so its hold (even a 0 s one) cannot end in this pass.
+  bool weight_pending = false;
   if (!s.step_started_at) {
     if (paused || !covered) {
       c.ensureWeight(fallbackWeight(c, k));
@@ -465,11 +468,12 @@ void planCanary(PlanContext& c) {
                 "%; put back with a fresh hold");
     s.canary_weight = step.weight;
     c.actAfterStatus(SetWeight{step.weight});
+    weight_pending = true;
   } else {
     c.ensureWeight(step.weight);
   }
   const SystemTime hold_end = *s.step_started_at + step.hold;
-  const bool hold_done = !paused && c.real_now >= hold_end;
+  const bool hold_done = !paused && !weight_pending && c.real_now >= hold_end;
   if (hold_done && stepDecided(c, hold_end)) {
     advance(c);
     return;
@@ -480,7 +484,7 @@ void planCanary(PlanContext& c) {
   scheduleAnalysis(c);
   if (paused) return;
   if (!hold_done) {
-    c.requeueAt(hold_end);
+    c.requeueAt(weight_pending ? std::max(hold_end, c.real_now + kNextPassDelay) : hold_end);
     s.message = holdMessage(c, k, hold_end);
   } else {
     const bool last = needsEvidenceOfWithin(c, k);
