@@ -414,8 +414,10 @@ void planCanary(PlanContext& c) {
                 "; weight back to " + std::to_string(fallbackWeight(c, k)) +
                 "% until it covers the step, then the hold starts again");
   }
-  // The step's weight is put back only after this pass's status write: the step has not been
-  // served at it yet, so its hold (even a 0 s one) cannot end in this pass.
+  // Whether the route gets this step's weight only after this pass's status write (a step
+  // re-entered below it, a hold restarted below it): the step has not been served at its
+  // weight yet, so its hold, even a 0 s one, does not end in this pass (safety simulation,
+  // seed 20403881: a 0 s last step promoted with the route at 20%).
   bool weight_pending = false;
   if (!s.step_started_at) {
     if (paused || !covered) {
@@ -443,7 +445,14 @@ void planCanary(PlanContext& c) {
         carried = allowed;
       }
       s.canary_weight = c.routed() || !read ? step.weight : *read;
-      if (carried != step.weight) c.actAfterStatus(SetWeight{step.weight});
+      if (carried != step.weight) {
+        c.actAfterStatus(SetWeight{step.weight});
+        // The last step only: a promotion needs it served at its weight. An earlier 0 s step
+        // re-entered below the route may be left at once (waiting would scale the canary down
+        // and up again: StepsEditReentryDecidedAtOnceDoesNotScaleTheCanaryDownAndUpAgain).
+        // Replica ratio's SetWeight is a read; its pods follow the status write as they did.
+        weight_pending = c.routed() && k + 1 >= c.stepCount();
+      }
     }
     startStepHold(c);
     c.event("Normal", "StepStarted",

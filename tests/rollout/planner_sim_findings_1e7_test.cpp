@@ -155,6 +155,28 @@ TEST(PlannerSafety, WeightPutBackAfterTheStatusWriteIsServedBeforeTheHoldCanEnd)
   EXPECT_EQ(p.status.phase, Phase::kPromoting) << "served at 100%, the 0 s hold ends:\n" << dump(p);
 }
 
+// The same rule for a steps re-entry below the route (not found by the simulation; the case
+// the hold fix above is the sibling of): at 20% the steps are edited to [100] with hold 0s and
+// no analysis; the re-entered step's weight is set after the status write, so the promotion
+// waits for a pass that finds the step served at 100%.
+TEST(PlannerSafety, StepsReentryWhoseWeightFollowsTheStatusWriteIsServedBeforeTheHoldCanEnd) {
+  Harness h;
+  h.spec["replicas"] = 1;
+  h.spec["steps"] = Json::parse(R"([{"weight": 20, "hold": "1h"}, {"weight": 100}])");
+  h.deployStable();
+  h.spec = withImage(h.spec, "m:2");
+  runUntil(h, [&] { return h.status.step_started_at && h.world.route_weight == 20; });
+  ASSERT_EQ(h.world.route_weight, 20);
+  h.spec["steps"] = Json::parse(R"([{"weight": 100, "hold": "0s"}])");
+  Plan p = h.step();
+  EXPECT_NE(p.status.phase, Phase::kPromoting) << "promoted with the step at 20%:\n" << dump(p);
+  EXPECT_EQ(h.world.route_weight, 100);
+  ASSERT_TRUE(p.requeue_after.has_value());
+  h.now += *p.requeue_after;
+  p = h.step();
+  EXPECT_EQ(p.status.phase, Phase::kPromoting) << dump(p);
+}
+
 // What the fix above must not change: a route above the step (someone else raised it) comes
 // down at once, before the status write, and keeps the hold; replica ratio reports an
 // effective weight and writes nothing.
