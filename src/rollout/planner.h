@@ -43,7 +43,8 @@
 // available pods (ownAvailableReplicas) cover the stored step; status.stepWeight and
 // status.stepsFingerprint record what the step entry was based on, and an edit of spec.steps
 // re-enters at the highest step whose weight is at most what the route carries, with a fresh
-// hold and fresh checks.
+// hold and fresh checks: status.stepEntry numbers hold starts, and a check counts only for the
+// entry it was started for (StartAnalysis::step_entry, echoed back).
 // Thread-safety: pure function.
 #pragma once
 
