@@ -178,6 +178,11 @@ RolloutResult runRollout(const Schedule& schedule, const Scenario& scenario, dou
     if (start_analysis && passes_here < kMaxPassesPerInstant) {
       in.latest_analysis =
           analysis::runAnalysis(requestFor(*start_analysis, schedule.analysis), prometheus, clock);
+      // As the reconciler, the result names the attempt and step entry it was made for.
+      if constexpr (requires { start_analysis->step_entry; }) {
+        in.latest_analysis->evidence_since = start_analysis->evidence_since;
+        in.latest_analysis->step_entry = start_analysis->step_entry;
+      }
       ++result.checks;
       if (in.latest_analysis->verdict == analysis::Verdict::kError) ++result.check_errors;
       continue;  // the result's callback triggers the next pass at once

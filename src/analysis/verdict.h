@@ -12,6 +12,7 @@
 // Thread-safety: plain value types.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,9 @@ struct AnalysisResult {
   // attempt of the canary revision the check was made for (its status.analysisSince). Absent:
   // unknown, and only the step, revision and time decide whether the check still counts.
   std::optional<SystemTime> evidence_since;
+  // The request's step_entry (rollout::StartAnalysis::step_entry), echoed likewise: which entry
+  // of the step the check was made for. Absent: unknown (taken as the current entry).
+  std::optional<std::int64_t> step_entry;
 };
 
 }  // namespace mr::analysis

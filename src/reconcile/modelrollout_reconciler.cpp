@@ -103,6 +103,7 @@ analysis::AnalysisResult errorResult(const rollout::StartAnalysis& action, Syste
   r.canary_revision = action.canary_revision;
   r.step = action.step;
   r.evidence_since = action.evidence_since;
+  r.step_entry = action.step_entry;
   r.message = message;
   return r;
 }
@@ -413,15 +414,17 @@ void ModelRolloutReconciler::startAnalysis(Pass& pass, const rollout::StartAnaly
     deps_.enqueue(key);
     return;
   }
-  // The result names the attempt it was made for (the planner drops a check of an earlier
-  // attempt of the same revision, however close in time).
-  deps_.analyzer->submit(
-      std::move(request).value(),
-      [this, key, key_string, since = action.evidence_since](analysis::AnalysisResult result) {
-        result.evidence_since = since;
-        tracker_.finish(key_string, std::move(result));
-        deps_.enqueue(key);
-      });
+  // The result names the attempt and the step entry it was made for (the planner drops a check
+  // of an earlier attempt of the same revision, or of an earlier entry of the step, however
+  // close in time).
+  deps_.analyzer->submit(std::move(request).value(),
+                         [this, key, key_string, since = action.evidence_since,
+                          entry = action.step_entry](analysis::AnalysisResult result) {
+                           result.evidence_since = since;
+                           result.step_entry = entry;
+                           tracker_.finish(key_string, std::move(result));
+                           deps_.enqueue(key);
+                         });
 }
 
 bool ModelRolloutReconciler::deferProgressOnly(Pass& pass) {

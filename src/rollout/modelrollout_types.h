@@ -108,6 +108,9 @@ struct LastAnalysis {
   std::string verdict;  // Pass | Fail | Inconclusive | Error
   std::string message;
   std::vector<MetricStatus> metrics;
+  // The step entry (RolloutStatus::step_entry) the check was made for; 0 when unknown (stored
+  // by a controller from before stepEntry).
+  std::int64_t step_entry = 0;
   bool operator==(const LastAnalysis&) const = default;
 };
 
@@ -149,6 +152,11 @@ struct RolloutStatus {
   int current_step = 0;
   int canary_weight = 0;                      // as read back from the router
   std::optional<SystemTime> step_started_at;  // absent until the step's weight is set
+  // Counts step entries of this rollout: +1 whenever a step's hold starts (a step entered, or
+  // its hold restarted). A check counts for the current step only if it was made for this
+  // entry: step indexes change meaning with an edit of spec.steps, and status times are whole
+  // seconds. 0: stored by a controller from before it (checks are then judged by time).
+  std::int64_t step_entry = 0;
   int consecutive_failures = 0;
   int consecutive_inconclusive = 0;  // consecutive Inconclusive checks (Errors leave it)
   int consecutive_errors = 0;

@@ -29,7 +29,9 @@
 //  - StartAnalysis: submit an analysis::AnalysisRequest for {step, canary revision, evidence
 //    since}; pass the result back as PlanInput.latest_analysis (and analysis_in_flight=false) when
 //    it arrives, with the action's evidence_since in AnalysisResult::evidence_since (the attempt
-//    it was made for: a result of another attempt is ignored).
+//    it was made for: a result of another attempt is ignored) and its step_entry in
+//    AnalysisResult::step_entry (the step entry it was made for: a check of an earlier entry of
+//    the step, before an edit of spec.steps or a restarted hold, does not count for this one).
 // Crash safety: a step's weight (and canary capacity) is raised only when the *stored* status
 // already says that step (in a later pass, or in `after_status` of the pass that stores it),
 // so a crash between actions and the status write never leaves more canary traffic than the
@@ -41,7 +43,8 @@
 // available pods (ownAvailableReplicas) cover the stored step; status.stepWeight and
 // status.stepsFingerprint record what the step entry was based on, and an edit of spec.steps
 // re-enters at the highest step whose weight is at most what the route carries, with a fresh
-// hold and fresh checks.
+// hold and fresh checks: status.stepEntry numbers hold starts, and a check counts only for the
+// entry it was started for (StartAnalysis::step_entry, echoed back).
 // Thread-safety: pure function.
 #pragma once
 
@@ -148,6 +151,7 @@ struct StartAnalysis {
   std::string stable_revision;
   std::string canary_revision;
   std::optional<SystemTime> evidence_since;  // status.analysisSince: the queries' range start
+  std::int64_t step_entry = 0;               // status.stepEntry: the entry of the step judged
   bool operator==(const StartAnalysis&) const = default;
 };
 struct RemoveAnnotation {

@@ -88,7 +88,12 @@ struct PlanContext {
 
 State deriveState(const PlanContext& c);
 
-// Transition functions (planner_transitions.cpp).
+// "2/4": step k (0-based) of spec.steps, as messages name it.
+std::string stepLabel(const PlanContext& c, int k);
+// Failures, inconclusive checks and errors counted from zero (a new step or revision).
+void resetCounters(RolloutStatus& s);
+
+// Transition functions (planner_transitions.cpp; the promotion's in planner_promotion.cpp).
 void planFirstDeploy(PlanContext& c);
 void planSteady(PlanContext& c, State s);  // kSteady or kRolledBackHold
 void planNewTemplate(PlanContext& c);
@@ -103,6 +108,10 @@ void startPromotion(PlanContext& c, const std::string& reason, const std::string
 void recordStepBasis(PlanContext& c, int k);
 // Clears that record (no canary any more).
 void clearStepBasis(RolloutStatus& s);
+// The current step's hold starts now (the step is entered, or its hold restarts):
+// stepStartedAt = now and a new status.stepEntry, so no check made before counts for it.
+// Every place that starts a hold goes through here.
+void startStepHold(PlanContext& c);
 // spec.steps changed under a running canary: re-enter at the highest step whose weight is at
 // most what the route carries now (step 1 if none), with a fresh hold and fresh checks.
 void reenterAfterStepsEdit(PlanContext& c);

@@ -26,6 +26,15 @@ void clearStepBasis(RolloutStatus& s) {
   s.steps_fingerprint.clear();
 }
 
+void startStepHold(PlanContext& c) {
+  auto& s = c.st();
+  s.step_started_at = c.now;
+  // Counted from the stored status: a pass whose status write fails hands the same number out
+  // again in the next pass. Harmless, because no check is started for an entry before it is
+  // stored (scheduleAnalysis).
+  ++s.step_entry;
+}
+
 void reenterAfterStepsEdit(PlanContext& c) {
   auto& s = c.st();
   if (s.canary_revision.empty() || s.steps_fingerprint == c.fingerprint) return;

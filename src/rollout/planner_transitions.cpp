@@ -1,4 +1,5 @@
-// One function per state and transition of the rollout state machine (docs/lifecycle.md).
+// One function per state and transition of the rollout state machine (docs/lifecycle.md);
+// the promotion's are in planner_promotion.cpp.
 #include <algorithm>
 
 #include "common/duration.h"
@@ -6,7 +7,6 @@
 #include "rollout/planner_internal.h"
 
 namespace mr::rollout::detail {
-namespace {
 
 std::string stepLabel(const PlanContext& c, int step) {
   return std::to_string(step + 1) + "/" + std::to_string(c.stepCount());
@@ -17,6 +17,8 @@ void resetCounters(RolloutStatus& s) {
   s.consecutive_inconclusive = 0;
   s.consecutive_errors = 0;
 }
+
+namespace {
 
 // Transition only when the phase changes; otherwise just refresh the message.
 void settle(PlanContext& c, Phase to, const std::string& reason, const std::string& message) {
@@ -110,7 +112,7 @@ void advance(PlanContext& c) {
   // stepStartedAt, weight) is stored first; the weight is raised only after that write
   // (after_status). If that SetWeight never lands, the next pass finds the route at the
   // previous step's weight, puts it back (RouteDrift) and restarts the hold (planCanary).
-  s.step_started_at = c.now;
+  startStepHold(c);
   const auto& read = c.world().route_weight;
   // Replica ratio reports an effective weight; it does not move when no pod changes.
   s.canary_weight = c.routed() || !read ? step.weight : *read;
@@ -294,62 +296,6 @@ void startCanary(PlanContext& c, const std::string& reason, const std::string& m
   c.requeueIn(kAvailabilityPoll);
 }
 
-void startPromotion(PlanContext& c, const std::string& reason, const std::string& message) {
-  auto& s = c.st();
-  // What someone else changed since the last pass (a route raised above the step entered,
-  // replica ratio: canary pods scaled up) does not stay for the promotion (safety simulation).
-  // The weight the canary was given: its step's once the step started, else the fallback.
-  const int entered = s.step_started_at ? s.step_weight : std::min(s.step_weight, s.canary_weight);
-  const int entered_replicas = canaryReplicasFor(c.spec.replicas, entered);
-  const auto& read = c.world().route_weight;
-  if (c.routed() && read) {
-    const int keep = c.canaryAvailableAt(s.canary_revision, entered_replicas) ? entered : 0;
-    if (*read > keep) {
-      c.ensureWeight(keep);
-    } else {
-      // The promotion keeps what the route carries after this pass, never more: a stored
-      // weight from before the route was lost and recreated lower, or from before an edit of
-      // spec.steps re-entered a lower step, would be put back above the step (safety
-      // simulation, seed 21003604).
-      int left = *read;
-      for (const auto* actions : {&c.out.actions, &c.out.after_status}) {
-        for (const auto& a : *actions) {
-          if (const auto* w = std::get_if<SetWeight>(&a)) left = w->percent;
-        }
-      }
-      s.canary_weight = std::min(left, keep);
-    }
-  } else if (c.routed()) {
-    s.canary_weight = std::min(s.canary_weight, entered);
-  }
-  // Replica ratio: canaryWeight is the pods' share (above the step's weight with few replicas),
-  // so before the status write no more pods than the stored step allows with spec.replicas now
-  // (safety simulation, seed 459404 of the --seed 1 run: someone scaled the canary up,
-  // spec.replicas and spec.steps were edited, promote=full scaled it to 4 pods under a stored 10%
-  // step).
-  const int stored_replicas =
-      c.in.status.canary_revision == s.canary_revision
-          ? std::min(entered_replicas, canaryReplicasFor(c.spec.replicas, c.in.status.step_weight))
-          : entered_replicas;
-  if (!c.routed() && c.world().canary.exists && c.world().canary.replicas > stored_replicas) {
-    c.act(ScaleCanary{stored_replicas});
-  }
-  s.current_step = c.stepCount();
-  recordStepBasis(c, c.stepCount());
-  s.step_started_at.reset();
-  s.paused_at.reset();
-  s.analysis_paused = false;
-  s.hold_extended_at.reset();
-  c.transition(Phase::kPromoting, reason, message);
-  // The stable Deployment gets the new template only after the status saying Promoting is
-  // stored (after_status; planPromoting repeats it): a crash before that write must not leave
-  // stable changed under a canary.
-  // Callers are in a canary whose revision is spec.template, so the template is at hand.
-  c.actAfterStatus(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
-  c.actAfterStatus(EnsureServices{"", s.canary_revision});
-  c.requeueIn(kAvailabilityPoll);
-}
-
 void rollback(PlanContext& c, const std::string& reason, const std::string& message) {
   auto& s = c.st();
   if (!s.canary_revision.empty()) s.rolled_back_revision = s.canary_revision;
@@ -468,6 +414,11 @@ void planCanary(PlanContext& c) {
                 "; weight back to " + std::to_string(fallbackWeight(c, k)) +
                 "% until it covers the step, then the hold starts again");
   }
+  // Whether the route gets this step's weight only after this pass's status write (a step
+  // re-entered below it, a hold restarted below it): the step has not been served at its
+  // weight yet, so its hold, even a 0 s one, does not end in this pass (safety simulation,
+  // seed 20403881: a 0 s last step promoted with the route at 20%).
+  bool weight_pending = false;
   if (!s.step_started_at) {
     if (paused || !covered) {
       c.ensureWeight(fallbackWeight(c, k));
@@ -494,27 +445,44 @@ void planCanary(PlanContext& c) {
         carried = allowed;
       }
       s.canary_weight = c.routed() || !read ? step.weight : *read;
-      if (carried != step.weight) c.actAfterStatus(SetWeight{step.weight});
+      if (carried != step.weight) {
+        c.actAfterStatus(SetWeight{step.weight});
+        // The last step only: a promotion needs it served at its weight. An earlier 0 s step
+        // re-entered below the route may be left at once (waiting would scale the canary down
+        // and up again: StepsEditReentryDecidedAtOnceDoesNotScaleTheCanaryDownAndUpAgain).
+        // Replica ratio's SetWeight is a read; its pods follow the status write as they did.
+        weight_pending = c.routed() && k + 1 >= c.stepCount();
+      }
     }
-    s.step_started_at = c.now;
+    startStepHold(c);
     c.event("Normal", "StepStarted",
             "step " + stepLabel(c, k) + ": canary weight " + std::to_string(step.weight) +
                 "% with " + std::to_string(replicas) + " canary replicas, hold " +
                 formatDuration(step.hold));
     noteApproximatedWeight(c, k);
+  } else if (!paused && c.routed() && read && *read < step.weight) {
+    // The route carries less than this step's weight: its SetWeight after the status write
+    // of the step entry never landed (a failure, or the process died before it), or someone
+    // else lowered it. The evidence since was not gathered at this step's weight, so the
+    // hold starts again when the weight is back (safety simulation, seed 20427869: a Pass
+    // that arrived with the last step's 100% lowered to 23% promoted). The weight goes back
+    // only after the status storing the restarted hold: were it put back first and that write
+    // failed, the next pass would find the route right and the old hold elapsed, and promote
+    // on the check made at the lowered weight (safety simulation, seed 26907145). A route
+    // above the step comes down at once (ensureWeight below).
+    startStepHold(c);
+    c.event("Warning", "RouteDrift",
+            c.routeDescription() + " carried " + std::to_string(*read) +
+                "% to the canary, expected " + std::to_string(step.weight) +
+                "%; put back with a fresh hold");
+    s.canary_weight = step.weight;
+    c.actAfterStatus(SetWeight{step.weight});
+    weight_pending = true;
   } else {
-    if (!paused && c.routed() && read && *read < step.weight) {
-      // The route carries less than this step's weight: its SetWeight after the status write
-      // of the step entry never landed (a failure, or the process died before it), or someone
-      // else lowered it. The evidence since was not gathered at this step's weight, so the
-      // hold starts again when the weight is back (safety simulation, seed 20427869: a Pass
-      // that arrived with the last step's 100% lowered to 23% promoted).
-      s.step_started_at = c.now;
-    }
     c.ensureWeight(step.weight);
   }
   const SystemTime hold_end = *s.step_started_at + step.hold;
-  const bool hold_done = !paused && c.real_now >= hold_end;
+  const bool hold_done = !paused && !weight_pending && c.real_now >= hold_end;
   if (hold_done && stepDecided(c, hold_end)) {
     advance(c);
     return;
@@ -525,7 +493,7 @@ void planCanary(PlanContext& c) {
   scheduleAnalysis(c);
   if (paused) return;
   if (!hold_done) {
-    c.requeueAt(hold_end);
+    c.requeueAt(weight_pending ? std::max(hold_end, c.real_now + kNextPassDelay) : hold_end);
     s.message = holdMessage(c, k, hold_end);
   } else {
     const bool last = needsEvidenceOfWithin(c, k);
@@ -544,69 +512,6 @@ void planCanary(PlanContext& c) {
       if (limit > c.real_now) c.requeueAt(limit);
     }
   }
-}
-
-void planPromoting(PlanContext& c) {
-  auto& s = c.st();
-  if (c.hash == s.stable_revision) {
-    // The old template is back in spec, so the stable Deployment can be restored. The canary
-    // keeps its pods and its traffic until stable is available at the old revision again:
-    // stable may have few old pods left (a capacity cliff otherwise).
-    const std::string what = "spec.template reverted to stable revision " + s.stable_revision +
-                             " during promotion of " + s.canary_revision;
-    c.act(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
-    if (!c.stableAvailableAt(c.hash)) {
-      if (c.world().stable.revision != c.hash) {
-        c.event("Warning", "TemplateReverting",
-                what + ": restoring stable before traffic leaves the canary");
-      }
-      c.ensureServices("", s.canary_revision);
-      c.ensureWeight(promotionWeight(c));
-      const auto& stable = c.world().stable;
-      const int back = stable.revision == c.hash ? ownAvailableReplicas(stable) : 0;
-      s.message = what + ": restoring stable, " + std::to_string(back) + "/" +
-                  std::to_string(c.spec.replicas) + " available at " + c.hash +
-                  "; the canary keeps its traffic until then";
-      c.requeueIn(kAvailabilityPoll);
-      return;
-    }
-    rollback(c, "TemplateReverted", what);
-    return;
-  }
-  const bool newest = c.hash == s.canary_revision;
-  if (!newest && c.world().stable.revision != s.canary_revision) {
-    // A newer template arrived before stable took the canary's: that template is gone.
-    startCanary(c, "CanaryRestarted",
-                "newer revision " + c.hash + " replaces " + s.canary_revision +
-                    " before its promotion began; restarting at step " + stepLabel(c, 0));
-    return;
-  }
-  if (newest) c.act(EnsureStable{c.spec.pod_template, c.spec.replicas, c.hash});
-  c.ensureServices("", s.canary_revision);
-  const auto& stable = c.world().stable;
-  if (!c.stableAvailableAt(s.canary_revision)) {
-    c.ensureWeight(promotionWeight(c));
-    s.message = "promoting " + s.canary_revision + ": stable " +
-                std::to_string(stable.updated_replicas) + "/" + std::to_string(c.spec.replicas) +
-                " updated, " + std::to_string(ownAvailableReplicas(stable)) + "/" +
-                std::to_string(c.spec.replicas) + " available";
-    c.requeueIn(kAvailabilityPoll);
-    stableDeadline(c);
-    return;
-  }
-  c.ensureWeight(0);
-  if (c.world().canary.exists) c.act(ScaleCanary{0});
-  const std::string promoted = s.canary_revision;
-  s.stable_revision = promoted;
-  s.canary_revision.clear();
-  s.step_started_at.reset();
-  clearStepBasis(s);
-  resetCounters(s);
-  c.transition(Phase::kHealthy, "Promoted",
-               "revision " + promoted + " promoted: stable runs it with " +
-                   std::to_string(stable.available_replicas) + "/" +
-                   std::to_string(c.spec.replicas) + " available; canary scaled to 0");
-  if (!newest) c.requeueIn(kNextPassDelay);  // the newer template starts next pass
 }
 
 }  // namespace mr::rollout::detail

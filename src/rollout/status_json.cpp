@@ -55,6 +55,7 @@ Json statusToJson(const RolloutStatus& s) {
   j["currentStep"] = s.current_step;
   j["canaryWeight"] = s.canary_weight;
   if (s.step_started_at) j["stepStartedAt"] = formatRfc3339(*s.step_started_at);
+  if (s.step_entry != 0) j["stepEntry"] = s.step_entry;
   j["consecutiveFailures"] = s.consecutive_failures;
   j["consecutiveInconclusive"] = s.consecutive_inconclusive;
   j["consecutiveErrors"] = s.consecutive_errors;
@@ -66,6 +67,7 @@ Json statusToJson(const RolloutStatus& s) {
     j["lastAnalysis"] = {{"time", formatRfc3339(a.time)}, {"step", a.step},
                          {"revision", a.revision},        {"verdict", a.verdict},
                          {"message", a.message},          {"metrics", metrics}};
+    if (a.step_entry != 0) j["lastAnalysis"]["stepEntry"] = a.step_entry;
   }
   Json conditions = Json::array();
   for (const auto& c : s.conditions) {
@@ -114,6 +116,7 @@ RolloutStatus statusFromJson(const Json& j) {
   s.current_step = static_cast<int>(integer(j, "currentStep"));
   s.canary_weight = static_cast<int>(integer(j, "canaryWeight"));
   s.step_started_at = time(j, "stepStartedAt");
+  s.step_entry = integer(j, "stepEntry");
   s.consecutive_failures = static_cast<int>(integer(j, "consecutiveFailures"));
   s.consecutive_inconclusive = static_cast<int>(integer(j, "consecutiveInconclusive"));
   s.consecutive_errors = static_cast<int>(integer(j, "consecutiveErrors"));
@@ -124,6 +127,7 @@ RolloutStatus statusFromJson(const Json& j) {
     a.revision = str(*la, "revision");
     a.verdict = str(*la, "verdict");
     a.message = str(*la, "message");
+    a.step_entry = integer(*la, "stepEntry");
     if (auto ms = la->find("metrics"); ms != la->end() && ms->is_array()) {
       for (const auto& m : *ms) {
         if (!m.is_object()) continue;
@@ -175,6 +179,7 @@ LastAnalysis lastAnalysisFrom(const analysis::AnalysisResult& r) {
   a.revision = r.canary_revision;
   a.verdict = verdictWireName(r.verdict);
   a.message = r.message;
+  a.step_entry = r.step_entry.value_or(0);
   for (const auto& m : r.metrics) {
     a.metrics.push_back({m.name, m.value, m.threshold, m.sample_size, verdictWireName(m.verdict),
                          m.query, m.message, m.lower, m.upper});

@@ -590,6 +590,40 @@ TEST_F(ReconcilerTest, FailedCheckRollsBackWithTheMetricInStatus) {
       << status()["message"];
 }
 
+// The reconciler echoes the check's step entry (StartAnalysis::step_entry) in its result: a
+// check started before the hold restarted (the route found below the step) does not count for
+// the new entry, even when it finishes in the very second of the restart (safety simulation,
+// docs/safety-sim.md "10^7 findings (session 7)").
+TEST_F(ReconcilerTest, ACheckCountsOnlyForTheStepEntryItWasStartedFor) {
+  api.seed(res::modelRollouts(), rollout("img:1", true));
+  settle();
+  changeImage("img:2", true);
+  settle();
+  ASSERT_EQ(routeCanaryWeight(), 1);
+  clock.advance(std::chrono::seconds(6));
+  settle(2);
+  ASSERT_EQ(analyzer.requests.size(), 1u);
+  const std::int64_t entry = status()["stepEntry"].get<std::int64_t>();
+  ASSERT_GT(entry, 0);
+  auto route = *api.object(res::httpRoutes(), "ml", "m");
+  for (auto& ref : route["spec"]["rules"][0]["backendRefs"])
+    ref["weight"] = ref["name"] == "m-canary" ? 0 : 100;  // someone else takes the 1% away
+  ASSERT_TRUE(api.update(res::httpRoutes(), route).isOk());
+  ASSERT_TRUE(pass().error.isOk());
+  ASSERT_EQ(status()["stepEntry"], entry + 1) << "the hold restarted";
+  EXPECT_EQ(routeCanaryWeight(), 1) << "put back after the status write";
+  analysis::AnalysisResult result;  // the analyzer does not say which entry; the reconciler does
+  result.verdict = analysis::Verdict::kFail;
+  result.time = clock.now();
+  result.canary_revision = analyzer.requests[0].canary_revision;
+  result.step = 0;
+  result.message = "errorRate 0.2 > 0.001";
+  analyzer.answer(result);
+  ASSERT_TRUE(pass().error.isOk());
+  EXPECT_EQ(status()["phase"], "Progressing") << status()["message"];
+  EXPECT_FALSE(status().contains("lastAnalysis")) << "a check of the earlier entry was counted";
+}
+
 TEST_F(ReconcilerTest, StatusWriteConflictFailsThePassWithoutEvents) {
   api.seed(res::modelRollouts(), rollout("img:1", false));
   api.injectError("updateStatus",

@@ -221,11 +221,43 @@ TEST(Crd, StatusJsonIsValidAgainstStatusSchema) {
                     {"drift", std::nullopt, "<= 0.2", std::nullopt, "Error", "q", ""}}};
   s.conditions.push_back({kCondAvailable, "True", "StableAvailable", "", *s.step_started_at, 3});
   s.history.push_back({*s.step_started_at, "Healthy", "Progressing", "CanaryStarted", "m"});
+  s.step_entry = 7;
+  s.last_analysis->step_entry = 6;
   const json j = statusToJson(s);
   std::vector<std::string> errs;
   validateSchema(schema(crd)["properties"]["status"], j, "status", errs);
   EXPECT_TRUE(errs.empty()) << ::testing::PrintToString(errs) << j.dump();
   EXPECT_EQ(statusFromJson(j), s) << "round trip";
+}
+
+// status.stepEntry and status.lastAnalysis.stepEntry (docs/api.md) survive the API server:
+// declared in the CRD (an undeclared status field is pruned), written when set, and a status
+// from before them reads as 0 (the planner then judges checks by time).
+TEST(Crd, StepEntryRoundTripsAndAnOlderStatusReadsAsZero) {
+  json crd = loadCrd();
+  const json& status = schema(crd)["properties"]["status"]["properties"];
+  ASSERT_TRUE(status.contains("stepEntry"));
+  EXPECT_EQ(status["stepEntry"]["format"], "int64");
+  ASSERT_TRUE(status["lastAnalysis"]["properties"].contains("stepEntry"));
+  RolloutStatus s;
+  s.phase = Phase::kProgressing;
+  s.canary_revision = "bbbbbbbbbb";
+  s.step_entry = 4'000'000'000;  // beyond int32
+  s.last_analysis = LastAnalysis{};
+  s.last_analysis->revision = "bbbbbbbbbb";
+  s.last_analysis->verdict = "Pass";
+  s.last_analysis->step_entry = 3'999'999'999;
+  json j = statusToJson(s);
+  EXPECT_EQ(j["stepEntry"], 4'000'000'000);
+  EXPECT_EQ(j["lastAnalysis"]["stepEntry"], 3'999'999'999);
+  EXPECT_EQ(statusFromJson(j), s);
+  j.erase("stepEntry");
+  j["lastAnalysis"].erase("stepEntry");
+  const RolloutStatus old = statusFromJson(j);
+  EXPECT_EQ(old.step_entry, 0);
+  EXPECT_EQ(old.last_analysis->step_entry, 0);
+  EXPECT_FALSE(statusToJson(old).contains("stepEntry")) << "0 is not written";
+  EXPECT_FALSE(statusToJson(old)["lastAnalysis"].contains("stepEntry"));
 }
 
 // Every status a lifecycle writes (first deploy, canary with checks failing and passing, a

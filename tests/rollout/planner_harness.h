@@ -117,6 +117,7 @@ struct Harness {
   std::optional<analysis::AnalysisResult> analysis;
   bool in_flight = false;
   std::optional<SystemTime> request_since;  // the running check's StartAnalysis::evidence_since
+  std::int64_t request_entry = 0;           // and its StartAnalysis::step_entry
   SystemTime now = t0();
   std::int64_t generation = 1;
   bool pods_ready = true;
@@ -179,6 +180,7 @@ struct Harness {
     if (auto* sa = std::get_if<StartAnalysis>(&a); sa && !in_flight) {
       in_flight = true;
       request_since = sa->evidence_since;
+      request_entry = sa->step_entry;
     }
   }
   // Applies like the reconciler: actions in order, then status, then the after-status actions,
@@ -198,8 +200,9 @@ struct Harness {
     return p;
   }
   // Delivers an analysis result for the current step and canary, finished at `now`; it names
-  // the attempt of the running check (the reconciler echoes the request's evidence_since), or
-  // the stored one when no check was started through the harness.
+  // the attempt and step entry of the running check (the reconciler echoes the request's
+  // evidence_since and step_entry), or the stored ones when no check was started through the
+  // harness.
   void deliver(analysis::Verdict v, const std::string& message = "") {
     analysis::AnalysisResult r;
     r.verdict = v;
@@ -207,6 +210,7 @@ struct Harness {
     r.step = status.current_step;
     r.canary_revision = status.canary_revision;
     r.evidence_since = in_flight ? request_since : status.analysis_since;
+    r.step_entry = in_flight ? request_entry : status.step_entry;
     r.message = message.empty() ? std::string("verdict ") + verdictWireName(v) : message;
     analysis::MetricResult m;
     m.name = "errorRate";

@@ -184,7 +184,10 @@ TEST(PlannerLifecycle, LostWeightAfterStepEntryIsPutBackAndRestartsTheHold) {
   ASSERT_EQ(h.status.step_started_at, h.now);
   h.now += 5min;  // restarted later
   Plan p = h.step();
-  EXPECT_EQ(actionsOf<SetWeight>(p), std::vector<SetWeight>{{10}}) << dump(p);
+  // After the status storing the restarted hold: were it put back first and that write failed,
+  // the next pass would find the old hold and the right weight (safety simulation, 26907145).
+  EXPECT_TRUE(actionsOf<SetWeight>(p).empty()) << dump(p);
+  EXPECT_EQ(afterStatusOf<SetWeight>(p), std::vector<SetWeight>{{10}}) << dump(p);
   EXPECT_TRUE(hasEvent(p, "RouteDrift"));
   EXPECT_EQ(p.status.step_started_at, h.now) << "the 2h hold counts from the real weight";
   EXPECT_EQ(p.status.current_step, 1);

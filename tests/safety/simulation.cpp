@@ -378,6 +378,7 @@ void Simulation::deliverAnalysis(Instance& inst, analysis::Verdict v) {
   r.canary_revision = inst.request->canary_revision;
   r.step = inst.request->step;
   r.evidence_since = inst.request->evidence_since;  // as the reconciler echoes the request's
+  r.step_entry = inst.request->step_entry;
   r.message = "oracle";
   inst.latest = r;
   inst.in_flight = false;
