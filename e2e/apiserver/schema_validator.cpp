@@ -216,9 +216,45 @@ class Walker {
         }
       }
     }
+    listTypeDuplicates(v, s, path);
     if (s.contains("items") && s["items"].is_object()) {
       for (size_t i = 0; i < v.size(); ++i)
         walk(v[i], s["items"], path + "[" + std::to_string(i) + "]");
+    }
+  }
+
+  // As kube-apiserver (apiextensions listtype validation): in an x-kubernetes-list-type: set,
+  // every later copy of an item is a FieldValueDuplicate naming the item; in a list-type: map,
+  // every later item with the same x-kubernetes-list-map-keys values is one naming those keys,
+  // e.g. `spec.analysis.metrics.custom[1]: Duplicate value: {"name":"x"}`.
+  void listTypeDuplicates(const json& v, const json& s, const std::string& path) {
+    const std::string type = s.value("x-kubernetes-list-type", "");
+    if (type == "set") {
+      for (size_t j = 1; j < v.size(); ++j) {
+        if (std::find(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(j), v[j]) !=
+            v.begin() + static_cast<std::ptrdiff_t>(j)) {
+          error(path + "[" + std::to_string(j) + "]", "FieldValueDuplicate",
+                "Duplicate value: " + v[j].dump());
+        }
+      }
+    } else if (type == "map" && s.contains("x-kubernetes-list-map-keys") &&
+               s["x-kubernetes-list-map-keys"].is_array()) {
+      std::vector<json> seen;
+      for (size_t j = 0; j < v.size(); ++j) {
+        if (!v[j].is_object()) continue;  // a type error of its own
+        json key = json::object();
+        for (const auto& k : s["x-kubernetes-list-map-keys"]) {
+          if (!k.is_string()) continue;
+          const std::string name = k.get<std::string>();
+          if (v[j].contains(name)) key[name] = v[j][name];
+        }
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+          error(path + "[" + std::to_string(j) + "]", "FieldValueDuplicate",
+                "Duplicate value: " + key.dump());
+        } else {
+          seen.push_back(std::move(key));
+        }
+      }
     }
   }
 

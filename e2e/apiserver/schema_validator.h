@@ -1,7 +1,8 @@
 // Validation of custom resources against a CRD's structural OpenAPI v3 schema, the way
 // kube-apiserver does it: prune unknown fields (unless x-kubernetes-preserve-unknown-fields),
 // apply defaults, then validate types, required, enum, bounds, lengths, pattern, items,
-// minItems/maxItems, uniqueItems, min/maxProperties, allOf/anyOf/oneOf/not, int-or-string and
+// minItems/maxItems, uniqueItems, x-kubernetes-list-type set/map duplicates (FieldValueDuplicate),
+// min/maxProperties, allOf/anyOf/oneOf/not, int-or-string and
 // embedded resources; then, as kube-apiserver, the CEL rules (x-kubernetes-validations, see
 // cel_rules.h) unless a blocking error (type, required, enum, too long, too many) was found.
 // Thread-safety: pure functions (a process-wide regex cache is internally locked).

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace mr::apiserver {
 namespace {
 
@@ -119,6 +121,44 @@ TEST(ApiserverSchemaValidatorTest, OneOf) {
   EXPECT_EQ(fields(validateCustomResource(both, kSchema)), (std::vector<std::string>{"spec.one"}));
   json one = cr({{"image", "a:1"}, {"one", {{"a", "x"}}}});
   EXPECT_TRUE(validateCustomResource(one, kSchema).errors.empty());
+}
+
+}  // namespace
+}  // namespace mr::apiserver
+
+namespace mr::apiserver {
+namespace {
+
+// kube-apiserver refuses a later item whose x-kubernetes-list-map-keys values repeat an earlier
+// item's (list-type map) and a repeated item of a list-type set: FieldValueDuplicate at the
+// later index, naming the key values (map) or the item (set).
+TEST(ApiserverSchemaValidatorTest, ListTypeMapAndSetRejectDuplicateKeysAndItems) {
+  const json schema = json::parse(R"({
+    "type": "object",
+    "properties": {"spec": {"type": "object", "properties": {
+      "custom": {"type": "array", "x-kubernetes-list-type": "map",
+                 "x-kubernetes-list-map-keys": ["name"],
+                 "items": {"type": "object", "required": ["name"],
+                           "properties": {"name": {"type": "string"}, "q": {"type": "string"}}}},
+      "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}}
+    }}}
+  })");
+  json ok = cr({{"custom", {{{"name", "x"}, {"q", "a"}}, {{"name", "y"}, {"q", "a"}}}},
+                {"tags", {"a", "b"}}});
+  EXPECT_TRUE(validateCustomResource(ok, schema).errors.empty());
+
+  json dup = cr({{"custom", {{{"name", "x"}, {"q", "a"}}, {{"name", "x"}, {"q", "b"}}}},
+                 {"tags", {"a", "b", "a"}}});
+  SchemaOutcome out = validateCustomResource(dup, schema);
+  ASSERT_EQ(out.errors.size(), 2u);
+  std::vector<std::string> got;
+  for (const auto& e : out.errors) {
+    EXPECT_EQ(e.reason, "FieldValueDuplicate");
+    got.push_back(e.toString());
+  }
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{R"(spec.custom[1]: Duplicate value: {"name":"x"})",
+                                           R"(spec.tags[2]: Duplicate value: "a")"}));
 }
 
 }  // namespace

@@ -73,9 +73,6 @@ struct Row {
   json patch;        // a JSON merge patch on baseSpec()
   bool valid;
   std::string parser_path;  // for an invalid row: the field the parser names
-  // False where the test API server does not emulate kube-apiserver's check (the row then
-  // checks the schema declares it).
-  bool server_emulated = true;
 };
 
 json apply(const json& patch) {
@@ -387,10 +384,7 @@ const std::vector<Row>& rows() {
                {{{"name", "a"}, {"query", "q"}, {"max", 1}},
                 {{"name", "a"}, {"query", "q2"}, {"max", 2}}}}}}}}},
          false,
-         m + ".custom[1].name",
-         // kube-apiserver refuses a duplicate key of an x-kubernetes-list-type: map list
-         // ("Duplicate value"); e2e/apiserver does not check list-map keys yet.
-         false},
+         m + ".custom[1].name"},  // the server: a duplicate key of the list-type map
         {"custom without min and max",
          {{"analysis", {{"metrics", {{"custom", {{{"name", "a"}, {"query", "q"}}}}}}}}},
          false,
@@ -440,14 +434,7 @@ TEST(SpecRulesAgreement, EveryDocumentedRuleHoldsOnTheServerAndInTheParser) {
       EXPECT_TRUE(parsed.ok()) << "the parser rejects it: " << parsed.summary();
       continue;
     }
-    if (row.server_emulated) {
-      EXPECT_FALSE(server.empty()) << "the API server accepts it";
-    } else {
-      const json& custom = crdSchema()["properties"]["spec"]["properties"]["analysis"]["properties"]
-                                      ["metrics"]["properties"]["custom"];
-      EXPECT_EQ(custom["x-kubernetes-list-type"], "map");
-      EXPECT_EQ(custom["x-kubernetes-list-map-keys"], json({"name"}));
-    }
+    EXPECT_FALSE(server.empty()) << "the API server accepts it";
     if (parsed.ok()) {
       ADD_FAILURE() << "the parser accepts it";
       continue;
