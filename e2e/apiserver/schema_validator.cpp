@@ -223,10 +223,25 @@ class Walker {
     }
   }
 
-  // As kube-apiserver (apiextensions listtype validation): in an x-kubernetes-list-type: set,
-  // every later copy of an item is a FieldValueDuplicate naming the item; in a list-type: map,
-  // every later item with the same x-kubernetes-list-map-keys values is one naming those keys,
-  // e.g. `spec.analysis.metrics.custom[1]: Duplicate value: {"name":"x"}`.
+  // A value as Go's field.Duplicate prints it (apimachinery's ErrorBody): strings quoted,
+  // numbers and booleans plain, a map as `%#v` does, e.g. map[string]interface {}{"name":"x"}.
+  static std::string goValue(const json& v) {
+    if (!v.is_object()) return v.dump();
+    std::string out = "map[string]interface {}{";
+    bool first = true;
+    for (const auto& [k, x] : v.items()) {  // sorted, as fmt prints maps
+      if (!first) out += ", ";
+      first = false;
+      out += json(k).dump() + ":" + goValue(x);
+    }
+    return out + "}";
+  }
+
+  // As kube-apiserver v1.32 (apiextensions-apiserver pkg/apiserver/schema/listtype): in an
+  // x-kubernetes-list-type: set, every later copy of an item is a FieldValueDuplicate naming the
+  // item; in a list-type: map, every later item with the same x-kubernetes-list-map-keys values
+  // is one naming those keys, e.g.
+  // `spec.analysis.metrics.custom[1]: Duplicate value: map[string]interface {}{"name":"x"}`.
   void listTypeDuplicates(const json& v, const json& s, const std::string& path) {
     const std::string type = s.value("x-kubernetes-list-type", "");
     if (type == "set") {
@@ -234,7 +249,7 @@ class Walker {
         if (std::find(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(j), v[j]) !=
             v.begin() + static_cast<std::ptrdiff_t>(j)) {
           error(path + "[" + std::to_string(j) + "]", "FieldValueDuplicate",
-                "Duplicate value: " + v[j].dump());
+                "Duplicate value: " + goValue(v[j]));
         }
       }
     } else if (type == "map" && s.contains("x-kubernetes-list-map-keys") &&
@@ -250,7 +265,7 @@ class Walker {
         }
         if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
           error(path + "[" + std::to_string(j) + "]", "FieldValueDuplicate",
-                "Duplicate value: " + key.dump());
+                "Duplicate value: " + goValue(key));
         } else {
           seen.push_back(std::move(key));
         }

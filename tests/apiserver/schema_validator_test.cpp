@@ -157,8 +157,9 @@ TEST(ApiserverSchemaValidatorTest, ListTypeMapAndSetRejectDuplicateKeysAndItems)
     got.push_back(e.toString());
   }
   std::sort(got.begin(), got.end());
-  EXPECT_EQ(got, (std::vector<std::string>{R"(spec.custom[1]: Duplicate value: {"name":"x"})",
-                                           R"(spec.tags[2]: Duplicate value: "a")"}));
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     R"(spec.custom[1]: Duplicate value: map[string]interface {}{"name":"x"})",
+                     R"(spec.tags[2]: Duplicate value: "a")"}));
 }
 
 }  // namespace
