@@ -164,6 +164,18 @@ sc_history() {
   sc_get "$1" "$2" '{range .status.history[*]}{.from}>{.to} {.reason}: {.message}{"\n"}{end}'
 }
 
+# sc_expect_event NS NAME EXTENDED-REGEX [WHAT]: an Event about NS/NAME matches, within 20 s.
+# The controller writes Events from a queue after the status write that they describe (and
+# retries them), so an Event may show a moment after the status a scenario waited for.
+sc_expect_event() {
+  local events deadline=$((SECONDS + 20))
+  while events="$(sc_events "$1" "$2" 2>/dev/null)"; ! grep -Eq -- "$3" <<<"$events"; do
+    ((SECONDS < deadline)) || break
+    sleep 0.5
+  done
+  sc_expect_match "${4:-Events}" "$events" "$3"
+}
+
 sc_expect_eq() {  # WHAT ACTUAL EXPECTED
   [[ "$2" == "$3" ]] || sc_fail "$1: got '$2', want '$3'"
   echo "ok: $1 = '$2'"

@@ -45,10 +45,10 @@ metric_breach() {
   echo "$history"
   sc_expect_match "history" "$history" "^Progressing>RolledBack AnalysisFailed: 1 consecutive failed check\(s\) at step 1/4 .*$metric=[0-9.e+-]+ \([^)]*\) Fail"
   sc_expect_eq "history StepAdvanced entries" "$(sc_count "$history" ' StepAdvanced: ')" 0
+  sc_expect_event "$ns" "$name" "^Warning AnalysisFailed: .*$metric=[0-9.e+-]+ \([^)]*\) Fail"
+  sc_expect_event "$ns" "$name" "^Warning CheckFailed: check at step 1/4: .*$metric=[0-9.e+-]+"
   events="$(sc_events "$ns" "$name")"
   echo "$events"
-  sc_expect_match "Events" "$events" "^Warning AnalysisFailed: .*$metric=[0-9.e+-]+ \([^)]*\) Fail"
-  sc_expect_match "Events" "$events" "^Warning CheckFailed: check at step 1/4: .*$metric=[0-9.e+-]+"
 }
 
 scenario_error_rate() { metric_breach e2e-error-rate errorRate 0.01 version=2.4.0-errors err=0.1; }

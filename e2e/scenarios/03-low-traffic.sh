@@ -32,7 +32,7 @@ scenario_low_traffic() {
   echo "$history"
   sc_expect_match "history" "$history" "Progressing>Paused InconclusiveLimit: "
   sc_expect_no_match "history" "$history" "Promoting|Promoted|RolledBack"
+  sc_expect_event "$ns" "$name" " InconclusiveLimit: "
   events="$(sc_events "$ns" "$name")"
   echo "$events"
-  sc_expect_match "Events" "$events" " InconclusiveLimit: "
 }

@@ -40,10 +40,10 @@ scenario_prometheus_outage() {
   echo "$history"
   sc_expect_no_match "history" "$history" "RolledBack|Paused"
   sc_expect_eq "history StepAdvanced entries" "$(sc_count "$history" ' StepAdvanced: ')" 3
+  sc_expect_event "$ns" "$name" "^Warning CheckError: check at step 2/4: "
+  sc_expect_event "$ns" "$name" "^Normal Promoted: "
   events="$(sc_events "$ns" "$name")"
   echo "$events"
-  sc_expect_match "Events" "$events" "^Warning CheckError: check at step 2/4: "
-  sc_expect_match "Events" "$events" "^Normal Promoted: "
 }
 
 # sc_prom_outage_start DIR [start.sh args]: a Prometheus of its own scraping the simulator.

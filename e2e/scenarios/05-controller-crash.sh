@@ -33,5 +33,5 @@ scenario_controller_crash() {
   sc_expect_eq "history entries advancing to step 2" "$(sc_count "$history" 'advancing to step 2/4')" 1
   sc_expect_eq "history CanaryStarted entries" "$(sc_count "$history" ' CanaryStarted: ')" 1
   sc_expect_no_match "history" "$history" "CanaryRestarted|RolledBack|Degraded"
-  sc_expect_match "Events" "$(sc_events "$ns" "$name")" "^Normal Promoted: "
+  sc_expect_event "$ns" "$name" "^Normal Promoted: " "Events"
 }

@@ -28,10 +28,10 @@ scenario_newer_version() {
   echo "$history"
   sc_expect_match "history" "$history" "^Progressing>Progressing CanaryRestarted: newer revision $second replaces canary $first at step 2/4; restarting at step 1/4"
   sc_expect_no_match "history" "$history" "RolledBack"
+  sc_expect_event "$ns" "$name" "^Normal CanaryRestarted: newer revision $second"
+  sc_expect_event "$ns" "$name" "^Normal Promoted: "
   events="$(sc_events "$ns" "$name")"
   echo "$events"
-  sc_expect_match "Events" "$events" "^Normal CanaryRestarted: newer revision $second"
-  sc_expect_match "Events" "$events" "^Normal Promoted: "
 }
 
 sc_canary_changed() { local c; c="$(sc_field "$1" canary)"; [[ -n "$c" && "$c" != "$2" ]]; }

@@ -19,7 +19,7 @@ scenario_abort() {
   sc_expect_eventually "canary Deployment replicas" 0 sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy
   sc_wait_for 10 "abort annotation removed" sc_no_annotation "$ns" "$name" abort
   sc_expect_match "history" "$(sc_history "$ns" "$name")" "^Progressing>RolledBack Aborted: "
-  sc_expect_match "Events" "$(sc_events "$ns" "$name")" "^Warning Aborted: "
+  sc_expect_event "$ns" "$name" "^Warning Aborted: " "Events"
 }
 
 scenario_promote_full() {
@@ -45,7 +45,7 @@ scenario_promote_full() {
   sc_expect_match "history" "$history" "^Progressing>Promoting PromotedFull: "
   sc_expect_match "history" "$history" "^Promoting>Healthy Promoted: "
   sc_expect_no_match "history" "$history" "StepAdvanced"
-  sc_expect_match "Events" "$(sc_events "$ns" "$name")" "^Normal PromotedFull: "
+  sc_expect_event "$ns" "$name" "^Normal PromotedFull: " "Events"
 }
 
 sc_no_annotation() {  # NS NAME KEY (without the modelrollout.io/ prefix)

@@ -33,12 +33,12 @@ scenario_api_faults() {
   sc_expect_eq "healthy: route weights" \
     "$(sc_get "$ns" healthy '{.spec.rules[0].backendRefs[0].weight}/{.spec.rules[0].backendRefs[1].weight}' httproute)" "100/0"
   sc_expect_match "healthy: route weights seen in order" "$(sc_weights "$ns/healthy")" '^0( 1)?( 10)?( 50)?( 100)? 0$'
-  sc_expect_match "healthy: Events" "$(sc_events "$ns" healthy)" "^Normal Promoted: "
+  sc_expect_event "$ns" healthy "^Normal Promoted: " "healthy: Events"
   sc_expect_eq "breach: rolledBackRevision" "$(sc_get "$ns" breach '{.status.rolledBackRevision}')" "$c_breach"
   sc_expect_match "breach: reason" "$(sc_history "$ns" breach)" "^Progressing>RolledBack AnalysisFailed: .*errorRate=[0-9.e+-]+ \([^)]*\) Fail"
   sc_expect_eq "breach: route weights" \
     "$(sc_get "$ns" breach '{.spec.rules[0].backendRefs[0].weight}/{.spec.rules[0].backendRefs[1].weight}' httproute)" "100/0"
-  sc_expect_match "breach: Events" "$(sc_events "$ns" breach)" "^Warning AnalysisFailed: .*errorRate="
+  sc_expect_event "$ns" breach "^Warning AnalysisFailed: .*errorRate=" "breach: Events"
   sc_expect_eq "aborted: rolledBackRevision" "$(sc_get "$ns" aborted '{.status.rolledBackRevision}')" "$c_aborted"
   sc_expect_match "aborted: reason" "$(sc_history "$ns" aborted)" "^Progressing>RolledBack Aborted: "
   sc_expect_eventually "aborted: canary replicas" 0 sc_get "$ns" aborted-canary '{.spec.replicas}' deploy

@@ -1,6 +1,8 @@
 # Scenario 10: canaries whose pods never become ready (issue 13, item 7). The simulator plays
 # the failure from the pod template (SIM_POD_FAILURE) by writing Pod objects with the status the
-# kubelet or scheduler would. With progressDeadlineSeconds 8:
+# kubelet or scheduler would. With progressDeadlineSeconds 15 (time for the real Deployment
+# controller and the simulated kubelet to create the pod and report its failure on a loaded
+# 2-core CI machine; the reason is read afresh at the deadline):
 #   - ImagePullBackOff, progressDeadlineAbort true (default): rolled back with the pods' reason
 #     in status, Progressing=False/ProgressDeadlineExceeded and a Warning Event; the canary never
 #     got traffic and is scaled to 0;
@@ -29,6 +31,10 @@ sc_progressing_reason() {  # NS NAME
   sc_get "$1" "$2" '{.status.conditions[?(@.type=="Progressing")].reason}'
 }
 
+sc_message_matches() {  # KEY EXTENDED-REGEX
+  grep -Eq -- "$2" <<<"$(sc_status_message "$1")"
+}
+
 sc_deadline_waiting() {  # NS NAME
   [[ "$(sc_progressing_reason "$1" "$2")" == ProgressDeadlineExceeded &&
     "$(sc_field "$1/$2" phase)" == Progressing ]]
@@ -40,7 +46,7 @@ scenario_progress_deadline() {
   local old_stable
   old_stable="$(sc_field "$key" stable)"
   sc_retry kc -n "$ns" patch mr "$name" --type merge \
-    -p '{"spec":{"progressDeadlineSeconds":8}}' >/dev/null || sc_fail "could not set the deadline"
+    -p '{"spec":{"progressDeadlineSeconds":15}}' >/dev/null || sc_fail "could not set the deadline"
 
   local t0=$SECONDS
   sc_failing_version "$ns" "$name" 2.4.0 ImagePullBackOff
@@ -48,7 +54,7 @@ scenario_progress_deadline() {
   local canary
   canary="$(sc_field "$key" canary)"
   sc_wait_final "$key" RolledBack 60
-  sc_note "rolled back $((SECONDS - t0))s after the change (progressDeadlineSeconds 8)"
+  sc_note "rolled back $((SECONDS - t0))s after the change (progressDeadlineSeconds 15)"
   local message
   message="$(sc_status_message "$key")"
   echo "status.message: $message"
@@ -59,13 +65,15 @@ scenario_progress_deadline() {
   sc_expect_eventually "canary Deployment replicas" 0 sc_get "$ns" "$name-canary" '{.spec.replicas}' deploy
   sc_expect_weights "route weights (canary %, in order)" "$ns/$name" "0"
   sc_expect_match "history" "$(sc_history "$ns" "$name")" "^Progressing>RolledBack ProgressDeadlineExceeded: "
-  sc_expect_match "Events" "$(sc_events "$ns" "$name")" "^Warning ProgressDeadlineExceeded: .*ImagePullBackOff"
+  sc_expect_event "$ns" "$name" "^Warning ProgressDeadlineExceeded: .*ImagePullBackOff" "Events"
 
   # The same with progressDeadlineAbort false and a model server killed for its memory.
   sc_retry kc -n "$ns" patch mr "$name" --type merge \
     -p '{"spec":{"progressDeadlineAbort":false}}' >/dev/null || sc_fail "could not set abort false"
   sc_failing_version "$ns" "$name" 2.5.0 OOMKilled
   sc_wait_for 60 "$key waiting past its deadline" sc_deadline_waiting "$ns" "$name"
+  # Past the deadline the pods are read again while they say nothing, and the message follows.
+  sc_wait_for 20 "$key: the pods' reason in status.message" sc_message_matches "$key" "OOMKilled"
   message="$(sc_status_message "$key")"
   echo "status.message: $message"
   sc_expect_match "status.message" "$message" "OOMKilled: container server"

@@ -63,11 +63,11 @@ scenario_replica_ratio() {
   sc_expect_match "history" "$history" "^Progressing>Promoting AllStepsPassed: "
   sc_expect_match "history" "$history" "^Promoting>Healthy Promoted: "
   sc_expect_no_match "history" "$history" "RolledBack|Degraded"
+  sc_expect_event "$ns" "$name" "^Normal WeightApproximated: step 1/3: weight 10% is realised as 9% by replica ratio \(1 canary pod\(s\) beside 10 stable\)"
+  sc_expect_event "$ns" "$name" "^Normal WeightApproximated: step 2/3: weight 50% is realised as 33% "
+  sc_expect_event "$ns" "$name" "^Normal WeightApproximated: step 3/3: weight 100% is realised as 50% "
   events="$(sc_events "$ns" "$name")"
   echo "$events"
-  sc_expect_match "Events" "$events" "^Normal WeightApproximated: step 1/3: weight 10% is realised as 9% by replica ratio \(1 canary pod\(s\) beside 10 stable\)"
-  sc_expect_match "Events" "$events" "^Normal WeightApproximated: step 2/3: weight 50% is realised as 33% "
-  sc_expect_match "Events" "$events" "^Normal WeightApproximated: step 3/3: weight 100% is realised as 50% "
   sc_expect_no_match "Events" "$events" "^Warning "
 
   # Few Deployment writes for the whole rollout, and none once it settled.
@@ -109,10 +109,10 @@ scenario_replica_ratio_breach() {
   history="$(sc_history "$ns" "$name")"
   echo "$history"
   sc_expect_match "history" "$history" "^Progressing>RolledBack AnalysisFailed: .* at step 1/3 .*errorRate="
+  sc_expect_event "$ns" "$name" "^Normal WeightApproximated: step 1/3: weight 10% is realised as 9% "
+  sc_expect_event "$ns" "$name" "^Warning AnalysisFailed: .*errorRate="
   events="$(sc_events "$ns" "$name")"
   echo "$events"
-  sc_expect_match "Events" "$events" "^Normal WeightApproximated: step 1/3: weight 10% is realised as 9% "
-  sc_expect_match "Events" "$events" "^Warning AnalysisFailed: .*errorRate="
 }
 
 scenario_istio_promotion() {

@@ -238,7 +238,7 @@ ex_expect_refused() {
   echo "InvalidSpec: $message"
   sc_expect_match "$k: InvalidSpec names the field, the address and the allow-list" "$message" \
     "spec\.analysis\.prometheus\.address: Prometheus address \"${address//./\\.}\" is not allowed by the controller's --allowed-prometheus-addresses \["
-  sc_expect_match "$k: Events" "$(sc_events "$ns" "$name")" "^Warning InvalidSpec: .*--allowed-prometheus-addresses"
+  sc_expect_event "$ns" "$name" "^Warning InvalidSpec: .*--allowed-prometheus-addresses" "$k: Events"
   sc_expect_eq "$k: Deployments" "$(kc -n "$ns" get deploy -o name)" ""
   if [[ "$routing" != replicas ]]; then
     sc_expect_eq "$k: lever untouched" "$(ex_lever "$routing" "$ns" "$name" "$route")" "100 0"
@@ -264,8 +264,9 @@ ex_hook_minimal_accepted() {  # "default steps (1% 24h, 10% 48h, 50% 72h, 100%)"
 
 ex_hook_minimal_step1() {  # "replica-ratio traffic splitting (no mesh)": 1 of 5 pods
   sc_expect_eq "minimal: status.canaryWeight at step 1 (1 of 5 pods)" "$(sc_field "$1/$2" weight)" 20
-  sc_expect_match "minimal: Events" "$(sc_events "$1" "$2")" \
-    "^Normal WeightApproximated: step 1/4: weight 1% is realised as 20% by replica ratio \(1 canary pod\(s\) beside 4 stable\)"
+  sc_expect_event "$1" "$2" \
+    "^Normal WeightApproximated: step 1/4: weight 1% is realised as 20% by replica ratio \(1 canary pod\(s\) beside 4 stable\)" \
+    "minimal: Events"
 }
 
 ex_hook_replica_ratio_deployed() {  # "the root Service ... selects the pods of both versions"
@@ -277,8 +278,9 @@ ex_hook_replica_ratio_step1() {  # "1 canary pod next to 10 stable pods (about 9
   sc_expect_eq "replica-ratio: canary Deployment replicas at step 1" \
     "$(sc_get "$1" "$2-canary" '{.spec.replicas}' deploy)" 1
   sc_expect_eq "replica-ratio: status.canaryWeight at step 1 (1 of 11 pods)" "$(sc_field "$1/$2" weight)" 9
-  sc_expect_match "replica-ratio: Events" "$(sc_events "$1" "$2")" \
-    "^Normal WeightApproximated: step 1/3: weight 10% is realised as 9% by replica ratio \(1 canary pod\(s\) beside 10 stable\)"
+  sc_expect_event "$1" "$2" \
+    "^Normal WeightApproximated: step 1/3: weight 10% is realised as 9% by replica ratio \(1 canary pod\(s\) beside 10 stable\)" \
+    "replica-ratio: Events"
   # The annotation itself (docs/lifecycle.md) instead of the plugin.
   sc_retry kc -n "$1" annotate mr "$2" modelrollout.io/promote=true >/dev/null || sc_fail "kubectl annotate failed"
   EX_FINISHED=1

@@ -342,12 +342,14 @@ void ModelRolloutReconciler::readPodReasons(Pass& pass) {
   const auto& st = pass.input.status;
   const auto& spec = *pass.input.spec.spec;
   if (!st.waiting_since || st.canary_revision.empty()) return;
-  if (pass.input.now + deps_.pod_read_lead < *st.waiting_since + spec.progress_deadline) return;
+  const SystemTime deadline = *st.waiting_since + spec.progress_deadline;
+  if (pass.input.now + deps_.pod_read_lead < deadline) return;
   // While promoting (currentStep past the last step) the stable Deployment is waited for.
   const bool promoting = st.current_step >= static_cast<int>(spec.steps.size());
   auto& deployment = promoting ? pass.input.world.stable : pass.input.world.canary;
-  std::string reason = pod_reasons_.read(pass.key.ns, pass.key.name,
-                                         promoting ? "stable" : "canary", st.canary_revision);
+  std::string reason = pod_reasons_.read(
+      pass.key.ns, pass.key.name, promoting ? "stable" : "canary", st.canary_revision,
+      pass.input.now >= deadline ? std::optional<SystemTime>(deadline) : std::nullopt);
   if (!reason.empty()) deployment.not_ready_reason = std::move(reason);
 }
 

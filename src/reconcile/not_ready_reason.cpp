@@ -104,7 +104,8 @@ const k8s::ResourceType& podsResource() {
 }
 
 std::string PodReasonReader::read(const std::string& ns, const std::string& rollout,
-                                  const std::string& role, const std::string& revision) {
+                                  const std::string& role, const std::string& revision,
+                                  std::optional<SystemTime> passed_deadline) {
   const std::string key = ns + "/" + rollout;
   const std::string selector = "modelrollout.io/rollout=" + rollout +
                                ",modelrollout.io/role=" + role +
@@ -117,7 +118,10 @@ std::string PodReasonReader::read(const std::string& ns, const std::string& roll
     const auto interval = it != cache_.end() && it->second.reason.empty() && !it->second.failed
                               ? min_interval_ / 6
                               : min_interval_;
-    if (it != cache_.end() && it->second.selector == selector && now - it->second.at < interval) {
+    const bool fresh_due =
+        passed_deadline && it != cache_.end() && it->second.for_deadline != passed_deadline;
+    if (it != cache_.end() && it->second.selector == selector && !fresh_due &&
+        now - it->second.at < interval) {
       return it->second.reason;
     }
   }
@@ -134,7 +138,7 @@ std::string PodReasonReader::read(const std::string& ns, const std::string& roll
                  pods.status().toString());
   }
   std::lock_guard lock(mu_);
-  cache_[key] = {selector, reason, failed, now};
+  cache_[key] = {selector, reason, failed, passed_deadline, now};
   return reason;
 }
 

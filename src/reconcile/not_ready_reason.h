@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -37,9 +38,13 @@ class PodReasonReader {
 
   // The reason of the pods of `rollout`'s `role` Deployment at `revision`. A reason, or a
   // failed LIST (e.g. 403 without the pods rule, which gives ""), is kept for `min_interval`;
-  // pods that report nothing yet are asked again after min_interval / 6.
+  // pods that report nothing yet are asked again after min_interval / 6. `passed_deadline` is
+  // the progress deadline when it has passed (else nullopt): the first read for each passed
+  // deadline is always fresh, since its answer is what the rollback (or the one Warning)
+  // states for good, and an answer read earlier may predate the pods' failure by up to the
+  // interval (or belong to an earlier deadline of the same revision: a retry, a later step).
   std::string read(const std::string& ns, const std::string& rollout, const std::string& role,
-                   const std::string& revision);
+                   const std::string& revision, std::optional<SystemTime> passed_deadline);
   void forget(const std::string& ns, const std::string& rollout);
 
  private:
@@ -47,6 +52,7 @@ class PodReasonReader {
     std::string selector;
     std::string reason;
     bool failed = false;
+    std::optional<SystemTime> for_deadline;  // the passed deadline this read was made for
     SteadyTime at;
   };
   k8s::ApiClient& api_;

@@ -141,6 +141,9 @@ struct HistoryEntry {
   bool operator==(const HistoryEntry&) const = default;
 };
 
+// The largest status.stepEntry (2^53 - 1: exact in every JSON reader; the CRD's maximum).
+inline constexpr std::int64_t kMaxStepEntry = 9'007'199'254'740'991;
+
 // status of a ModelRollout. Written only by the controller.
 struct RolloutStatus {
   std::optional<Phase> phase;  // absent until the first reconcile
@@ -156,6 +159,7 @@ struct RolloutStatus {
   // its hold restarted). A check counts for the current step only if it was made for this
   // entry: step indexes change meaning with an edit of spec.steps, and status times are whole
   // seconds. 0: stored by a controller from before it (checks are then judged by time).
+  // At most kMaxStepEntry (the CRD's maximum), then 1 again.
   std::int64_t step_entry = 0;
   int consecutive_failures = 0;
   int consecutive_inconclusive = 0;  // consecutive Inconclusive checks (Errors leave it)

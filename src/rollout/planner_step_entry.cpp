@@ -31,8 +31,10 @@ void startStepHold(PlanContext& c) {
   s.step_started_at = c.now;
   // Counted from the stored status: a pass whose status write fails hands the same number out
   // again in the next pass. Harmless, because no check is started for an entry before it is
-  // stored (scheduleAnalysis).
-  ++s.step_entry;
+  // stored (scheduleAnalysis). The CRD bounds it by kMaxStepEntry (a JSON-safe integer): at
+  // the bound it starts again at 1, never overflowing and never writing a value the API
+  // server would refuse (a rollout whose status cannot be stored is stuck).
+  s.step_entry = s.step_entry >= kMaxStepEntry || s.step_entry < 0 ? 1 : s.step_entry + 1;
 }
 
 void reenterAfterStepsEdit(PlanContext& c) {

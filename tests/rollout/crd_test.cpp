@@ -239,6 +239,9 @@ TEST(Crd, StepEntryRoundTripsAndAnOlderStatusReadsAsZero) {
   ASSERT_TRUE(status.contains("stepEntry"));
   EXPECT_EQ(status["stepEntry"]["format"], "int64");
   ASSERT_TRUE(status["lastAnalysis"]["properties"].contains("stepEntry"));
+  // The planner wraps at kMaxStepEntry; the schema must admit exactly that much.
+  EXPECT_EQ(status["stepEntry"]["maximum"], kMaxStepEntry);
+  EXPECT_EQ(status["lastAnalysis"]["properties"]["stepEntry"]["maximum"], kMaxStepEntry);
   RolloutStatus s;
   s.phase = Phase::kProgressing;
   s.canary_revision = "bbbbbbbbbb";
