@@ -1,4 +1,4 @@
-// The CEL subset (cel_subset.h): each of the 15 rules of crds/modelrollout.io_modelrollouts.yaml
+// The CEL subset (cel_subset.h): each of the 16 rules of crds/modelrollout.io_modelrollouts.yaml
 // accepting and rejecting values, read from the CRD itself so the test follows its edits; then
 // the language's semantics the rules lean on (error absorption, numbers, macros, durations)
 // and what lies outside the subset.
@@ -81,8 +81,8 @@ std::string errorOf(const std::string& rule, const json& self, const json& schem
   return e.text;
 }
 
-TEST(ApiserverCelSubsetTest, TheCrdHasFifteenRulesAndEachCompiles) {
-  ASSERT_EQ(crdRules().size(), 15u);
+TEST(ApiserverCelSubsetTest, TheCrdHasSixteenRulesAndEachCompiles) {
+  ASSERT_EQ(crdRules().size(), 16u);
   for (const auto& r : crdRules())
     EXPECT_TRUE(compile(r.rule).isOk()) << r.node << ": " << r.rule;
 }
@@ -194,6 +194,13 @@ TEST(ApiserverCelSubsetTest, CustomMetricMinDoesNotExceedMax) {
   EXPECT_TRUE(holds(node, 1, {{"name", "a"}, {"min", 2}, {"max", 2.0}}));
   EXPECT_TRUE(holds(node, 1, {{"name", "a"}, {"min", 5}}));
   EXPECT_FALSE(holds(node, 1, {{"name", "a"}, {"min", 2.5}, {"max", 2}}));
+}
+
+TEST(ApiserverCelSubsetTest, CustomMetricIsNotNamedLikeTheBuiltInDrift) {
+  const std::string node = "spec.analysis.metrics.custom[]";
+  EXPECT_TRUE(holds(node, 2, {{"name", "gpu"}, {"query", "q"}, {"max", 1}}));
+  EXPECT_TRUE(holds(node, 2, {{"name", "drift-2"}, {"query", "q"}, {"max", 1}}));
+  EXPECT_FALSE(holds(node, 2, {{"name", "drift"}, {"query", "q"}, {"max", 1}}));
 }
 
 TEST(ApiserverCelSubsetTest, AndOrAbsorbErrorsLikeCel) {
