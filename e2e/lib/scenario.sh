@@ -168,13 +168,11 @@ sc_history() {
 # The controller writes Events from a queue after the status write that they describe (and
 # retries them), so an Event may show a moment after the status a scenario waited for.
 sc_expect_event() {
-  local events deadline=$((SECONDS + 20))
-  while events="$(sc_events "$1" "$2" 2>/dev/null)"; ! grep -Eq -- "$3" <<<"$events"; do
-    ((SECONDS < deadline)) || break
-    sleep 0.5
-  done
-  sc_expect_match "${4:-Events}" "$events" "$3"
+  mr_wait 20 "an Event about $1/$2 matching /$3/" sc_events_match "$1" "$2" "$3" || true
+  sc_expect_match "${4:-Events}" "$(sc_events "$1" "$2" 2>/dev/null)" "$3"
 }
+
+sc_events_match() { grep -Eq -- "$3" <<<"$(sc_events "$1" "$2")"; }  # NS NAME EXTENDED-REGEX
 
 sc_expect_eq() {  # WHAT ACTUAL EXPECTED
   [[ "$2" == "$3" ]] || sc_fail "$1: got '$2', want '$3'"

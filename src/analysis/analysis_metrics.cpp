@@ -1,5 +1,7 @@
 #include "analysis/analysis_metrics.h"
 
+#include "analysis/analysis_spec.h"
+
 namespace mr::analysis {
 
 AnalysisMetrics::AnalysisMetrics(prometheus::Registry& registry)
@@ -35,9 +37,9 @@ void AnalysisMetrics::countCheck(Verdict v) {
 }
 
 void AnalysisMetrics::countMetric(const std::string& metric, Verdict v) {
-  const bool builtin = metric == "errorRate" || metric == "latencyP99" || metric == "drift" ||
-                       metric == "maeDegradation";
-  verdicts_.Add({{"metric", builtin ? metric : "custom"}, {"verdict", verdictName(v)}}).Increment();
+  verdicts_
+      .Add({{"metric", isBuiltinMetric(metric) ? metric : "custom"}, {"verdict", verdictName(v)}})
+      .Increment();
 }
 
 void AnalysisMetrics::observeQuery(double seconds, const Status& status) {

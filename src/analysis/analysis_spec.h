@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mr::analysis {
@@ -40,6 +41,12 @@ struct ThresholdMetric {
   // of against `max`.
   std::optional<double> max_ratio;
 };
+
+// The names of the built-in checks (spec.analysis.metrics.<name>, MetricResult::name); a
+// custom metric may not take one (status, Events and the per-metric series would mix them).
+inline bool isBuiltinMetric(std::string_view name) {
+  return name == "errorRate" || name == "latencyP99" || name == "drift" || name == "maeDegradation";
+}
 
 struct CustomMetric {
   std::string name;

@@ -396,10 +396,8 @@ void parseMetrics(FieldReader& r, const Json& a, analysis::AnalysisSpec& out) {
     if (m.name.empty() || m.name.size() > 63 || !std::regex_match(m.name, dnsLabel())) {
       r.fail(path + ".name",
              "must be a DNS label (lowercase letters, digits, '-'), got \"" + m.name + "\"");
-    } else if (m.name == "drift") {
-      // The only built-in name that is also a DNS label: status, Events and the per-metric
-      // Prometheus series could not tell the two apart.
-      r.fail(path + ".name", "\"drift\" is the name of a built-in metric");
+    } else if (analysis::isBuiltinMetric(m.name)) {  // only "drift" is also a DNS label
+      r.fail(path + ".name", "\"" + m.name + "\" is the name of a built-in metric");
     } else if (!names.insert(m.name).second) {
       r.fail(path + ".name", "duplicate custom metric name \"" + m.name + "\"");
     }
