@@ -78,10 +78,11 @@ std::optional<ServiceAccountToken> ServiceAccountTokens::verify(const std::strin
   size_t d2 = d1 == std::string::npos ? d1 : token.find('.', d1 + 1);
   if (d2 == std::string::npos) return std::nullopt;
   std::string signing_input = token.substr(0, d2);
-  std::optional<std::string> sig = fromBase64Url(token.substr(d2 + 1));
-  std::string want = sign(signing_input);
-  if (!sig || sig->size() != want.size() ||
-      CRYPTO_memcmp(sig->data(), want.data(), want.size()) != 0)
+  // Compared as text, in its one canonical encoding: decoding first would ignore the unused low
+  // bits of the last character, so a token with that character changed would still verify.
+  std::string sig = token.substr(d2 + 1);
+  std::string want = base64Url(sign(signing_input));
+  if (sig.size() != want.size() || CRYPTO_memcmp(sig.data(), want.data(), want.size()) != 0)
     return std::nullopt;
   std::optional<std::string> payload = fromBase64Url(token.substr(d1 + 1, d2 - d1 - 1));
   if (!payload) return std::nullopt;
