@@ -1,6 +1,6 @@
 # Scenario 5: the controller is SIGKILLed mid-step and restarted: the rollout continues from
-# where it was, without repeating or skipping a step. The controller is shared, so every other
-# scenario running on the same cluster goes through the crash too.
+# where it was, without repeating or skipping a step. It runs after the concurrent scenarios
+# (e2e/run.sh): Events still queued in the killed process are lost, and theirs would be too.
 # shellcheck shell=bash
 
 scenario_controller_crash() {
