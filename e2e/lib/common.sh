@@ -62,12 +62,16 @@ mr_wait() {
 }
 
 # mr_free_port: prints a loopback TCP port in 20000-31999 (below the kernel's ephemeral range, so
-# no outgoing connection holds it) nobody listens on (checked with ss; the caller binds
-# it right away, so a race with another process is possible but unlikely).
+# no outgoing connection holds it) nobody listens on (checked with ss) and no *.port file under
+# .local/ reserves (a port written for a later start, like the outage Prometheus's, is not
+# listened on until then). The caller binds it right away, so a race with another process is
+# possible but unlikely.
 mr_free_port() {
-  local p i
+  local p i reserved
+  reserved=" $(find "$MR_ROOT/.local" -maxdepth 5 -name '*.port' -exec cat {} + 2>/dev/null | tr '\n' ' ') "
   for ((i = 0; i < 50; i++)); do
     p=$((20000 + RANDOM % 12000))
+    [[ "$reserved" == *" $p "* ]] && continue
     if ! ss -ltnH "sport = :$p" 2>/dev/null | grep -q .; then
       echo "$p"
       return 0

@@ -40,5 +40,5 @@ scenario_healthy_promotion() {
   sc_expect_event "$ns" "$name" "^Normal Promoted: "
   events="$(sc_events "$ns" "$name")"
   echo "$events"
-  sc_expect_no_match "Events" "$events" "^Warning "
+  sc_expect_no_warning "Events" "$events"
 }

@@ -68,7 +68,7 @@ scenario_replica_ratio() {
   sc_expect_event "$ns" "$name" "^Normal WeightApproximated: step 3/3: weight 100% is realised as 50% "
   events="$(sc_events "$ns" "$name")"
   echo "$events"
-  sc_expect_no_match "Events" "$events" "^Warning "
+  sc_expect_no_warning "Events" "$events"
 
   # Few Deployment writes for the whole rollout, and none once it settled.
   local writes settled
@@ -142,5 +142,5 @@ scenario_istio_promotion() {
   sc_expect_no_match "history" "$history" "RolledBack|Degraded"
   events="$(sc_events "$ns" "$name")"
   echo "$events"
-  sc_expect_no_match "Events" "$events" "^Warning |WeightApproximated"
+  sc_expect_no_warning "Events" "$events" "WeightApproximated"
 }

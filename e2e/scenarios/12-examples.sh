@@ -363,7 +363,7 @@ ex_demo() {
   echo "$history"
   sc_expect_eq "demo healthy: StepAdvanced entries" "$(sc_count "$history" ' StepAdvanced: ')" 3
   sc_expect_match "demo healthy: history" "$history" "^Progressing>Promoting AllStepsPassed: "
-  sc_expect_no_match "demo healthy: Events" "$(sc_events "$ns" "$name")" "^Warning "
+  sc_expect_no_warning "demo healthy: Events" "$(sc_events "$ns" "$name")"
 }
 
 # Failing versions of the demo, one after the other on one rollout: each is rolled back for its

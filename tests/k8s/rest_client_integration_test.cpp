@@ -168,13 +168,13 @@ TEST(RestClientIntegration, WatchDeliversSlowSplitEventsPromptly) {
       std::lock_guard lock(mu);
       sent_at.push_back(clock().steadyNow());
     }
-    clock().sleepFor(milliseconds(300));
+    clock().sleepFor(milliseconds(1000));
     conn.chunk(b + c.substr(0, 5));  // one chunk: the end of one event and the start of the next
     {
       std::lock_guard lock(mu);
       sent_at.push_back(clock().steadyNow());
     }
-    clock().sleepFor(milliseconds(300));
+    clock().sleepFor(milliseconds(1000));
     conn.chunk(c.substr(5));
     {
       std::lock_guard lock(mu);
@@ -197,8 +197,10 @@ TEST(RestClientIntegration, WatchDeliversSlowSplitEventsPromptly) {
   EXPECT_EQ(got[1].first.type, WatchEventType::kModified);
   EXPECT_EQ(got[2].first.type, WatchEventType::kBookmark);
   std::lock_guard lock(mu);
+  // Each event arrives well before the next piece is sent 1 s later (not held until a buffer
+  // fills or the stream ends); the slack is for a loaded machine, not for the client.
   for (size_t i = 0; i < 3; ++i) {
-    EXPECT_LT(got[i].second - sent_at[i], milliseconds(100)) << "event " << i << " arrived late";
+    EXPECT_LT(got[i].second - sent_at[i], milliseconds(800)) << "event " << i << " arrived late";
   }
   auto req = server.requests().at(0);
   EXPECT_EQ(req.param("watch"), "1");
@@ -215,7 +217,7 @@ TEST(RestClientIntegration, WatchNon2xxIsStatusAndIdleStreamTimesOut) {
       return;
     }
     conn.startChunked();  // then silence: a dead stream
-    clock().sleepFor(milliseconds(4000));
+    clock().sleepFor(milliseconds(8000));
   });
   RestClientOptions options;
   options.watch_idle_slack_seconds = 1;
@@ -234,13 +236,13 @@ TEST(RestClientIntegration, WatchNon2xxIsStatusAndIdleStreamTimesOut) {
       resources::configMaps(), "", wo, [](const WatchEvent&) {}, cancel);
   EXPECT_FALSE(s.isOk());
   EXPECT_TRUE(s.isRetryable()) << s.toString();
-  EXPECT_LT(clock().steadyNow() - start, milliseconds(3900)) << "idle timeout did not fire";
+  EXPECT_LT(clock().steadyNow() - start, milliseconds(6500)) << "idle timeout did not fire";
 }
 
 TEST(RestClientIntegration, WatchCancelReturnsPromptly) {
   LoopbackServer server([&](const HttpRequest&, HttpConnection& conn) {
     conn.startChunked();
-    clock().sleepFor(milliseconds(3000));
+    clock().sleepFor(milliseconds(6000));
   });
   auto client = clientFor(server);
   CancelToken cancel;
@@ -253,7 +255,7 @@ TEST(RestClientIntegration, WatchCancelReturnsPromptly) {
       resources::configMaps(), "", {}, [](const WatchEvent&) {}, cancel);
   canceller.join();
   EXPECT_TRUE(s.isOk());
-  EXPECT_LT(clock().steadyNow() - start, milliseconds(1500));
+  EXPECT_LT(clock().steadyNow() - start, milliseconds(4000));
 }
 
 // The full informer against the server: list, watch, a dropped connection (resume from the
@@ -375,9 +377,9 @@ TEST(RestClientIntegration, WriteFenceRefusesWritesBeforeSendingAndLetsReadsThro
 }
 
 TEST(RestClientIntegration, WriteTimeoutIsCutToTheFenceWindow) {
-  // The fence allows 200 ms; the server takes 1.5 s. Before, the write waited the full
+  // The fence allows 200 ms; the server takes 5 s. Before, the write waited the full
   // request timeout (30 s), long after the lease that allowed it could have expired.
-  LoopbackServer server = slowWriteServer(milliseconds(1500));
+  LoopbackServer server = slowWriteServer(milliseconds(5000));
   auto client = clientFor(server);
   client->setWriteFence([]() -> Result<Millis> { return Millis(200); });
   const auto start = clock().steadyNow();
@@ -385,12 +387,12 @@ TEST(RestClientIntegration, WriteTimeoutIsCutToTheFenceWindow) {
   const auto took = std::chrono::duration_cast<milliseconds>(clock().steadyNow() - start);
   ASSERT_FALSE(r.isOk());
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().toString();
-  EXPECT_LT(took.count(), 1200);
+  EXPECT_LT(took.count(), 3500);
 }
 
 TEST(RestClientIntegration, CallTimeoutBoundsEveryRequestOfTheThread) {
   LoopbackServer server([](const HttpRequest&, HttpConnection& conn) {
-    clock().sleepFor(milliseconds(1500));
+    clock().sleepFor(milliseconds(5000));
     conn.respond(200, cm("x", "5").dump());
   });
   auto client = clientFor(server);
@@ -402,12 +404,12 @@ TEST(RestClientIntegration, CallTimeoutBoundsEveryRequestOfTheThread) {
     auto r = client->get(resources::configMaps(), "ml", "x");
     EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().toString();
   }
-  EXPECT_LT(std::chrono::duration_cast<milliseconds>(clock().steadyNow() - start).count(), 1200);
+  EXPECT_LT(std::chrono::duration_cast<milliseconds>(clock().steadyNow() - start).count(), 3500);
   EXPECT_EQ(CallTimeout::remaining(), std::nullopt);
 }
 
 TEST(RestClientIntegration, CloseWritesCancelsWritesInFlightAndRefusesLaterOnes) {
-  LoopbackServer server = slowWriteServer(milliseconds(1500));
+  LoopbackServer server = slowWriteServer(milliseconds(5000));
   auto client = clientFor(server);
   Status in_flight;
   std::thread writer([&] {
@@ -420,7 +422,7 @@ TEST(RestClientIntegration, CloseWritesCancelsWritesInFlightAndRefusesLaterOnes)
   const auto closed_at = clock().steadyNow();
   client->closeWrites("leadership lost");
   writer.join();
-  EXPECT_LT(std::chrono::duration_cast<milliseconds>(clock().steadyNow() - closed_at).count(), 1000)
+  EXPECT_LT(std::chrono::duration_cast<milliseconds>(clock().steadyNow() - closed_at).count(), 3500)
       << "the write in flight was not cancelled";
   EXPECT_FALSE(in_flight.isOk());
   auto later = client->remove(resources::configMaps(), "ml", "x");

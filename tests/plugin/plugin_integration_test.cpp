@@ -165,7 +165,11 @@ TEST_F(PluginIntegrationTest, ActionsEditAnnotationsAndSpecNeverStatus) {
 TEST_F(PluginIntegrationTest, WatchExitCodesFollowThePhase) {
   const Clock& clock = RealClock::instance();
   auto watch = plugin({"status", "fraud-scorer", "--watch", "--timeout", "30s"});
-  clock.sleepFor(Millis(1500));
+  // Until the first view is drawn (a loaded machine may take seconds to start the process).
+  for (int i = 0; i < 200 && watch->out().find("Phase:       Progressing") == std::string::npos &&
+                  !watch->poll();
+       ++i)
+    clock.sleepFor(Millis(100));
   EXPECT_FALSE(watch->poll()) << "watch ended while Progressing: " << watch->out();
   Json rolled_back = testing::sampleRollout()["status"];
   rolled_back["phase"] = "RolledBack";
