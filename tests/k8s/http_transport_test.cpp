@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -272,14 +273,19 @@ TEST(HttpTransportTest, ManyOpenStreamsEachGetTheirDataWhileRequestsComplete) {
       EXPECT_TRUE(s.isOk()) << s.toString();
     });
   }
-  while (heads < kStreams)
-    std::this_thread::sleep_for(milliseconds(5));
+  // Bounded waits: a stream that failed never counts, and the test must then fail, not hang.
+  const auto waitFor = [](const std::atomic<int>& n, int want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (n < want && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(milliseconds(5));
+    return n >= want;
+  };
+  EXPECT_TRUE(waitFor(heads, kStreams)) << heads << " of " << kStreams << " streams started";
   auto r = t->roundTrip(get("/plain"), milliseconds(5000));
-  ASSERT_TRUE(r.isOk()) << r.status().toString();
-  EXPECT_EQ(r->body, "{}");
+  EXPECT_TRUE(r.isOk()) << r.status().toString();
+  if (r.isOk()) EXPECT_EQ(r->body, "{}");
   send = true;
-  while (pieces < kStreams)
-    std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_TRUE(waitFor(pieces, kStreams)) << pieces << " of " << kStreams << " streams got data";
   for (auto& c : cancels)
     c.cancelled = true;
   for (auto& s : streams)

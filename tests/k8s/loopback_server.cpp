@@ -103,7 +103,7 @@ LoopbackServer::LoopbackServer(Handler handler) : handler_(std::move(handler)) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;  // ephemeral: parallel test runs never collide
   ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::listen(listen_fd_, 64);
+  ::listen(listen_fd_, 128);  // tests open up to 80 at once
   socklen_t len = sizeof addr;
   getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
   port_ = ntohs(addr.sin_port);
