@@ -2,9 +2,10 @@
 # The end-to-end scenarios of issue 6 against real processes on loopback:
 #   e2e/run.sh [NAME...]        (or: make e2e; NAME selects scenarios by name or prefix)
 # Two clusters (e2e/lib/cluster.sh), each with its own state dir under .local/e2e/:
-#   main    scenarios 1-8, 10, 11 and 12 run concurrently, each in its own namespace, sharing the API
-#           server, simulator, Prometheus and controller (scenario 5 SIGKILLs that controller, so the
-#           others go through the crash as well; scenario 4 stops a Prometheus of its own);
+#   main    scenarios 1-4, 6-8, 10, 11 and 12 run concurrently, each in its own namespace, sharing
+#           the API server, simulator, Prometheus and controller (scenario 4 stops a Prometheus of
+#           its own); then, one after the other: 5 (SIGKILLs that controller; alone, since Events
+#           still queued in the killed process are lost) and 99 (what the controller used);
 #   faults  chart-install (controller started from the rendered chart's args), then scenario 9,
 #           which makes that API server fail 10% of requests and drop watches every 20 s.
 # Prints one line per scenario (result, duration, and why it failed); exit code 1 if any failed.
@@ -201,22 +202,37 @@ if ((${#faults_chain[@]} > 0)); then
   job_pids+=($!)
 fi
 
-# Wait for every job, with a watchdog for the whole run.
+# wait_jobs: waits for every job in job_pids, with a watchdog for the whole run.
 deadline=$((t_start + ${MR_E2E_TIMEOUT:-720}))
-for pid in "${job_pids[@]}"; do
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      mr_log "run timeout (${MR_E2E_TIMEOUT:-720}s): stopping the remaining scenarios"
-      for p in "${job_pids[@]}"; do kill -- "-$p" 2>/dev/null; done
-      break 2
-    fi
-    sleep 1
+wait_jobs() {
+  local pid p
+  for pid in "${job_pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null; do
+      if ((SECONDS >= deadline)); then
+        mr_log "run timeout (${MR_E2E_TIMEOUT:-720}s): stopping the remaining scenarios"
+        for p in "${job_pids[@]}"; do kill -- "-$p" 2>/dev/null; done
+        break 2
+      fi
+      sleep 1
+    done
   done
-done
-wait 2>/dev/null
-if ((${#final_chain[@]} > 0 && SECONDS < deadline)); then
-  export E2E_CLUSTERS="$MAIN $FAULTS" E2E_ALL_SELECTED=$(($# == 0))
-  for entry in "${final_chain[@]}"; do run_one "${entry%%|*}" "${entry##*|}" "$MAIN"; done
+  wait 2>/dev/null
+}
+wait_jobs
+# Then the final chain, one after the other on the main cluster, under the same watchdog.
+if ((${#final_chain[@]} > 0)); then
+  for entry in "${final_chain[@]}"; do
+    echo "not started: the run timed out before it" >"$SC_RESULT_DIR/${entry%%|*}.reason"
+  done
+  if ((SECONDS < deadline)); then
+    export E2E_CLUSTERS="$MAIN $FAULTS" E2E_ALL_SELECTED=$(($# == 0))
+    (for entry in "${final_chain[@]}"; do
+      rm -f "$SC_RESULT_DIR/${entry%%|*}.reason"
+      run_one "${entry%%|*}" "${entry##*|}" "$MAIN"
+    done) &
+    job_pids=($!)
+    wait_jobs
+  fi
 fi
 
 passed=0 failed=0

@@ -13,8 +13,9 @@ namespace mr::analysis::testing {
 
 namespace {
 
-// Every role of every scenario gets counters sampled every 15 s for 20 minutes, ending 5 s
-// before start(). Observations land in one latency bucket; predictions follow a fixed shape.
+// Every role of every scenario gets counters sampled every 15 s for 20 minutes, ending 5 minutes
+// after start() (see start()). Observations land in one latency bucket; predictions follow a
+// fixed shape.
 struct RoleProfile {
   double requests_per_step;
   double error_fraction;
