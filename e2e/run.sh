@@ -220,19 +220,11 @@ wait_jobs() {
 }
 wait_jobs
 # Then the final chain, one after the other on the main cluster, under the same watchdog.
-if ((${#final_chain[@]} > 0)); then
-  for entry in "${final_chain[@]}"; do
-    echo "not started: the run timed out before it" >"$SC_RESULT_DIR/${entry%%|*}.reason"
-  done
-  if ((SECONDS < deadline)); then
-    export E2E_CLUSTERS="$MAIN $FAULTS" E2E_ALL_SELECTED=$(($# == 0))
-    (for entry in "${final_chain[@]}"; do
-      rm -f "$SC_RESULT_DIR/${entry%%|*}.reason"
-      run_one "${entry%%|*}" "${entry##*|}" "$MAIN"
-    done) &
-    job_pids=($!)
-    wait_jobs
-  fi
+if ((${#final_chain[@]} > 0 && SECONDS < deadline)); then
+  export E2E_CLUSTERS="$MAIN $FAULTS" E2E_ALL_SELECTED=$(($# == 0))
+  (for entry in "${final_chain[@]}"; do run_one "${entry%%|*}" "${entry##*|}" "$MAIN"; done) &
+  job_pids=($!)
+  wait_jobs
 fi
 
 passed=0 failed=0
@@ -247,7 +239,11 @@ for entry in "${selected[@]}"; do
     printf 'PASS  %-26s %4ss%s\n' "$name" "$secs" "${note:+  ($note)}"
   else
     failed=$((failed + 1))
-    reason="$(cat "$SC_RESULT_DIR/$name.reason" 2>/dev/null || echo "exit $rc; see the log")"
+    if [[ ! -e "$SC_RESULT_DIR/$name.log" ]]; then
+      reason="not started: the run timed out before it"
+    else
+      reason="$(cat "$SC_RESULT_DIR/$name.reason" 2>/dev/null || echo "exit $rc; see the log")"
+    fi
     printf 'FAIL  %-26s %4ss  %s\n' "$name" "$secs" "$reason"
     printf '      log: %s\n' "${SC_RESULT_DIR#"$MR_ROOT"/}/$name.log"
     # CI keeps only this output: the end of the log (with sc_dump_state's rollout status).

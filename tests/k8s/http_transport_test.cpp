@@ -10,12 +10,12 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
-#include <chrono>
 #include <thread>
 #include <vector>
 
 #include "http_server.h"
 #include "loopback_server.h"
+#include "process_util.h"
 #include "tls_certs.h"
 
 namespace mr::k8s {
@@ -274,18 +274,14 @@ TEST(HttpTransportTest, ManyOpenStreamsEachGetTheirDataWhileRequestsComplete) {
     });
   }
   // Bounded waits: a stream that failed never counts, and the test must then fail, not hang.
-  const auto waitFor = [](const std::atomic<int>& n, int want) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (n < want && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(milliseconds(5));
-    return n >= want;
-  };
-  EXPECT_TRUE(waitFor(heads, kStreams)) << heads << " of " << kStreams << " streams started";
+  EXPECT_TRUE(testing::eventually([&] { return heads >= kStreams; }, 30000))
+      << heads << " of " << kStreams << " streams started";
   auto r = t->roundTrip(get("/plain"), milliseconds(5000));
   EXPECT_TRUE(r.isOk()) << r.status().toString();
   if (r.isOk()) EXPECT_EQ(r->body, "{}");
   send = true;
-  EXPECT_TRUE(waitFor(pieces, kStreams)) << pieces << " of " << kStreams << " streams got data";
+  EXPECT_TRUE(testing::eventually([&] { return pieces >= kStreams; }, 30000))
+      << pieces << " of " << kStreams << " streams got data";
   for (auto& c : cancels)
     c.cancelled = true;
   for (auto& s : streams)
